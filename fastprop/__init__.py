@@ -1,0 +1,1 @@
+"""fastprop: compiled drop-in layers for Deep Learning from Scratch."""

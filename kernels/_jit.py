@@ -1,0 +1,21 @@
+"""The one decorator every kernel goes through: the project's Numba policy in one place.
+
+* ``cache`` follows :data:`fastprop.config.CACHE` (``FASTPROP_CACHE=0`` turns it off);
+* ``error_model="numpy"``: division by zero gives inf/nan like NumPy instead of raising,
+  and no per-division check is emitted;
+* no blanket ``fastmath``: it would let LLVM drop the NaN/Inf handling that the
+  max-shifted softmax and the log-loss rely on;
+* ``nogil``: kernels never touch Python objects.
+"""
+import numba
+
+from ..config import CACHE
+
+
+def jit(func=None, **options):
+    """``numba.njit`` with the project's policy; extra ``options`` override it."""
+    policy = dict(cache=CACHE, error_model="numpy", nogil=True)
+    policy.update(options)
+    if func is None:
+        return lambda f: numba.njit(**policy)(f)
+    return numba.njit(**policy)(func)
