@@ -1,0 +1,125 @@
+"""The book's TwoLayerNet (vol. 1 ch. 5), also speaking vol. 2's model protocol."""
+from collections import OrderedDict
+
+import numpy as np
+
+from . import _validate as V
+from .gradient import numerical_gradient as _numerical_gradient
+from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+
+_ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
+
+
+class TwoLayerNet:
+    """Affine -> Relu (or Sigmoid) -> Affine -> SoftmaxWithLoss.
+
+    Parameters
+    ----------
+    input_size, hidden_size, output_size : int
+    weight_init_std : float
+        ``W1`` then ``W2`` are drawn as ``weight_init_std * np.random.randn(...)`` from the
+        global RNG, so a seeded run draws the book's numbers.
+    activation : {'relu', 'sigmoid'}
+        ``'sigmoid'`` is vol. 2's spiral model.
+    dtype : float64 (default) or float32
+        Parameters, activations, gradients and updates all use this dtype.
+
+    Attributes
+    ----------
+    params : dict ``W1, b1, W2, b2`` (vol. 1); ``grads``: same keys, stable arrays
+        filled by :meth:`backward`/:meth:`gradient` (vol. 2 protocol).
+    layers : OrderedDict ``Affine1, Relu1 (or Sigmoid1), Affine2``; ``lastLayer``.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, *,
+                 activation="relu", dtype=np.float64):
+        input_size = V.positive_int(input_size, "input_size")
+        hidden_size = V.positive_int(hidden_size, "hidden_size")
+        output_size = V.positive_int(output_size, "output_size")
+        std = V.real_scalar(weight_init_std, "weight_init_std")
+        dt = V.float_dtype(dtype)
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        self.activation = activation
+        self.dtype = dt
+        self.params = {
+            "W1": (std * np.random.randn(input_size, hidden_size)).astype(dt, copy=False),
+            "b1": np.zeros(hidden_size, dtype=dt),
+            "W2": (std * np.random.randn(hidden_size, output_size)).astype(dt, copy=False),
+            "b2": np.zeros(output_size, dtype=dt),
+        }
+        self._build_layers()
+
+    def _build_layers(self):
+        p = self.params
+        act = _ACTIVATIONS[self.activation]
+        self.layers = OrderedDict()
+        self.layers["Affine1"] = Affine(p["W1"], p["b1"])
+        self.layers[act.__name__ + "1"] = act()
+        self.layers["Affine2"] = Affine(p["W2"], p["b2"])
+        self.lastLayer = SoftmaxWithLoss()
+
+    @property
+    def grads(self):
+        a1, a2 = self.layers["Affine1"], self.layers["Affine2"]
+        return {"W1": a1.dW, "b1": a1.db, "W2": a2.dW, "b2": a2.db}
+
+    # ------------------------------------------------------------------ vol. 1 API
+
+    def predict(self, x):
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.lastLayer.forward(self.predict(x), t)
+
+    def accuracy(self, x, t):
+        """Fraction of rows whose argmax score equals the label (``t`` labels or one-hot)."""
+        y = np.argmax(self.predict(x), axis=1)
+        t = np.asarray(t)
+        if t.ndim != 1:
+            t = np.argmax(t, axis=1)
+        if t.shape[0] != y.shape[0]:
+            raise ValueError(f"t must have {y.shape[0]} rows (one per sample in x), got {t.shape[0]}")
+        return np.sum(y == t) / float(y.shape[0])
+
+    def numerical_gradient(self, x, t):
+        """Central differences of :meth:`loss` for every parameter (slow: a check only)."""
+        def loss_w(_):
+            return self.loss(x, t)
+
+        return {k: _numerical_gradient(loss_w, self.params[k]) for k in ("W1", "b1", "W2", "b2")}
+
+    def gradient(self, x, t):
+        """Backprop gradients of the loss at ``x, t``: a dict of the stable gradient arrays.
+
+        The loss's gradient comes out of the same fused pass as the loss, and the first
+        layer's input gradient (``dout @ W1.T``, never used) is not computed.
+        """
+        self._forward_backward(x, t, need_dx=False)
+        return self.grads
+
+    # ------------------------------------------------------------------ vol. 2 protocol
+
+    def forward(self, x, t):
+        """The loss at ``x, t`` (vol. 2); keeps what :meth:`backward` needs."""
+        return self.loss(x, t)
+
+    def backward(self, dout=1):
+        """Fill :attr:`grads` from the last :meth:`forward`; returns ``dL/dx``."""
+        dout = self.lastLayer.backward(dout)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        return dout
+
+    # ------------------------------------------------------------------ internals
+
+    def _forward_backward(self, x, t, need_dx):
+        scores = self.predict(x)
+        loss, dout = self.lastLayer.forward_backward(scores, t)
+        layers = list(self.layers.values())
+        for layer in reversed(layers[1:]):
+            dout = layer.backward(dout)
+        dx = layers[0].backward(dout, need_dx=need_dx)
+        return loss, dx
