@@ -6,6 +6,7 @@ import numpy as np
 from . import _validate as V
 from .gradient import numerical_gradient as _numerical_gradient
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from ._fused import FusedTwoLayer
 
 _ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 
@@ -58,6 +59,7 @@ class TwoLayerNet:
         self.layers[act.__name__ + "1"] = act()
         self.layers["Affine2"] = Affine(p["W2"], p["b2"])
         self.lastLayer = SoftmaxWithLoss()
+        self._fused = FusedTwoLayer(self)
 
     @property
     def grads(self):
@@ -112,6 +114,30 @@ class TwoLayerNet:
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
         return dout
+
+    # ------------------------------------------------------------------ fused training
+
+    def fused_step(self, x, t, optimizer):
+        """Forward, backward and ``optimizer`` update of one batch in one compiled call.
+
+        Returns the batch's loss (of this same forward pass), or None when the optimizer
+        is not one of fastprop's own (then use ``gradient`` + ``optimizer.update``).
+        ``grads`` hold this step's gradients afterwards.
+        """
+        if not self._fused.supports(optimizer):
+            return None
+        return self._fused.step(x, t, optimizer)
+
+    def train_steps(self, x, t, idx, batch_size, optimizer):
+        """Many fused steps in one call: batch ``k`` is ``x[idx[k*B:(k+1)*B]]``.
+
+        ``x`` may be the whole data set in any real dtype (uint8 MNIST too): rows are
+        gathered and cast inside the kernel. Returns the per-step losses (float64), or
+        None when the optimizer is not supported (see :meth:`fused_step`).
+        """
+        if not self._fused.supports(optimizer):
+            return None
+        return self._fused.steps(x, t, idx, batch_size, optimizer)
 
     # ------------------------------------------------------------------ internals
 
