@@ -1,1 +1,20 @@
-"""fastprop: compiled drop-in layers for Deep Learning from Scratch."""
+"""fastprop: compiled (Numba) drop-in layers for *Deep Learning from Scratch*.
+
+Replace the book's imports and keep the code::
+
+    from fastprop.layers import Affine, Relu, SoftmaxWithLoss   # common.layers
+    from fastprop import TwoLayerNet                             # ch05/two_layer_net.py
+"""
+from . import functions, layers, reference
+from .gradient import gradient_check, numerical_gradient
+from .layers import (
+    AddLayer, Affine, MatMul, MulLayer, Relu, Repeat, Sigmoid, Softmax, SoftmaxWithLoss, Sum)
+from .nets import TwoLayerNet
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddLayer", "Affine", "MatMul", "MulLayer", "Relu", "Repeat", "Sigmoid", "Softmax",
+    "SoftmaxWithLoss", "Sum", "TwoLayerNet", "functions", "gradient_check", "layers",
+    "numerical_gradient", "reference",
+]
