@@ -5,16 +5,17 @@ Replace the book's imports and keep the code::
     from fastprop.layers import Affine, Relu, SoftmaxWithLoss   # common.layers
     from fastprop import TwoLayerNet                             # ch05/two_layer_net.py
 """
-from . import functions, layers, reference
+from . import functions, layers, optimizers, reference, threads
 from .gradient import gradient_check, numerical_gradient
 from .layers import (
     AddLayer, Affine, MatMul, MulLayer, Relu, Repeat, Sigmoid, Softmax, SoftmaxWithLoss, Sum)
 from .nets import TwoLayerNet
+from .trainer import Trainer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AddLayer", "Affine", "MatMul", "MulLayer", "Relu", "Repeat", "Sigmoid", "Softmax",
-    "SoftmaxWithLoss", "Sum", "TwoLayerNet", "functions", "gradient_check", "layers",
-    "numerical_gradient", "reference",
+    "SoftmaxWithLoss", "Sum", "Trainer", "TwoLayerNet", "functions", "gradient_check", "layers",
+    "numerical_gradient", "optimizers", "reference", "threads",
 ]

@@ -30,6 +30,7 @@ class FusedTwoLayer:
         self._bufs = {}
         self._aranges = {}
         self._empty_t = {}
+        self._opt_cache = None
 
     def supports(self, optimizer):
         """True when ``optimizer`` is one of fastprop's own six (not a subclass that may
@@ -98,13 +99,40 @@ class FusedTwoLayer:
         return _cache[0]
 
     def _opt_args(self, optimizer, dt):
+        """``(code, hp, S1, S2)`` for the kernel, kept between calls: rebuilt only when the
+        optimizer, the dtype, a parameter or a state array changed, so a warm step makes
+        no new objects here (hyper-parameters are re-read into ``hp`` in place: a learning
+        rate schedule that assigns ``opt.lr`` works)."""
         p = self.net.params
-        states = [optimizer.kernel_state(k, p[k]) for k in KEYS]
-        empty = np.empty(0, dt)
-        S1 = tuple(s[0].reshape(-1) if len(s) > 0 else empty for s in states)
-        S2 = tuple(s[1].reshape(-1) if len(s) > 1 else empty for s in states)
-        hp = np.array(_hyper(optimizer), dtype=dt)
-        return _CODES[type(optimizer)], hp, S1, S2
+        c = self._opt_cache
+        if not (c is not None and c[0] is optimizer and c[1] == dt and self._same(c[4], optimizer)):
+            states = [optimizer.kernel_state(k, p[k]) for k in KEYS]
+            empty = np.empty(0, dt)
+            S1 = tuple(s[0].reshape(-1) if len(s) > 0 else empty for s in states)
+            S2 = tuple(s[1].reshape(-1) if len(s) > 1 else empty for s in states)
+            hp = np.zeros(3, dtype=dt)
+            seen = [p[k] for k in KEYS] + [s for st in states for s in st]
+            c = self._opt_cache = (optimizer, dt, (_CODES[type(optimizer)], hp, S1, S2), hp, seen)
+        hp = c[3]
+        lr, c1, c2 = _hyper(optimizer)
+        hp[0] = lr
+        hp[1] = c1
+        hp[2] = c2
+        return c[2]
+
+    def _same(self, seen, optimizer):
+        p = self.net.params
+        i = 0
+        for k in KEYS:
+            if p[k] is not seen[i]:
+                return False
+            i += 1
+        for k in KEYS:
+            for name in optimizer.state_names:
+                if i >= len(seen) or getattr(optimizer, name).get(k) is not seen[i]:
+                    return False
+                i += 1
+        return i == len(seen)
 
     def steps(self, x, t, idx, batch_size, optimizer):
         """``len(idx) // batch_size`` fused steps over batches ``x[idx[k*B:(k+1)*B]]``.
@@ -148,12 +176,12 @@ class FusedTwoLayer:
         p = self.net.params
         dt = p["W1"].dtype
         x = np.asarray(x)
+        n = V.batch(x, "x").shape[0]
+        ar = self._aranges.get(n)
+        if ar is None:
+            ar = self._aranges[n] = np.arange(n, dtype=np.intp)
         if x.dtype != dt or not x.flags.c_contiguous or x.ndim != 2:
-            # gather through an identity index: casts/copies into a kept buffer
-            n = V.batch(x, "x").shape[0]
-            ar = self._aranges.get(n)
-            if ar is None:
-                ar = self._aranges[n] = np.arange(n, dtype=np.intp)
+            # gather through the identity index: casts/copies into a kept buffer
             return float(self.steps(x, t, ar, n, optimizer)[0])
         D, H = p["W1"].shape
         O = p["W2"].shape[1]
@@ -165,7 +193,7 @@ class FusedTwoLayer:
         code, hp, S1, S2 = self._opt_args(optimizer, dt)
         t0 = getattr(optimizer, "iter", 0)
         loss = _step.two_layer_train_step(
-            x, labels, targets, onehot, p["W1"], p["b1"], p["W2"], p["b2"], *self._grads(),
+            x, labels, targets, onehot, ar, p["W1"], p["b1"], p["W2"], p["b2"], *self._grads(),
             a, y, dy, dh, self.net.activation == "sigmoid", code, hp, S1, S2, t0)
         if code == _step.ADAM:
             optimizer.iter = t0 + 1

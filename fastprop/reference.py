@@ -184,10 +184,10 @@ def two_layer_train_steps(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, 
     return losses
 
 
-def two_layer_train_step(x, labels, targets, onehot, W1, b1, W2, b2, dW1, db1, dW2, db2,
+def two_layer_train_step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, db1, dW2, db2,
                          a, y, dy, dh, sigmoid, opt, hp, S1, S2, t0):
     losses = np.zeros(1)
-    two_layer_train_steps(x, labels, targets, onehot, np.arange(x.shape[0]), W1, b1, W2, b2,
+    two_layer_train_steps(x, labels, targets, onehot, rows, W1, b1, W2, b2,
                           dW1, db1, dW2, db2, np.empty_like(x), a, y, dy, dh, sigmoid, opt, hp,
                           S1, S2, t0, losses)
     return float(losses[0])
