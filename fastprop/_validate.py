@@ -35,6 +35,15 @@ def param_dtype(p, name):
     return p.dtype
 
 
+def real_dtype(arr, name):
+    """``arr`` itself if its dtype holds real numbers, else a TypeError saying what to pass."""
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(
+            f"{name} must be a real numeric array (float, int, uint8 or bool), got {_describe(arr)}; "
+            "pass np.asarray(..., dtype=np.float64) of real values (for complex data, .real)")
+    return arr
+
+
 def as_real(x, name, dtype=None):
     """``x`` as a C-contiguous float array.
 
@@ -43,14 +52,11 @@ def as_real(x, name, dtype=None):
     float64 as they are and casts everything else to float64. Complex, object, string
     and structured data are a TypeError: there is no real number to compute with.
     """
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(
-            f"{name} must be a real numeric array (float, int, uint8 or bool), got {_describe(arr)}; "
-            "pass np.asarray(..., dtype=np.float64) of real values (for complex data, .real)")
+    arr = real_dtype(np.asarray(x), name)
     if dtype is None:
         dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.dtype(np.float64)
-    return np.ascontiguousarray(arr, dtype=dtype)
+    # not np.ascontiguousarray: it turns a 0-d array into shape (1,)
+    return np.asarray(arr, dtype=dtype, order="C")
 
 
 def batch(x, name):
@@ -70,6 +76,11 @@ def same_shape(a, expected_shape, name, what):
 def labels(t, n, n_classes, name="t"):
     """Integer class labels of length ``n`` in ``[0, n_classes)``, as intp."""
     t = np.asarray(t)
+    if t.dtype.kind == "f" and t.ndim == 2:
+        # float rows are meant as one-hot targets; they only reach here with the wrong size
+        raise ValueError(
+            f"{name} has shape {t.shape}, but one-hot targets must have the scores' shape "
+            f"({n}, {n_classes}) (or pass integer labels of shape ({n},))")
     if t.dtype.kind not in "iu":
         raise TypeError(
             f"{name} must hold integer class labels (or one-hot rows of the same size as the "

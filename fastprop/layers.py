@@ -121,6 +121,21 @@ class Affine:
         self.grads = [np.zeros_like(W), np.zeros_like(b)]
         self.x = None
         self.original_x_shape = None
+        self._xbuf = None
+
+    def _converted(self, x, dt):
+        """``x`` as C-contiguous ``dt``. A cast (float32 MNIST into float64 parameters,
+        uint8 pixels) goes into a buffer kept by the layer: a fresh 600 KB array per
+        call costs more in page faults than the cast itself."""
+        arr = np.asarray(x)
+        if arr.dtype == dt and arr.flags.c_contiguous:
+            return arr
+        V.real_dtype(arr, "x")
+        buf = self._xbuf
+        if buf is None or buf.shape != arr.shape or buf.dtype != dt:
+            buf = self._xbuf = np.empty(arr.shape, dtype=dt)
+        np.copyto(buf, arr, casting="unsafe")
+        return buf
 
     W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
     b = property(lambda self: self.params[1], lambda self, v: self.params.__setitem__(1, v))
@@ -130,7 +145,7 @@ class Affine:
     def forward(self, x):
         W, b = self.params
         dt = V.param_dtype(W, "W")
-        x = V.batch(V.as_real(x, "x", dt), "x")
+        x = V.batch(self._converted(x, dt), "x")
         self.original_x_shape = x.shape
         x = x.reshape(x.shape[0], -1)
         if x.shape[1] != W.shape[0]:
