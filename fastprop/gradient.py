@@ -35,7 +35,7 @@ def numerical_gradient(f, x, h=1e-4):
     h = V.real_scalar(h, "h")
     if not h > 0:
         raise ValueError(f"h must be positive, got {h}")
-    grad = np.zeros_like(x)
+    grad = np.zeros(x.shape, dtype=x.dtype)  # C order: flat_grad must be a view in ndindex order
     flat_grad = grad.reshape(-1)
     for i, idx in enumerate(np.ndindex(*x.shape)):
         tmp = x[idx]

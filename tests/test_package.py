@@ -1,0 +1,128 @@
+"""Packaging and the kernels' compile policy: ``kernels/`` is only ``fastprop.kernels``,
+the package imports and builds a net from a clean process, every kernel goes through the
+project decorator (error_model="numpy", no fastmath) and FASTPROP_CACHE=0 turns the
+on-disk cache off."""
+import importlib
+import inspect
+import os
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+from numba.core.dispatcher import Dispatcher
+
+import fastprop
+import fastprop.kernels
+
+
+def _run(code, tmp_path, **env):
+    """Run ``code`` in a fresh interpreter from an unrelated folder (so the repository
+    root, which holds ``kernels/``, is not on sys.path)."""
+    full_env = dict(os.environ)
+    # keep PYTHONPATH (the same fastprop as this process) minus any folder holding a bare kernels/
+    paths = [p for p in full_env.get("PYTHONPATH", "").split(os.pathsep)
+             if p and not os.path.isdir(os.path.join(p, "kernels"))]
+    full_env["PYTHONPATH"] = os.pathsep.join(paths)
+    full_env.setdefault("NUMBA_CACHE_DIR", str(tmp_path / "numba_cache"))
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=full_env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_top_level_kernels_is_not_importable(tmp_path):
+    r = _run("import kernels", tmp_path)
+    assert r.returncode != 0
+    assert "ModuleNotFoundError" in r.stderr and "'kernels'" in r.stderr
+
+
+def test_importing_fastprop_does_not_create_a_kernels_module(tmp_path):
+    r = _run("import sys, fastprop, fastprop.kernels.affine; "
+             "print('kernels' in sys.modules, fastprop.kernels.__name__)", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "fastprop.kernels"]
+
+
+def test_fastprop_kernels_is_the_kernels_folder():
+    path = os.path.dirname(os.path.abspath(fastprop.kernels.__file__))
+    assert os.path.basename(path) == "kernels"
+    assert os.path.isfile(os.path.join(path, "_jit.py"))
+
+
+def test_import_and_build_a_net_in_a_fresh_process(tmp_path):
+    r = _run("import fastprop; net = fastprop.TwoLayerNet(784, 50, 10); "
+             "print(net.params['W1'].shape, list(net.layers))", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(784, 50) ['Affine1', 'Relu1', 'Affine2']"
+
+
+def test_public_api():
+    for name in fastprop.__all__:
+        assert hasattr(fastprop, name), name
+    assert isinstance(fastprop.__version__, str)
+
+
+# --------------------------------------------------------------------------- compile policy
+
+
+def _dispatchers():
+    """Every compiled function defined in every module of fastprop.kernels."""
+    found = []
+    for info in pkgutil.iter_modules(fastprop.kernels.__path__):
+        if info.name == "_jit":
+            continue
+        mod = importlib.import_module(f"fastprop.kernels.{info.name}")
+        for name, obj in vars(mod).items():
+            if isinstance(obj, Dispatcher) and obj.py_func.__module__ == mod.__name__:
+                found.append((f"{info.name}.{name}", obj))
+    return found
+
+
+def test_found_the_kernels():
+    names = {n for n, _ in _dispatchers()}
+    assert {"affine.affine_forward", "activations.relu_forward", "softmax.softmax",
+            "reductions.column_sum"} <= names
+
+
+def test_every_kernel_uses_the_project_policy():
+    bad = []
+    for name, d in _dispatchers():
+        opts = d.targetoptions
+        if opts.get("error_model") != "numpy":
+            bad.append(f"{name}: error_model={opts.get('error_model')!r}")
+        if opts.get("fastmath"):
+            bad.append(f"{name}: fastmath={opts.get('fastmath')!r}")
+        if opts.get("nopython") is False:
+            bad.append(f"{name}: object mode")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_kernel_module_calls_numba_jit_directly():
+    # "reached only through the project's one decorator"
+    for info in pkgutil.iter_modules(fastprop.kernels.__path__):
+        if info.name == "_jit":
+            continue
+        src = inspect.getsource(importlib.import_module(f"fastprop.kernels.{info.name}"))
+        for pattern in ("numba.njit", "numba.jit", "from numba import njit", "from numba import jit",
+                        "fastmath=True"):
+            assert pattern not in src, f"kernels/{info.name}.py uses {pattern}"
+
+
+def test_cache_follows_the_environment(tmp_path):
+    code = ("from fastprop.kernels import affine, softmax; "
+            "print(type(affine.affine_forward._cache).__name__, "
+            "type(softmax.softmax._cache).__name__)")
+    on = _run(code, tmp_path, FASTPROP_CACHE="1")
+    off = _run(code, tmp_path, FASTPROP_CACHE="0")
+    assert on.returncode == 0, on.stderr
+    assert off.returncode == 0, off.stderr
+    assert on.stdout.split() == ["FunctionCache", "FunctionCache"]
+    assert off.stdout.split() == ["NullCache", "NullCache"]
+
+
+@pytest.mark.parametrize("value, expected", [("0", False), ("off", False), ("false", False),
+                                             ("1", True), ("yes", True)])
+def test_cache_flag_parsing(tmp_path, value, expected):
+    r = _run("from fastprop import config; print(config.CACHE)", tmp_path, FASTPROP_CACHE=value)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(expected)
