@@ -27,6 +27,31 @@ def _softmax_row(x, y, i):
 
 
 @jit
+def _label_row(y, i, k, dout, n, dx):
+    """Gradient row ``i`` for label ``k``: ``dx[i] = (y[i] - onehot(k)) * dout / n``."""
+    for j in range(y.shape[1]):
+        dx[i, j] = y[i, j] * dout / n
+    dx[i, k] = (y[i, k] - 1) * dout / n
+
+
+@jit
+def _target_row(y, i, t, r, dout, n, dx):
+    """Gradient row ``i`` for target row ``t[r]``: ``dx[i] = (y[i] - t[r]) * dout / n``."""
+    for j in range(y.shape[1]):
+        dx[i, j] = (y[i, j] - t[r, j]) * dout / n
+
+
+@jit
+def _argmax_row(t, r):
+    """First index of the largest entry of ``t[r]`` (the book reads one-hot rows this way)."""
+    k = 0
+    for j in range(1, t.shape[1]):
+        if t[r, j] > t[r, k]:
+            k = j
+    return k
+
+
+@jit
 def softmax(x, out):
     """Row-wise softmax of a 2-D array.
 
@@ -67,9 +92,7 @@ def softmax_cross_entropy(x, t, y, dx, dout):
         _softmax_row(x, y, i)
         total += np.log(y[i, t[i]] + eps)
         if dx is not None:
-            for j in range(c):
-                dx[i, j] = y[i, j] * dout / n
-            dx[i, t[i]] = (y[i, t[i]] - 1) * dout / n
+            _label_row(y, i, t[i], dout, n, dx)
     return -total / n
 
 
@@ -85,33 +108,25 @@ def softmax_cross_entropy_onehot(x, t, y, dx, dout):
     total = 0.0
     for i in range(n):
         _softmax_row(x, y, i)
-        k = 0
-        for j in range(1, c):
-            if t[i, j] > t[i, k]:
-                k = j
-        total += np.log(y[i, k] + eps)
+        total += np.log(y[i, _argmax_row(t, i)] + eps)
         if dx is not None:
-            for j in range(c):
-                dx[i, j] = (y[i, j] - t[i, j]) * dout / n
+            _target_row(y, i, t, i, dout, n, dx)
     return -total / n
 
 
 @jit
 def softmax_cross_entropy_backward(y, t, dout, dx):
     """``dx = (y - onehot(t)) * dout / N`` from the saved softmax; integer labels."""
-    n, c = y.shape
+    n = y.shape[0]
     for i in range(n):
-        for j in range(c):
-            dx[i, j] = y[i, j] * dout / n
-        dx[i, t[i]] = (y[i, t[i]] - 1) * dout / n
+        _label_row(y, i, t[i], dout, n, dx)
     return dx
 
 
 @jit
 def softmax_cross_entropy_onehot_backward(y, t, dout, dx):
     """``dx = (y - t) * dout / N`` from the saved softmax; one-hot/soft targets."""
-    n, c = y.shape
+    n = y.shape[0]
     for i in range(n):
-        for j in range(c):
-            dx[i, j] = (y[i, j] - t[i, j]) * dout / n
+        _target_row(y, i, t, i, dout, n, dx)
     return dx

@@ -20,6 +20,7 @@ import numpy as np
 from ._jit import jit
 from .optim import (adagrad_update, adam_update, momentum_update, nesterov_update,
                     rmsprop_update, sgd_update)
+from .softmax import _argmax_row, _label_row, _softmax_row, _target_row
 
 SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
 
@@ -94,37 +95,22 @@ def _hidden_backward(dh, a, db1, sigmoid):
 
 @jit
 def _output_loss(y, b2, labels, targets, onehot, rows, dy):
-    """Per row: add ``b2``, softmax, cross-entropy (book's ``+1e-7``), ``dy = (y - t) / B``."""
+    """Per row: add ``b2``, softmax, cross-entropy (book's ``+1e-7``), ``dy = (y - t) / B``;
+    the same row code as :func:`fastprop.kernels.softmax.softmax_cross_entropy`."""
     n, c = y.shape
     eps = y.dtype.type(1e-7)
     total = 0.0
     for i in range(n):
         r = rows[i]
-        mx = y[i, 0] + b2[0]
         for j in range(c):
-            v = y[i, j] + b2[j]
-            y[i, j] = v
-            if v > mx:
-                mx = v
-        s = y.dtype.type(0)
-        for j in range(c):
-            e = np.exp(y[i, j] - mx)
-            y[i, j] = e
-            s += e
-        for j in range(c):
-            y[i, j] = y[i, j] / s
+            y[i, j] += b2[j]
+        _softmax_row(y, y, i)
         if not onehot:
             k = labels[r]
-            for j in range(c):
-                dy[i, j] = y[i, j] / n
-            dy[i, k] = (y[i, k] - 1) / n
+            _label_row(y, i, k, 1.0, n, dy)
         else:
-            k = 0
-            for j in range(c):
-                if targets[r, j] > targets[r, k]:
-                    k = j
-            for j in range(c):
-                dy[i, j] = (y[i, j] - targets[r, j]) / n
+            k = _argmax_row(targets, r)
+            _target_row(y, i, targets, r, 1.0, n, dy)
         total += np.log(y[i, k] + eps)
     return -total / n
 
