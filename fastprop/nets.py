@@ -122,7 +122,9 @@ class TwoLayerNet:
 
         Returns the batch's loss (of this same forward pass), or None when the optimizer
         is not one of fastprop's own (then use ``gradient`` + ``optimizer.update``).
-        ``grads`` hold this step's gradients afterwards.
+        Afterwards ``grads`` hold this step's gradients, except that SGD folds its weight
+        update into the GEMMs (``W -= lr * x.T @ dout``) and leaves ``grads['W1']`` and
+        ``grads['W2']`` unwritten.
         """
         if not self._fused.supports(optimizer):
             return None

@@ -155,7 +155,6 @@ def two_layer_train_steps(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, 
                           xb, a, y, dy, dh, sigmoid, opt, hp, S1, S2, t0, losses):
     B = xb.shape[0]
     P = (W1.reshape(-1), b1, W2.reshape(-1), b2)
-    G = (dW1.reshape(-1), db1, dW2.reshape(-1), db2)
     for step in range(losses.shape[0]):
         rows = idx[step * B:(step + 1) * B]
         x = X[rows].astype(xb.dtype)
@@ -173,14 +172,18 @@ def two_layer_train_steps(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, 
         else:
             t = np.asarray(targets)[rows].astype(y.dtype)
             losses[step] = softmax_cross_entropy_onehot(s, t, y, dy, 1.0)
-        affine_backward(a, W2, dy, dW2, db2, dh)
+        # SGD folds its update into the kernel's weight GEMMs and leaves dW1/dW2 alone
+        fold = opt == 0 and hp[0] > 0
+        gW1, gW2 = (np.empty_like(dW1), np.empty_like(dW2)) if fold else (dW1, dW2)
+        affine_backward(a, W2, dy, gW2, db2, dh)
         if sigmoid:
             sigmoid_backward(dh.copy(), a, dh)
         else:
             dh[a <= 0] = 0
-        affine_backward(x, W1, dh, dW1, db1, None)
+        affine_backward(x, W1, dh, gW1, db1, None)
+        grads = (gW1.reshape(-1), db1, gW2.reshape(-1), db2)
         for k in range(4):
-            _UPDATES[opt](P[k], G[k], S1[k], S2[k], hp, t0 + step + 1)
+            _UPDATES[opt](P[k], grads[k], S1[k], S2[k], hp, t0 + step + 1)
     return losses
 
 

@@ -17,6 +17,7 @@ the book's ``x_train[batch_mask]`` into the step.
 """
 import numpy as np
 
+from ._blas import gemm_acc
 from ._jit import jit
 from .optim import (adagrad_update, adam_update, momentum_update, nesterov_update,
                     rmsprop_update, sgd_update)
@@ -137,6 +138,10 @@ def two_layer_train_steps(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, 
     t0 : int, Adam's step count before this call (the book's ``iter``)
     losses : (steps,) float64, written with each step's loss (before its update)
 
+    With SGD (``opt == SGD``, ``lr > 0``) the update is folded into the weight GEMMs and
+    ``dW1``/``dW2`` are not written (see :func:`_step`); the other optimizers leave all
+    four gradients of the last step in ``dW1, db1, dW2, db2``.
+
     Returns
     -------
     losses
@@ -144,12 +149,14 @@ def two_layer_train_steps(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, 
     P = (W1.reshape(W1.size), b1, W2.reshape(W2.size), b2)
     G = (dW1.reshape(dW1.size), db1, dW2.reshape(dW2.size), db2)
     B = xb.shape[0]
+    sgd_lr = hp[0] if opt == SGD else hp.dtype.type(0)
     for step in range(losses.shape[0]):
         rows = idx[step * B:(step + 1) * B]
         _gather(X, rows, xb)
         losses[step] = _step(xb, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, db1, dW2, db2,
-                             a, y, dy, dh, sigmoid)
-        _update(opt, P, G, S1, S2, hp, t0 + step + 1)
+                             a, y, dy, dh, sigmoid, sgd_lr)
+        if opt != SGD:
+            _update(opt, P, G, S1, S2, hp, t0 + step + 1)
     return losses
 
 
@@ -163,26 +170,43 @@ def two_layer_train_step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, 
     arguments as :func:`two_layer_train_steps`. Returns the loss."""
     P = (W1.reshape(W1.size), b1, W2.reshape(W2.size), b2)
     G = (dW1.reshape(dW1.size), db1, dW2.reshape(dW2.size), db2)
+    sgd_lr = hp[0] if opt == SGD else hp.dtype.type(0)
     loss = _step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, db1, dW2, db2,
-                 a, y, dy, dh, sigmoid)
-    _update(opt, P, G, S1, S2, hp, t0 + 1)
+                 a, y, dy, dh, sigmoid, sgd_lr)
+    if opt != SGD:
+        _update(opt, P, G, S1, S2, hp, t0 + 1)
     return loss
 
 
 @jit
-def _step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, db1, dW2, db2, a, y, dy, dh, sigmoid):
-    """Forward, loss and backward of one batch ``x``; gradients land in ``dW1..db2``."""
+def _step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, db1, dW2, db2,
+          a, y, dy, dh, sigmoid, sgd_lr):
+    """Forward, loss and backward of one batch ``x``; gradients land in ``dW1..db2``.
+
+    With ``sgd_lr`` > 0 the SGD update is done here as well, folded into the weight
+    GEMMs (``W -= lr * x.T @ dh`` as one BLAS call with beta = 1) so the weight
+    gradients are never written out and read back; ``dW1``/``dW2`` are then left as
+    they were and the biases are updated from ``db1``/``db2``.
+    """
     np.dot(x, W1, a)
     _hidden_forward(a, b1, sigmoid)
     np.dot(a, W2, y)
     loss = _output_loss(y, b2, labels, targets, onehot, rows, dy)
-    np.dot(a.T, dy, dW2)
     n, c = dy.shape
     db2[:] = 0
     for i in range(n):
         for j in range(c):
             db2[j] += dy[i, j]
-    np.dot(dy, W2.T, dh)
+    np.dot(dy, W2.T, dh)  # before W2 moves
+    if sgd_lr > 0:
+        gemm_acc(a.T, dy, W2, -sgd_lr)
+    else:
+        np.dot(a.T, dy, dW2)
     _hidden_backward(dh, a, db1, sigmoid)
-    np.dot(x.T, dh, dW1)
+    if sgd_lr > 0:
+        gemm_acc(x.T, dh, W1, -sgd_lr)
+        sgd_update(b1, db1, sgd_lr)
+        sgd_update(b2, db2, sgd_lr)
+    else:
+        np.dot(x.T, dh, dW1)
     return loss

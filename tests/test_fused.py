@@ -90,6 +90,8 @@ def test_train_steps_equal_dropin_loop(cls, kw, activation):
     np.testing.assert_allclose(losses, expected, rtol=1e-12)
     for key in plain.params:
         np.testing.assert_allclose(fused.params[key], plain.params[key], rtol=1e-10, atol=1e-13)
+        if cls is O.SGD and key in ("W1", "W2"):
+            continue  # SGD folds these into its GEMMs: documented as not written
         np.testing.assert_allclose(fused.grads[key], plain.grads[key], rtol=1e-10, atol=1e-13)
     assert getattr(o1, "iter", None) == getattr(o2, "iter", None)
 
