@@ -241,7 +241,8 @@ def test_history_with_validation_data():
     x, t = _data(300)
     xv, tv = _data(90, seed=9)
     tr = Trainer(LinearSoftmax(), SGD(0.5))
-    tr.fit(x, t, max_epoch=3, batch_size=30, eval_interval=10, x_val=xv, t_val=np.eye(3)[tv], **QUIET)
+    tr.fit(x, t, max_epoch=3, batch_size=30, eval_interval=10, x_val=xv, t_val=np.eye(3)[tv],
+           eval_train=True, **QUIET)
     h = tr.history
     assert h["epoch"] == [1, 2, 3]
     assert all(len(h[k]) == 3 for k in ("loss", "train_acc", "val_acc"))
@@ -260,7 +261,9 @@ def test_history_switches():
     assert tr.history["train_acc"] == [None, None] and tr.history["val_acc"] == [None, None]
     tr = Trainer(LinearSoftmax(), SGD(0.5))
     tr.fit(x, t, max_epoch=1, batch_size=30, **QUIET)
-    assert tr.history["train_acc"][0] is not None and tr.history["val_acc"] == [None]
+    assert tr.history["train_acc"] == [None], "off by default, like the book's Trainer"
+    tr.fit(x, t, max_epoch=1, batch_size=30, eval_train=True, **QUIET)
+    assert tr.history["train_acc"][1] is not None and tr.history["val_acc"] == [None, None]
     tr = Trainer(NoPredict(), SGD(0.5))
     tr.fit(x, t, max_epoch=1, batch_size=30, **QUIET)
     assert tr.history["train_acc"] == [None] and len(tr.history["loss"]) == 1
@@ -397,12 +400,32 @@ def test_train_steps_hook_replays_the_book(eval_interval, chunks):
     np.random.seed(3)
     m = Many()
     tr = Trainer(m, SGD(0.3))
-    tr.fit(x, t, **kw, **QUIET)
+    tr.fit(x, t, **kw, progress=False, verbose=True)
     assert m.chunks == chunks * 3, "calls end at the book's evaluation points"
     assert tr.loss_list == ref.loss_list
     assert tr.history["loss"] == ref.history["loss"]
     for a, b in zip(m.params, ref_model.params):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("eval_interval", [2, 4, None])
+def test_quiet_fit_runs_later_epochs_in_one_call(eval_interval):
+    """Nothing to print or measure between epochs: after the first epoch (which shows
+    train_steps works) the rest is one call, and everything equals the book's run."""
+    x, t = _data(120)
+    kw = dict(max_epoch=3, batch_size=20, eval_interval=eval_interval)
+    ref_model, ref = _plain_run(x, t, **kw)
+    ref_rng = np.random.get_state()[1].copy()
+    np.random.seed(3)
+    m = Many()
+    tr = Trainer(m, SGD(0.3))
+    tr.fit(x, t, **kw, **QUIET)
+    assert sum(m.chunks) == 18 and m.chunks[-1] == 12
+    assert tr.loss_list == ref.loss_list
+    assert tr.history["loss"] == ref.history["loss"] and tr.current_epoch == 3
+    for a, b in zip(m.params, ref_model.params):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.random.get_state()[1], ref_rng)
 
 
 def test_train_steps_none_falls_back_and_clipping_skips_it():
@@ -466,4 +489,4 @@ def test_spiral_reproduces_the_book(opt_cls):
     assert len(tr.loss_list) == 300
     assert round(tr.loss_list[0], 2) == 1.10
     assert tr.loss_list[-1] == pytest.approx(0.1087, abs=5e-5)
-    assert tr.history["train_acc"][-1] == pytest.approx(0.97)
+    assert model.accuracy(x, t) == pytest.approx(0.97)
