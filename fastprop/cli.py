@@ -221,7 +221,10 @@ def cmd_bench(args):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="fastprop", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="fastprop",
+        description="Compiled drop-in layers for Deep Learning from Scratch: train the book's "
+                    "network, check its gradients, manage data, benchmark.")
     p.add_argument("--threads", default=None,
                    help="BLAS threads: 'auto' (default, one per core) or a number")
     sub = p.add_subparsers(dest="command", required=True)
