@@ -1,5 +1,5 @@
 """TwoLayerNet: the book's ch05 net (structure, seeded init, gradient check, training loop
-against a pure-NumPy copy of the book's code), vol. 2's protocol, Sigmoid, float32."""
+against the book's code in plain NumPy, fastprop.book), vol. 2's protocol, Sigmoid, float32."""
 from collections import OrderedDict
 
 import numpy as np
@@ -12,96 +12,9 @@ KEYS = ("W1", "b1", "W2", "b2")
 # --------------------------------------------------------------------------- the book's net in NumPy
 
 
-def _softmax(x):
-    x = x - np.max(x, axis=-1, keepdims=True)
-    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
-
-
-def _cross_entropy_error(y, t):
-    if y.ndim == 1:
-        t = t.reshape(1, t.size)
-        y = y.reshape(1, y.size)
-    if t.size == y.size:
-        t = t.argmax(axis=1)
-    batch_size = y.shape[0]
-    return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size
-
-
-class _Relu:
-    def forward(self, x):
-        self.mask = (x <= 0)
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dout[self.mask] = 0
-        return dout
-
-
-class _Affine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def forward(self, x):
-        self.original_x_shape = x.shape
-        x = x.reshape(x.shape[0], -1)
-        self.x = x
-        return np.dot(self.x, self.W) + self.b
-
-    def backward(self, dout):
-        dx = np.dot(dout, self.W.T)
-        self.dW = np.dot(self.x.T, dout)
-        self.db = np.sum(dout, axis=0)
-        return dx.reshape(*self.original_x_shape)
-
-
-class _SoftmaxWithLoss:
-    def forward(self, x, t):
-        self.t = t
-        self.y = _softmax(x)
-        self.loss = _cross_entropy_error(self.y, self.t)
-        return self.loss
-
-    def backward(self, dout=1):
-        batch_size = self.t.shape[0]
-        if self.t.size == self.y.size:
-            return (self.y - self.t) / batch_size
-        dx = self.y.copy()
-        dx[np.arange(batch_size), self.t] -= 1
-        return dx / batch_size
-
-
-class BookTwoLayerNet:
-    """ch05/two_layer_net.py, verbatim apart from names."""
-
-    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
-        self.params = {}
-        self.params['W1'] = weight_init_std * np.random.randn(input_size, hidden_size)
-        self.params['b1'] = np.zeros(hidden_size)
-        self.params['W2'] = weight_init_std * np.random.randn(hidden_size, output_size)
-        self.params['b2'] = np.zeros(output_size)
-        self.layers = OrderedDict()
-        self.layers['Affine1'] = _Affine(self.params['W1'], self.params['b1'])
-        self.layers['Relu1'] = _Relu()
-        self.layers['Affine2'] = _Affine(self.params['W2'], self.params['b2'])
-        self.lastLayer = _SoftmaxWithLoss()
-
-    def predict(self, x):
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t):
-        return self.lastLayer.forward(self.predict(x), t)
-
-    def gradient(self, x, t):
-        self.loss(x, t)
-        dout = self.lastLayer.backward(1)
-        for layer in reversed(list(self.layers.values())):
-            dout = layer.backward(dout)
-        return {'W1': self.layers['Affine1'].dW, 'b1': self.layers['Affine1'].db,
-                'W2': self.layers['Affine2'].dW, 'b2': self.layers['Affine2'].db}
+# the book's net as printed (fastprop.book: also the benchmark baseline)
+from fastprop.book import BookTwoLayerNet  # noqa: E402
+from fastprop.book import book_softmax as _softmax  # noqa: E402
 
 
 def _separable(rng, n=200, d=20, c=4):
