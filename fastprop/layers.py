@@ -10,6 +10,7 @@ import numpy as np
 from . import _validate as V
 from .kernels import activations as _act
 from .kernels import affine as _aff
+from .kernels import convert as _conv
 from .kernels import reductions as _red
 from .kernels import softmax as _sm
 
@@ -126,7 +127,9 @@ class Affine:
     def _converted(self, x, dt):
         """``x`` as C-contiguous ``dt``. A cast (float32 MNIST into float64 parameters,
         uint8 pixels) goes into a buffer kept by the layer: a fresh 600 KB array per
-        call costs more in page faults than the cast itself."""
+        call costs more in page faults than the cast itself, and re-casting the batch
+        that is already there (``gradient`` then ``loss`` on one batch) writes nothing
+        (see :func:`fastprop.kernels.convert.cast_into`)."""
         arr = np.asarray(x)
         if arr.dtype == dt and arr.flags.c_contiguous:
             return arr
@@ -134,7 +137,10 @@ class Affine:
         buf = self._xbuf
         if buf is None or buf.shape != arr.shape or buf.dtype != dt:
             buf = self._xbuf = np.empty(arr.shape, dtype=dt)
-        np.copyto(buf, arr, casting="unsafe")
+        if arr.flags.c_contiguous and arr.dtype.kind == "f":
+            _conv.cast_into(arr.reshape(-1), buf.reshape(-1))  # leaves an unchanged batch clean
+        else:
+            np.copyto(buf, arr, casting="unsafe")
         return buf
 
     W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))

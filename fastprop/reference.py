@@ -194,3 +194,13 @@ def two_layer_train_step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, 
                           dW1, db1, dW2, db2, np.empty_like(x), a, y, dy, dh, sigmoid, opt, hp,
                           S1, S2, t0, losses)
     return float(losses[0])
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def cast_into(x, out):
+    new = x.astype(out.dtype)
+    changed = not np.array_equal(out, new)
+    out[...] = new
+    return changed
