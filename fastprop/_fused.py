@@ -31,6 +31,7 @@ class FusedTwoLayer:
         self._aranges = {}
         self._empty_t = {}
         self._opt_cache = None
+        self._no_labels = np.empty(0, np.intp)  # the kernel's unused labels with one-hot t
 
     def supports(self, optimizer):
         """True when ``optimizer`` is one of fastprop's own six (not a subclass that may
@@ -77,7 +78,7 @@ class FusedTwoLayer:
                 raise TypeError(f"t must be real one-hot rows, got dtype {t.dtype}")
             if not t.flags.c_contiguous:
                 t = np.ascontiguousarray(t)
-            return self._empty_labels(), t, True
+            return self._no_labels, t, True
         if t.dtype.kind not in "iu":
             raise TypeError(f"t must hold integer labels (or one-hot rows), got dtype {t.dtype}")
         if t.ndim != 1 or t.shape[0] != n:
@@ -91,12 +92,6 @@ class FusedTwoLayer:
         if e is None:
             e = self._empty_t[dt] = np.empty((0, 0), dt)
         return t, e, False
-
-    @staticmethod
-    def _empty_labels(_cache=[]):
-        if not _cache:
-            _cache.append(np.empty(0, np.intp))
-        return _cache[0]
 
     def _opt_args(self, optimizer, dt):
         """``(code, hp, S1, S2)`` for the kernel, kept between calls: rebuilt only when the
@@ -146,7 +141,7 @@ class FusedTwoLayer:
         x = np.asarray(x)
         if x.dtype.kind not in "fiub":
             raise TypeError(f"x must be a real numeric array, got dtype {x.dtype}")
-        if x.ndim < 2 or x[0].size != D:
+        if x.ndim < 2 or int(np.prod(x.shape[1:])) != D:
             raise ValueError(f"x must have shape (N, {D}) (or (N, ...) with {D} values a row), got {x.shape}")
         x = np.ascontiguousarray(x).reshape(x.shape[0], D)
         B = V.positive_int(batch_size, "batch_size")
