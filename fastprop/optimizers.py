@@ -285,26 +285,17 @@ class Momentum(Optimizer):
         return (self.lr, self.momentum)
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient, vol. 1's current order (= PyTorch ``nesterov=True``)::
 
         p += momentum**2 * v
         p -= (1 + momentum) * lr * g
         v = momentum * v - lr * g
+
+    Momentum's hyper-parameters and state; only the rule differs.
     """
 
     kernel_name = "nesterov_update"
-    state_names = ("v",)
-    lr = _Hyper()
-    momentum = _Hyper(unit_interval=True)
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        super().__init__()
-        self.lr = lr
-        self.momentum = momentum
-
-    def _scalars(self):
-        return (self.lr, self.momentum)
 
 
 class AdaGrad(Optimizer):
