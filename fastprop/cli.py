@@ -16,6 +16,20 @@ _DEFAULTS = {
 }
 
 
+def _positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_float(text):
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
 def _say(msg):
     print(msg, flush=True)
 
@@ -232,11 +246,11 @@ def build_parser():
 
     t = sub.add_parser("train", help="train the book's TwoLayerNet (ch05 defaults on MNIST)")
     t.add_argument("--dataset", choices=sorted(_DEFAULTS), default="mnist")
-    t.add_argument("--hidden", type=int, help="hidden units (mnist 50, spiral 10)")
-    t.add_argument("--batch", type=int, help="batch size (mnist 100, spiral 30)")
-    t.add_argument("--lr", type=float, help="learning rate (mnist 0.1, spiral 1.0)")
-    t.add_argument("--iters", type=int, help="iterations (mnist 10000)")
-    t.add_argument("--epochs", type=int, help="epochs (spiral 300)")
+    t.add_argument("--hidden", type=_positive_int, help="hidden units (mnist 50, spiral 10)")
+    t.add_argument("--batch", type=_positive_int, help="batch size (mnist 100, spiral 30)")
+    t.add_argument("--lr", type=_non_negative_float, help="learning rate (mnist 0.1, spiral 1.0)")
+    t.add_argument("--iters", type=_positive_int, help="iterations (mnist 10000)")
+    t.add_argument("--epochs", type=_positive_int, help="epochs (spiral 300)")
     t.add_argument("--optimizer", choices=_OPTIMIZERS, default="sgd")
     t.add_argument("--activation", choices=("relu", "sigmoid"))
     t.add_argument("--dtype", choices=("float64", "float32"), default="float64")
@@ -272,13 +286,15 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    if args.threads is not None:
-        try:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.threads is not None:
             _threads.set_threads(args.threads)
-        except ValueError as e:
-            raise SystemExit(f"fastprop: {e}") from None
-    rc = args.func(args)
+        rc = args.func(args)
+    except (ValueError, TypeError, OSError) as e:
+        # the library's own messages say what was expected and what came: no traceback
+        parser.exit(2, f"fastprop: error: {e}\n")
     return rc if isinstance(rc, int) else 0
 
 

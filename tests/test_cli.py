@@ -57,9 +57,19 @@ def test_data_where_on_an_empty_cache(monkeypatch, tmp_path, capsys):
     assert str(tmp_path) in out and "missing" in out
 
 
-def test_bad_thread_setting_is_a_clear_exit():
-    with pytest.raises(SystemExit, match="positive integer"):
-        cli.main(["--threads", "0", "data", "where"])
+@pytest.mark.parametrize("argv, words", [
+    (["--threads", "0", "data", "where"], "positive integer, got '0'"),
+    (["train", "--batch", "0"], "--batch: must be a positive integer, got 0"),
+    (["train", "--lr", "-1"], "--lr: must be a number >= 0"),
+    (["train", "--dataset", "spiral", "--batch", "1000", "--no-progress"],
+     "batch_size must be <= len(x) = 300, got 1000"),
+])
+def test_bad_arguments_are_a_clear_exit_without_traceback(argv, words, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
 
 
 def test_module_entry_point_help():
