@@ -342,6 +342,10 @@ class Trainer:
                 order = order[np.random.permutation(np.arange(len(order)))]
                 rows.append(order[:max_iters * batch_size])
             losses = self.model.train_steps(x, t, np.concatenate(rows), batch_size, self.optimizer)
+            if losses is None or len(losses) != k * max_iters:
+                raise RuntimeError("model.train_steps worked for the first epoch, then returned "
+                                   f"{'None' if losses is None else len(losses)} for {k * max_iters} "
+                                   "batches; it must answer the same way within one fit")
             losses = np.asarray(losses, dtype=np.float64).tolist()
             for e in range(k):
                 log.epoch_loss = 0.0
