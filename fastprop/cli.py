@@ -49,15 +49,6 @@ def _load(dataset):
     return loader(normalize=True)
 
 
-def _accuracy(net, x, t, chunk=10000):
-    """``net.accuracy`` over chunks: the same number, without a 60000-row temporary."""
-    hits = 0
-    for s in range(0, x.shape[0], chunk):
-        y = net.predict(x[s:s + chunk])
-        hits += int(np.sum(np.argmax(y, axis=1) == t[s:s + chunk]))
-    return hits / x.shape[0]
-
-
 def _plot(path, losses, loss_x, epochs, train_acc, test_acc, title):
     try:
         import matplotlib
@@ -89,6 +80,7 @@ def _train_book(args, d):
     from tqdm.auto import tqdm
 
     from .nets import TwoLayerNet
+    from .trainer import accuracy
 
     t0 = time.perf_counter()
     (x_train, t_train), (x_test, t_test) = _load(args.dataset)
@@ -131,7 +123,7 @@ def _train_book(args, d):
             i = end
             if (i - 1) % per_epoch == 0 and i - 1 == next_eval:
                 te = time.perf_counter()
-                tr, ts = _accuracy(net, x_train, t_train), _accuracy(net, x_test, t_test)
+                tr, ts = accuracy(net, x_train, t_train), accuracy(net, x_test, t_test)
                 eval_s += time.perf_counter() - te
                 epochs.append((i - 1) // per_epoch)
                 train_acc.append(tr)
@@ -140,7 +132,7 @@ def _train_book(args, d):
                           f"train acc {tr:.4f} | test acc {ts:.4f}")
     bar.close()
     wall = time.perf_counter() - start
-    final_tr, final_ts = _accuracy(net, x_train, t_train), _accuracy(net, x_test, t_test)
+    final_tr, final_ts = accuracy(net, x_train, t_train), accuracy(net, x_test, t_test)
     _say(f"final: train acc {final_tr:.4f} | test acc {final_ts:.4f}")
     _say(f"time: {wall:.2f} s for {iters} iterations and {len(epochs)} evaluations "
          f"({iters / (wall - eval_s):.0f} steps/s; evaluations {eval_s:.2f} s; "

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 from tqdm import tqdm
 
-__all__ = ["Trainer", "clip_grads", "remove_duplicate"]
+__all__ = ["Trainer", "accuracy", "clip_grads", "remove_duplicate"]
 
 #: rows per model.predict call when measuring accuracy (bounds the activations' memory)
 ACCURACY_CHUNK = 10000
@@ -96,9 +96,11 @@ def _labels(t):
     return t if t.ndim == 1 else np.argmax(t, axis=1)
 
 
-def _accuracy(model, x, t, chunk=ACCURACY_CHUNK):
-    """Fraction of rows whose argmax score equals the label; None when ``model.predict``
-    does not return one score row per sample (e.g. time-series models)."""
+def accuracy(model, x, t, chunk=ACCURACY_CHUNK):
+    """Fraction of rows whose argmax score equals the label (``t`` labels or one-hot), with
+    ``model.predict`` run on ``chunk`` rows at a time (the same number as the book's
+    ``accuracy``, without a whole-set temporary); None when ``model.predict`` does not return
+    one score row per sample (e.g. time-series models)."""
     labels = _labels(t)
     correct = 0
     for start in range(0, len(x), chunk):
@@ -360,8 +362,8 @@ class Trainer:
         h = self.history
         h["epoch"].append(self.current_epoch)
         h["loss"].append(mean_loss)
-        h["train_acc"].append(_accuracy(self.model, x, t) if eval_train else None)
-        h["val_acc"].append(_accuracy(self.model, x_val, t_val) if has_val else None)
+        h["train_acc"].append(accuracy(self.model, x, t) if eval_train else None)
+        h["val_acc"].append(accuracy(self.model, x_val, t_val) if has_val else None)
 
     @staticmethod
     def _check_args(x, t, max_epoch, batch_size, max_grad, eval_interval):

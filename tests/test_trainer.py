@@ -279,7 +279,7 @@ def test_accuracy_is_chunked(monkeypatch):
     sizes = []
     orig = m.predict
     m.predict = lambda a: (sizes.append(len(a)), orig(a))[1]
-    assert trainer_mod._accuracy(m, x, t, chunk=7) == np.mean(np.argmax(orig(x), 1) == t)
+    assert trainer_mod.accuracy(m, x, t, chunk=7) == np.mean(np.argmax(orig(x), 1) == t)
     assert max(sizes) == 7 and sum(sizes) == 100
 
 
