@@ -196,6 +196,53 @@ def two_layer_train_step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, 
     return float(losses[0])
 
 
+
+def two_layer_train_steps_small(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2,
+                                db2, xb, a, y, dy, dh, sigmoid, opt, hp, S1, S2, t0, losses):
+    # the kernel's scratch is padded and transposed; the results are the BLAS kernel's
+    B = len(idx) // len(losses)
+    D, H, O = W1.shape[0], W1.shape[1], W2.shape[1]
+    bufs = [np.empty(s, xb.dtype) for s in ((B, D), (B, H), (B, O), (B, O), (B, H))]
+    return two_layer_train_steps(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2,
+                                 db2, *bufs, sigmoid, opt, hp, S1, S2, t0, losses)
+
+
+# ---------------------------------------------------------------- the book's shuffle
+
+
+def book_shuffles(key, pos, order, out):
+    rs = np.random.RandomState()
+    rs.set_state(("MT19937", key, int(pos[0])))
+    cur = order
+    for e in range(out.shape[0]):
+        cur = cur[rs.permutation(len(cur))]
+        out[e] = cur
+    _, k, p = rs.get_state()[:3]
+    key[:] = k
+    pos[0] = p
+    return out
+
+
+# ---------------------------------------------------------------- the Trainer's loss log
+
+
+def loss_log(losses, max_iters, eval_interval, state, averages, epoch_means):
+    total, count, n_avg = state[0], state[1], 0
+    for e in range(len(epoch_means)):
+        chunk = [float(v) for v in losses[e * max_iters:(e + 1) * max_iters]]
+        s = 0.0
+        for it, loss in enumerate(chunk):
+            total += loss
+            count += 1
+            s += loss
+            if eval_interval and it % eval_interval == 0:
+                averages[n_avg] = total / count
+                n_avg += 1
+                total, count = 0.0, 0
+        epoch_means[e] = s / max_iters
+    state[0], state[1] = total, count
+    return n_avg
+
 # ---------------------------------------------------------------- conversion
 
 

@@ -13,10 +13,40 @@ from collections.abc import Mapping
 import numpy as np
 from tqdm import tqdm
 
-__all__ = ["Trainer", "accuracy", "clip_grads", "remove_duplicate"]
+from .kernels import losslog as _losslog
+from .kernels import shuffle as _shuffle
+
+__all__ = ["Trainer", "accuracy", "book_permutations", "clip_grads", "remove_duplicate"]
 
 #: rows per model.predict call when measuring accuracy (bounds the activations' memory)
 ACCURACY_CHUNK = 10000
+
+
+def book_permutations(order, epochs):
+    """``epochs`` rounds of the book's ``x = x[np.random.permutation(len(x))]`` on row
+    indices: row ``e`` of the result is ``order`` after ``e + 1`` shuffles.
+
+    Draws from NumPy's global generator exactly what the book's loop draws, and leaves it
+    where the loop would (compiled, :func:`fastprop.kernels.shuffle.book_shuffles`, when
+    the global generator is the usual MT19937 state; else NumPy's own calls).
+    """
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    epochs = _check_int(epochs, "epochs", 0)
+    if order.ndim != 1:
+        raise ValueError(f"order must be 1-D row indices, got shape {order.shape}")
+    n = len(order)
+    out = np.empty((epochs, n), np.int64)
+    state = np.random.get_state()
+    if isinstance(state, tuple) and state[0] == "MT19937" and n < 2**32:
+        key = np.array(state[1], dtype=np.uint32)
+        pos = np.array([state[2]], dtype=np.int64)
+        _shuffle.book_shuffles(key, pos, order, out)
+        np.random.set_state((state[0], key, int(pos[0])) + tuple(state[3:]))
+    else:
+        for e in range(epochs):
+            order = order[np.random.permutation(n)]
+            out[e] = order
+    return out
 
 
 def clip_grads(grads, max_norm):
@@ -276,7 +306,7 @@ class Trainer:
                     self._bulk_epochs(x, t, order, batch_size, max_iters, max_epoch - epoch, log)
                     break
                 # the book's shuffle, and the only random draw of the epoch
-                idx = np.random.permutation(np.arange(data_size))
+                idx = np.random.permutation(data_size)  # == permutation(arange(n)), same draws
                 order = order[idx]
                 log.epoch_loss = 0.0
                 start = 0
@@ -334,28 +364,37 @@ class Trainer:
 
     def _bulk_epochs(self, x, t, order, batch_size, max_iters, n_epochs, log):
         """``n_epochs`` more epochs through one ``model.train_steps`` call per chunk of
-        epochs. The permutations are drawn up front, in the book's order: the steps draw
-        no random numbers, so the RNG ends where the book's loop leaves it."""
+        epochs. The permutations are drawn up front, in the book's order, from NumPy's
+        global generator (:func:`book_permutations`); the steps draw no random numbers, so
+        the RNG ends where the book's loop leaves it. The loss bookkeeping is the book's,
+        compiled (:func:`fastprop.kernels.losslog.loss_log`)."""
         per_chunk = max(1, 2_000_000 // max(1, max_iters * batch_size))
+        ei = log.eval_interval or 0
+        state = np.array([log.total_loss, log.loss_count], dtype=np.float64)
         while n_epochs > 0:
             k = min(per_chunk, n_epochs)
-            rows = []
-            for _ in range(k):
-                order = order[np.random.permutation(np.arange(len(order)))]
-                rows.append(order[:max_iters * batch_size])
-            losses = self.model.train_steps(x, t, np.concatenate(rows), batch_size, self.optimizer)
+            orders = book_permutations(order, k)
+            order = orders[-1]
+            rows = np.ascontiguousarray(orders[:, :max_iters * batch_size]).reshape(-1)
+            losses = self.model.train_steps(x, t, rows, batch_size, self.optimizer)
             if losses is None or len(losses) != k * max_iters:
                 raise RuntimeError("model.train_steps worked for the first epoch, then returned "
                                    f"{'None' if losses is None else len(losses)} for {k * max_iters} "
                                    "batches; it must answer the same way within one fit")
-            losses = np.asarray(losses, dtype=np.float64).tolist()
-            for e in range(k):
-                log.epoch_loss = 0.0
-                for it in range(max_iters):
-                    log.add(it, losses[e * max_iters + it])
-                self.current_epoch += 1
-                self._record_epoch(log.epoch_loss / max_iters, x, t, None, None, False, False)
+            losses = np.ascontiguousarray(losses, dtype=np.float64)
+            averages = np.empty(k * max_iters)
+            means = np.empty(k)
+            n_avg = _losslog.loss_log(losses, max_iters, ei, state, averages, means)
+            self.loss_list.extend(averages[:n_avg].tolist())
+            h = self.history
+            h["epoch"].extend(range(self.current_epoch + 1, self.current_epoch + k + 1))
+            h["loss"].extend(means.tolist())
+            h["train_acc"].extend([None] * k)
+            h["val_acc"].extend([None] * k)
+            self.current_epoch += k
+            log.epoch_loss = float(means[-1]) * max_iters
             n_epochs -= k
+        log.total_loss, log.loss_count = float(state[0]), int(state[1])
         return order
 
     def _record_epoch(self, mean_loss, x, t, x_val, t_val, eval_train, has_val):

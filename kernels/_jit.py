@@ -4,7 +4,10 @@
 * ``error_model="numpy"``: division by zero gives inf/nan like NumPy instead of raising,
   and no per-division check is emitted;
 * no blanket ``fastmath``: it would let LLVM drop the NaN/Inf handling that the
-  max-shifted softmax and the log-loss rely on;
+  max-shifted softmax and the log-loss rely on. A kernel may ask for the two flags that
+  leave NaN/Inf alone, by name: ``contract`` (a * b + c as one FMA) and ``reassoc``
+  (LLVM may reorder a sum, which is what lets it vectorise a reduction); the tests allow
+  nothing else;
 * ``nogil``: kernels never touch Python objects.
 """
 import numba

@@ -19,6 +19,8 @@ import numpy as np
 
 from ._blas import gemm_acc
 from ._jit import jit
+from ._vmath import exp as _vexp
+from ._vmath import log as _vlog
 from .optim import (adagrad_update, adam_update, momentum_update, nesterov_update,
                     rmsprop_update, sgd_update)
 from .softmax import _argmax_row, _label_row, _softmax_row, _target_row
@@ -60,16 +62,24 @@ def _gather(X, rows, xb):
 
 @jit
 def _hidden_forward(a, b1, sigmoid):
-    """In place on the GEMM output: ``a = act(a + b1)``."""
+    """In place on the GEMM output: ``a = act(a + b1)``.
+
+    Sigmoid runs as one flat pass over the whole block with the vectorisable ``exp``
+    (a row of H elements would leave a scalar remainder in every row)."""
     n, m = a.shape
     zero = a.dtype.type(0)
     one = a.dtype.type(1)
-    for i in range(n):
-        for j in range(m):
-            v = a[i, j] + b1[j]
-            if sigmoid:
-                a[i, j] = one / (one + np.exp(-v))
-            else:
+    if sigmoid:
+        for i in range(n):
+            for j in range(m):
+                a[i, j] = -(a[i, j] + b1[j])
+        af = a.reshape(n * m)
+        for e in range(n * m):
+            af[e] = one / (one + _vexp(af[e]))
+    else:
+        for i in range(n):
+            for j in range(m):
+                v = a[i, j] + b1[j]
                 a[i, j] = zero if v <= zero else v
 
 
@@ -210,3 +220,201 @@ def _step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, db1, dW2, db2,
     else:
         np.dot(x.T, dh, dW1)
     return loss
+
+
+# ---------------------------------------------------------------- tiny layers, batch in lanes
+#
+# At vol. 2's spiral size (2-10-3, batch 30) a step is ~4000 multiply-adds: five BLAS calls
+# cost more than their arithmetic, and row-wise loops over 2, 3 or 10 columns do not
+# vectorise. Here every activation is kept transposed, (features, batch), so each pass runs
+# along the batch, contiguous; the batch is padded to a multiple of 8 columns (one AVX-512
+# register of float64), so no loop has a scalar remainder (a 30-long loop of exps spends
+# more time in its 6 scalar leftovers than in its 24 vectorised ones). Padding columns hold
+# x = 0 and get dy = 0, so they add exact zeros to every gradient. The weight gradients are
+# dot products along the batch (:func:`_batch_dot`, the one place that lets LLVM
+# reassociate a sum); sigmoid and softmax exps and the loss's logs go through the
+# vectorisable ``exp``/``log``. No BLAS, and no row views (each view of an array is a
+# reference-count round trip).
+
+
+@jit(fastmath={"reassoc", "contract"})
+def _batch_dot(A, ja, Bm, jb):
+    """``sum_i A[ja, i] * Bm[jb, i]``, vectorised (summation order is LLVM's)."""
+    s = 0.0
+    for i in range(A.shape[1]):
+        s += A[ja, i] * Bm[jb, i]
+    return s
+
+
+@jit(fastmath={"reassoc", "contract"})
+def _batch_sum(A, ja):
+    """``sum_i A[ja, i]``, vectorised."""
+    s = 0.0
+    for i in range(A.shape[1]):
+        s += A[ja, i]
+    return s
+
+
+@jit
+def _step_lanes(xT, B, labels, targets, onehot, idx, off, W1, b1, W2, b2, dW1, db1, dW2, db2,
+                aT, af, yT, yf, dyT, dhT, sigmoid, sgd_lr):
+    """Forward, loss and backward of one batch held as ``xT`` (D, Bp): columns ``< B`` are
+    the rows ``idx[off:off + B]``, the rest zero padding. With ``sgd_lr > 0`` the SGD
+    update is applied on the way and ``dW1``/``dW2`` are not written (as :func:`_step`)."""
+    D, Bp = xT.shape
+    H = W1.shape[1]
+    O = W2.shape[1]
+    zero = aT.dtype.type(0)
+    one = aT.dtype.type(1)
+    # a = act(x @ W1 + b1), one hidden unit (a row of aT) at a time
+    for j in range(H):
+        w = W1[0, j]
+        for i in range(Bp):
+            aT[j, i] = w * xT[0, i]
+        for k in range(1, D):
+            w = W1[k, j]
+            for i in range(Bp):
+                aT[j, i] += w * xT[k, i]
+        bj = b1[j]
+        if sigmoid:
+            for i in range(Bp):
+                aT[j, i] = -(aT[j, i] + bj)
+        else:
+            for i in range(Bp):
+                v = aT[j, i] + bj
+                aT[j, i] = zero if v <= zero else v
+    if sigmoid:
+        for e in range(H * Bp):
+            af[e] = one / (one + _vexp(af[e]))
+    # logits = a @ W2 + b2
+    for o in range(O):
+        w = W2[0, o]
+        for i in range(Bp):
+            yT[o, i] = w * aT[0, i]
+        for j in range(1, H):
+            w = W2[j, o]
+            for i in range(Bp):
+                yT[o, i] += w * aT[j, i]
+        bo = b2[o]
+        for i in range(Bp):
+            yT[o, i] += bo
+    # softmax down each column (dyT's first row is the scratch: max, then sum)
+    for i in range(Bp):
+        dyT[0, i] = yT[0, i]
+    for o in range(1, O):
+        for i in range(Bp):
+            dyT[0, i] = yT[o, i] if yT[o, i] > dyT[0, i] else dyT[0, i]
+    for o in range(O):
+        for i in range(Bp):
+            yT[o, i] = yT[o, i] - dyT[0, i]
+    for e in range(O * Bp):
+        yf[e] = _vexp(yf[e])
+    for i in range(Bp):
+        dyT[0, i] = yT[0, i]
+    for o in range(1, O):
+        for i in range(Bp):
+            dyT[0, i] += yT[o, i]
+    for o in range(O):
+        for i in range(Bp):
+            yT[o, i] = yT[o, i] / dyT[0, i]
+    # loss (the book's +1e-7, over the B real columns) and dy = (y - t) / B, 0 in padding
+    eps = yT.dtype.type(1e-7)
+    for i in range(B):
+        r = idx[off + i]
+        k = _argmax_row(targets, r) if onehot else labels[r]
+        dyT[0, i] = yT[k, i] + eps
+    for i in range(B, Bp):
+        dyT[0, i] = one
+    for i in range(Bp):
+        dyT[0, i] = _vlog(dyT[0, i])
+    total = 0.0
+    for i in range(B):
+        total += dyT[0, i]
+    for o in range(O - 1, -1, -1):
+        if onehot:
+            for i in range(B):
+                dyT[o, i] = (yT[o, i] - targets[idx[off + i], o]) / B
+        else:
+            for i in range(B):
+                t = one if labels[idx[off + i]] == o else zero
+                dyT[o, i] = (yT[o, i] - t) / B
+        for i in range(B, Bp):
+            dyT[o, i] = zero
+    # backward: db2, dh = dy @ W2.T (row j of W2 is read before it moves), dW2
+    for o in range(O):
+        db2[o] = _batch_sum(dyT, o)
+    for j in range(H):
+        w = W2[j, 0]
+        for i in range(Bp):
+            dhT[j, i] = w * dyT[0, i]
+        for o in range(1, O):
+            w = W2[j, o]
+            for i in range(Bp):
+                dhT[j, i] += w * dyT[o, i]
+        for o in range(O):
+            g = _batch_dot(aT, j, dyT, o)
+            if sgd_lr > 0:
+                W2[j, o] -= sgd_lr * g
+            else:
+                dW2[j, o] = g
+    # dh *= act'(a); db1; dW1 = x.T @ dh
+    for j in range(H):
+        if sigmoid:
+            for i in range(Bp):
+                dhT[j, i] = dhT[j, i] * (one - aT[j, i]) * aT[j, i]
+        else:
+            for i in range(Bp):
+                dhT[j, i] = zero if aT[j, i] <= zero else dhT[j, i]
+        db1[j] = _batch_sum(dhT, j)
+        for k in range(D):
+            g = _batch_dot(xT, k, dhT, j)
+            if sgd_lr > 0:
+                W1[k, j] -= sgd_lr * g
+            else:
+                dW1[k, j] = g
+    if sgd_lr > 0:
+        sgd_update(b1, db1, sgd_lr)
+        sgd_update(b2, db2, sgd_lr)
+    return -total / B
+
+
+@jit
+def two_layer_train_steps_small(X, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2,
+                                db2, xb, a, y, dy, dh, sigmoid, opt, hp, S1, S2, t0, losses):
+    """:func:`two_layer_train_steps` for tiny layers (vol. 2's spiral net), no BLAS; same
+    arguments and results to rounding, except the scratch buffers: with
+    ``B = len(idx) // len(losses)`` and ``Bp >= B`` (the caller's padding: a multiple of 8
+    keeps every loop free of scalar leftovers), ``xb, a, y, dy, dh`` have
+    shapes (Bp, D), (Bp, H), (Bp, O), (Bp, O), (Bp, H) and are used transposed, so what
+    they hold afterwards is not what the BLAS version leaves. Which sizes it wins at is
+    measured in ``benchmarks``; :mod:`fastprop._fused` makes the choice."""
+    n_steps = losses.shape[0]
+    B = idx.shape[0] // n_steps if n_steps > 0 else 0
+    Bp, D = xb.shape
+    H = W1.shape[1]
+    O = W2.shape[1]
+    xT = xb.reshape(D, Bp)
+    aT = a.reshape(H, Bp)
+    yT = y.reshape(O, Bp)
+    dyT = dy.reshape(O, Bp)
+    dhT = dh.reshape(H, Bp)
+    af = a.reshape(H * Bp)
+    yf = y.reshape(O * Bp)
+    zero = xb.dtype.type(0)
+    for k in range(D):
+        for i in range(B, Bp):
+            xT[k, i] = zero
+    P = (W1.reshape(W1.size), b1, W2.reshape(W2.size), b2)
+    G = (dW1.reshape(dW1.size), db1, dW2.reshape(dW2.size), db2)
+    sgd_lr = hp[0] if opt == SGD else hp.dtype.type(0)
+    for step in range(n_steps):
+        off = step * B
+        for i in range(B):
+            r = idx[off + i]
+            for k in range(D):
+                xT[k, i] = X[r, k]
+        losses[step] = _step_lanes(xT, B, labels, targets, onehot, idx, off, W1, b1, W2, b2,
+                                   dW1, db1, dW2, db2, aT, af, yT, yf, dyT, dhT, sigmoid, sgd_lr)
+        if opt != SGD:
+            _update(opt, P, G, S1, S2, hp, t0 + step + 1)
+    return losses

@@ -48,6 +48,106 @@ def test_kernel_matches_twin_float64(opt, sigmoid, onehot):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12 * np.abs(b).max())
 
 
+@pytest.mark.parametrize("opt", range(6))
+@pytest.mark.parametrize("sigmoid", [False, True])
+@pytest.mark.parametrize("onehot", [False, True])
+@pytest.mark.parametrize("B", [7, 25, 32])
+def test_small_kernel_matches_twin_float64(opt, sigmoid, onehot, B):
+    """The tiny-layer kernel (batch in lanes, padded to 8 columns) against the twin."""
+    from fastprop._fused import padded_batch
+
+    x, lab = _data(d=3, classes=3)
+    targets = np.eye(3)[lab] if onehot else np.empty((0, 0))
+    idx = np.random.default_rng(B).integers(0, 300, 10 * B).astype(np.intp)
+    P, bufs = _kernel_args(np.float64, D=3, H=6, O_=3, B=padded_batch(B))
+    P2, bufs2 = [p.copy() for p in P], [b.copy() for b in bufs]
+    S = [tuple(np.zeros(p.size) for p in P) for _ in range(2)]
+    S2 = [tuple(s.copy() for s in st) for st in S]
+    hp = np.array([0.05, 0.9, 0.999])
+    l1, l2 = np.zeros(10), np.zeros(10)
+    K.two_layer_train_steps_small(x, lab, targets, onehot, idx, *P, *bufs, sigmoid, opt, hp, *S, 3, l1)
+    R.two_layer_train_steps_small(x, lab, targets, onehot, idx, *P2, *bufs2, sigmoid, opt, hp, *S2, 3, l2)
+    np.testing.assert_allclose(l1, l2, rtol=1e-12)
+    for a, b in zip(P + bufs[:4], P2 + bufs2[:4]):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12 * np.abs(b).max())
+    for a, b in zip(S[0] + S[1], S2[0] + S2[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12 * max(np.abs(b).max(), 1e-300))
+
+
+@pytest.mark.parametrize("sigmoid", [False, True])
+def test_small_kernel_float32_close_to_float64(sigmoid):
+    from fastprop._fused import padded_batch
+
+    x, lab = _data(d=2, classes=3)
+    idx = np.arange(300, dtype=np.intp)
+    P, bufs = _kernel_args(np.float32, D=2, H=10, O_=3, B=padded_batch(30))
+    P2, bufs2 = _kernel_args(np.float64, D=2, H=10, O_=3, B=30)
+    e32, e64 = np.empty((0, 0), np.float32), np.empty((0, 0))
+    S32 = tuple(np.empty(0, np.float32) for _ in range(4))
+    S64 = tuple(np.empty(0) for _ in range(4))
+    l1, l2 = np.zeros(10), np.zeros(10)
+    K.two_layer_train_steps_small(x, lab, e32, False, idx, *P, *bufs, sigmoid, 0,
+                                  np.array([1.0, 0, 0], np.float32), S32, S32, 0, l1)
+    R.two_layer_train_steps(x, lab, e64, False, idx, *P2, *bufs2, sigmoid, 0,
+                            np.array([1.0, 0, 0]), S64, S64, 0, l2)
+    assert all(p.dtype == np.float32 for p in P + bufs)
+    np.testing.assert_allclose(l1, l2, rtol=1e-5)
+    for a, b in zip(P, P2):
+        np.testing.assert_allclose(a, b, atol=1e-5 * max(np.abs(b).max(), 1))
+
+
+@pytest.mark.parametrize("cls,kw", OPTS)
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+@pytest.mark.parametrize("onehot", [False, True])
+def test_spiral_sized_net_takes_the_small_kernel_and_equals_dropin(cls, kw, activation, onehot):
+    """vol. 2's 2-10-3 net: the fused path runs the tiny-layer kernel (exact one-hot
+    targets through its labels path) and gives the book loop's numbers."""
+    from fastprop import _fused
+
+    assert _fused.uses_small_kernel(2, 10, 3) and not _fused.uses_small_kernel(784, 50, 10)
+    x, lab = _data(d=2, classes=3)
+    t = np.eye(3, dtype=np.int64)[lab] if onehot else lab
+    np.random.seed(5)
+    fused = TwoLayerNet(2, 10, 3, weight_init_std=0.5, activation=activation)
+    np.random.seed(5)
+    plain = TwoLayerNet(2, 10, 3, weight_init_std=0.5, activation=activation)
+    o1, o2 = cls(**kw), cls(**kw)
+    idx = np.random.permutation(300)[:240]
+    losses = fused.train_steps(x, t, idx, 30, o1)
+    expected = []
+    for k in range(8):
+        b = idx[k * 30:(k + 1) * 30]
+        expected.append(plain.loss(x[b], t[b]))
+        o2.update(plain.params, plain.gradient(x[b], t[b]))
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    for key in plain.params:
+        np.testing.assert_allclose(fused.params[key], plain.params[key], rtol=1e-10, atol=1e-13)
+    # one step at a time goes the same way
+    np.random.seed(5)
+    single = TwoLayerNet(2, 10, 3, weight_init_std=0.5, activation=activation)
+    o3 = cls(**kw)
+    got = [single.fused_step(x[idx[k * 30:(k + 1) * 30]], t[idx[k * 30:(k + 1) * 30]], o3)
+           for k in range(8)]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_soft_targets_keep_the_targets_path():
+    """Only exact one-hot rows are read as labels; soft targets keep their gradient."""
+    x, lab = _data(d=2, classes=3)
+    soft = np.full((300, 3), 0.1)
+    soft[np.arange(300), lab] = 0.8
+    np.random.seed(1)
+    a = TwoLayerNet(2, 10, 3)
+    np.random.seed(1)
+    b = TwoLayerNet(2, 10, 3)
+    idx = np.arange(60)
+    la = a.train_steps(x, soft, idx, 30, O.SGD(lr=0.5))
+    lb = b.train_steps(x, lab, idx, 30, O.SGD(lr=0.5))
+    assert la[0] == pytest.approx(lb[0], rel=1e-12)  # the loss reads argmax either way
+    assert not np.allclose(a.params["W1"], b.params["W1"])  # the gradient does not
+    assert la[1] != pytest.approx(lb[1], rel=1e-6)
+
+
 @pytest.mark.parametrize("sigmoid", [False, True])
 def test_kernel_float32_close_to_float64_twin(sigmoid):
     x, lab = _data()

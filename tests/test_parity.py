@@ -77,6 +77,7 @@ VALUE_TESTED = {
     "softmax_cross_entropy_onehot", "softmax_cross_entropy_backward",
     "softmax_cross_entropy_onehot_backward", "sgd_update", "momentum_update",
     "nesterov_update", "adagrad_update", "rmsprop_update", "adam_update", "cast_into",
+    "book_shuffles", "loss_log",
 }
 
 
@@ -610,3 +611,64 @@ def test_cast_into_rewrites_nan():
     cast_into(x, out)
     assert cast_into(x, out) is True  # NaN != NaN: always written, the result is still x
     np.testing.assert_array_equal(out, x.astype(np.float64))
+
+
+# --------------------------------------------------------------------------- the Trainer's helpers
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 300, 70000])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_book_shuffles_are_numpys_permutations(n, seed):
+    """Bit for bit what ``np.random.permutation`` gives, and the generator left where it
+    leaves it (a run that crosses several MT19937 refills)."""
+    from fastprop.kernels.shuffle import book_shuffles
+
+    epochs = 3 if n > 1000 else 40
+    np.random.seed(seed)
+    order = np.random.permutation(n).astype(np.int64)
+    state = np.random.get_state()
+    key, pos = state[1].copy(), np.array([state[2]], np.int64)
+    out = np.empty((epochs, n), np.int64)
+    assert book_shuffles(key, pos, order, out) is out
+    cur = order
+    for e in range(epochs):
+        cur = cur[np.random.permutation(n)]
+        np.testing.assert_array_equal(out[e], cur, err_msg=f"epoch {e}")
+    after = np.random.get_state()
+    np.testing.assert_array_equal(key, after[1])
+    assert pos[0] == after[2]
+    key2, pos2, out2 = state[1].copy(), np.array([state[2]], np.int64), np.empty_like(out)
+    reference.book_shuffles(key2, pos2, order, out2)
+    np.testing.assert_array_equal(out2, out)
+    np.testing.assert_array_equal(key2, key)
+    assert pos2[0] == pos[0]
+
+
+@pytest.mark.parametrize("eval_interval", [0, 1, 3, 10, 25])
+def test_loss_log_equals_the_python_loop(eval_interval):
+    """The same sums in the same order: equal bit for bit, state carried between calls."""
+    from fastprop.kernels.losslog import loss_log
+
+    rng = np.random.default_rng(eval_interval)
+    max_iters = 10
+    losses = rng.random(7 * max_iters) * 3
+    k_state, t_state = np.array([1.25, 2.0]), np.array([1.25, 2.0])
+    k_avg, t_avg = np.full(70, np.nan), np.full(70, np.nan)
+    k_means, t_means = np.empty(7), np.empty(7)
+    nk = loss_log(losses, max_iters, eval_interval, k_state, k_avg, k_means)
+    nt = reference.loss_log(losses, max_iters, eval_interval, t_state, t_avg, t_means)
+    assert nk == nt == (0 if eval_interval == 0 else 7 * len(range(0, max_iters, eval_interval)))
+    np.testing.assert_array_equal(k_avg, t_avg)
+    np.testing.assert_array_equal(k_means, t_means)
+    np.testing.assert_array_equal(k_state, t_state)
+    # the book's own loop, written out
+    total, count, avgs = 1.25, 2, []
+    for e in range(7):
+        for it in range(max_iters):
+            total += float(losses[e * max_iters + it])
+            count += 1
+            if eval_interval and it % eval_interval == 0:
+                avgs.append(total / count)
+                total, count = 0, 0
+    assert k_avg[:nk].tolist() == avgs
+    assert (k_state[0], k_state[1]) == (total, count)

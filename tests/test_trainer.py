@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fastprop.optimizers import SGD, Adam
-from fastprop.trainer import Trainer, clip_grads, remove_duplicate
+from fastprop.trainer import Trainer, book_permutations, clip_grads, remove_duplicate
 
 # ---------------------------------------------------------------- a tiny vol. 2 model
 
@@ -490,3 +490,34 @@ def test_spiral_reproduces_the_book(opt_cls):
     assert round(tr.loss_list[0], 2) == 1.10
     assert tr.loss_list[-1] == pytest.approx(0.1087, abs=5e-5)
     assert model.accuracy(x, t) == pytest.approx(0.97)
+
+
+# ---------------------------------------------------------------- the book's shuffles, compiled
+
+
+def test_book_permutations_draw_what_the_book_draws():
+    """Same orders and the same generator state afterwards, the cached Gaussian included."""
+    np.random.seed(11)
+    np.random.standard_normal()  # leaves a cached Gaussian in the legacy state
+    got = book_permutations(np.arange(50), 6)
+    after = (np.random.standard_normal(), np.random.random_sample())
+    np.random.seed(11)
+    np.random.standard_normal()
+    order, want = np.arange(50), []
+    for _ in range(6):
+        order = order[np.random.permutation(50)]
+        want.append(order)
+    np.testing.assert_array_equal(got, np.array(want))
+    assert after == (np.random.standard_normal(), np.random.random_sample())
+
+
+@pytest.mark.parametrize("order, epochs, exc, words", [
+    (np.zeros((2, 3), int), 1, ValueError, ["1-D", "(2, 3)"]),
+    (np.arange(4), -1, ValueError, ["epochs", ">= 0"]),
+    (np.arange(4), 1.5, TypeError, ["epochs", "integer"]),
+])
+def test_book_permutations_bad_arguments(order, epochs, exc, words):
+    with pytest.raises(exc) as info:
+        book_permutations(order, epochs)
+    for w in words:
+        assert w in str(info.value)

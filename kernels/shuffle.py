@@ -1,0 +1,96 @@
+"""The book's per-epoch shuffle, many epochs in one call, with NumPy's own random numbers.
+
+vol. 2's Trainer draws ``np.random.permutation(data_size)`` every epoch and applies it to
+the already shuffled data. On a small set that call is most of an epoch's Python time
+(~3.7 us for 300 rows, most of it the per-element loop). This kernel runs the same
+algorithm on the same generator state, so the permutations, and the state it leaves
+behind, are exactly NumPy's:
+
+* the legacy global generator is MT19937 (``np.random.get_state()`` gives its 624-word
+  key and position);
+* ``permutation(n)`` shuffles ``arange(n)`` from the back (``i = n-1 .. 1``) swapping
+  ``i`` with ``j = random_interval(i)``: a 32-bit draw masked to the smallest
+  ``2**b - 1 >= i``, redrawn while above ``i``.
+
+The caller (:func:`fastprop.trainer`) reads and writes the generator state around the call;
+tests/test_shuffle.py compares with ``np.random.permutation`` bit for bit.
+"""
+import numpy as np
+
+from ._jit import jit
+
+_N = 624
+_M = 397
+
+
+_UPPER = np.uint32(0x80000000)
+_LOWER = np.uint32(0x7FFFFFFF)
+_MATRIX_A = np.uint32(0x9908B0DF)
+
+
+@jit
+def _twist(key):
+    """MT19937's state refill, in place (the reference algorithm's three loops)."""
+    for i in range(_N - _M):
+        y = (key[i] & _UPPER) | (key[i + 1] & _LOWER)
+        key[i] = key[i + _M] ^ (y >> np.uint32(1)) ^ (_MATRIX_A if y & np.uint32(1) else np.uint32(0))
+    for i in range(_N - _M, _N - 1):
+        y = (key[i] & _UPPER) | (key[i + 1] & _LOWER)
+        key[i] = key[i + _M - _N] ^ (y >> np.uint32(1)) ^ (_MATRIX_A if y & np.uint32(1) else np.uint32(0))
+    y = (key[_N - 1] & _UPPER) | (key[0] & _LOWER)
+    key[_N - 1] = key[_M - 1] ^ (y >> np.uint32(1)) ^ (_MATRIX_A if y & np.uint32(1) else np.uint32(0))
+
+
+@jit
+def book_shuffles(key, pos, order, out):
+    """``out.shape[0]`` epochs of the book's ``x = x[np.random.permutation(len(x))]``.
+
+    Parameters
+    ----------
+    key : (624,) uint32, the MT19937 key of ``np.random.get_state()``; advanced in place
+    pos : (1,) int64, its position; advanced in place
+    order : (n,) int64, which original rows the data holds now (``arange(n)`` at first);
+        left unchanged
+    out : (epochs, n) int64, row e written with the order after epoch e's shuffle
+
+    Returns
+    -------
+    out
+
+    ``n`` must be below ``2**32`` (NumPy switches to 64-bit draws above; the caller checks).
+    """
+    n = order.shape[0]
+    p = pos[0]
+    for e in range(out.shape[0]):
+        # the permutation itself, then the gather (x[perm] of the previous order)
+        for i in range(n):
+            out[e, i] = i
+        for i in range(n - 1, 0, -1):
+            hi = np.uint32(i)
+            mask = hi  # the smallest 2**b - 1 >= i
+            mask |= mask >> np.uint32(1)
+            mask |= mask >> np.uint32(2)
+            mask |= mask >> np.uint32(4)
+            mask |= mask >> np.uint32(8)
+            mask |= mask >> np.uint32(16)
+            while True:
+                if p >= _N:
+                    _twist(key)
+                    p = 0
+                y = key[p]
+                p += 1
+                y ^= y >> np.uint32(11)  # tempering
+                y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+                y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+                y ^= y >> np.uint32(18)
+                v = y & mask
+                if v <= hi:
+                    break
+            j = np.int64(v)
+            t = out[e, i]
+            out[e, i] = out[e, j]
+            out[e, j] = t
+        for i in range(n):
+            out[e, i] = order[out[e, i]] if e == 0 else out[e - 1, out[e, i]]
+    pos[0] = p
+    return out
