@@ -7,23 +7,38 @@ the loss of a confidently wrong row at -log(1e-7) ~ 16.1), so results match the 
 import numpy as np
 
 from ._jit import jit
+from ._vmath import exp as _vexp
 
 
 @jit
-def _softmax_row(x, y, i):
-    """Write softmax of row ``i`` of ``x`` into ``y``; the book's max-shift formulation."""
-    m = x.shape[1]
-    mx = x[i, 0]
-    for j in range(1, m):
-        if x[i, j] > mx:
-            mx = x[i, j]
-    s = x.dtype.type(0)
-    for j in range(m):
-        e = np.exp(x[i, j] - mx)
-        y[i, j] = e
-        s += e
-    for j in range(m):
-        y[i, j] = y[i, j] / s
+def _softmax_block(x, y):
+    """``y = softmax(x)`` row by row (``y`` may be ``x``); the book's max-shift formulation.
+
+    The exps run as one flat pass over the whole block with the vectorisable ``exp``
+    (:mod:`._vmath`) when ``y`` is C-contiguous: a row of 10 classes alone would leave 2
+    scalar exps in every row. 100 x 10: 6.5 -> 2.7 us (float64)."""
+    n, m = x.shape
+    for i in range(n):
+        mx = x[i, 0]
+        for j in range(1, m):
+            if x[i, j] > mx:
+                mx = x[i, j]
+        for j in range(m):
+            y[i, j] = x[i, j] - mx
+    if y.flags.c_contiguous:
+        yf = y.reshape(n * m)
+        for e in range(n * m):
+            yf[e] = _vexp(yf[e])
+    else:
+        for i in range(n):
+            for j in range(m):
+                y[i, j] = _vexp(y[i, j])
+    for i in range(n):
+        s = y.dtype.type(0)
+        for j in range(m):
+            s += y[i, j]
+        for j in range(m):
+            y[i, j] = y[i, j] / s
 
 
 @jit
@@ -64,8 +79,7 @@ def softmax(x, out):
     -----
     ``y_ij = exp(x_ij - max_j x_ij) / sum_k exp(x_ik - max_j x_ij)``
     """
-    for i in range(x.shape[0]):
-        _softmax_row(x, out, i)
+    _softmax_block(x, out)
     return out
 
 
@@ -88,8 +102,8 @@ def softmax_cross_entropy(x, t, y, dx, dout):
     n, c = x.shape
     eps = x.dtype.type(1e-7)
     total = 0.0
+    _softmax_block(x, y)
     for i in range(n):
-        _softmax_row(x, y, i)
         total += np.log(y[i, t[i]] + eps)
         if dx is not None:
             _label_row(y, i, t[i], dout, n, dx)
@@ -106,8 +120,8 @@ def softmax_cross_entropy_onehot(x, t, y, dx, dout):
     n, c = x.shape
     eps = x.dtype.type(1e-7)
     total = 0.0
+    _softmax_block(x, y)
     for i in range(n):
-        _softmax_row(x, y, i)
         total += np.log(y[i, _argmax_row(t, i)] + eps)
         if dx is not None:
             _target_row(y, i, t, i, dout, n, dx)

@@ -23,7 +23,7 @@ from ._vmath import exp as _vexp
 from ._vmath import log as _vlog
 from .optim import (adagrad_update, adam_update, momentum_update, nesterov_update,
                     rmsprop_update, sgd_update)
-from .softmax import _argmax_row, _label_row, _softmax_row, _target_row
+from .softmax import _argmax_row, _label_row, _softmax_block, _target_row
 
 SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = range(6)
 
@@ -106,16 +106,17 @@ def _hidden_backward(dh, a, db1, sigmoid):
 
 @jit
 def _output_loss(y, b2, labels, targets, onehot, rows, dy):
-    """Per row: add ``b2``, softmax, cross-entropy (book's ``+1e-7``), ``dy = (y - t) / B``;
-    the same row code as :func:`fastprop.kernels.softmax.softmax_cross_entropy`."""
+    """Add ``b2``, softmax, cross-entropy (book's ``+1e-7``), ``dy = (y - t) / B``; the
+    code of :func:`fastprop.kernels.softmax.softmax_cross_entropy`."""
     n, c = y.shape
     eps = y.dtype.type(1e-7)
+    for i in range(n):
+        for j in range(c):
+            y[i, j] += b2[j]
+    _softmax_block(y, y)
     total = 0.0
     for i in range(n):
         r = rows[i]
-        for j in range(c):
-            y[i, j] += b2[j]
-        _softmax_row(y, y, i)
         if not onehot:
             k = labels[r]
             _label_row(y, i, k, 1.0, n, dy)
@@ -256,126 +257,143 @@ def _batch_sum(A, ja):
 
 
 @jit
-def _step_lanes(xT, B, labels, targets, onehot, idx, off, W1, b1, W2, b2, dW1, db1, dW2, db2,
-                aT, af, yT, yf, dyT, dhT, sigmoid, sgd_lr):
-    """Forward, loss and backward of one batch held as ``xT`` (D, Bp): columns ``< B`` are
-    the rows ``idx[off:off + B]``, the rest zero padding. With ``sgd_lr > 0`` the SGD
-    update is applied on the way and ``dW1``/``dW2`` are not written (as :func:`_step`)."""
+def _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2, db2,
+                 xT, aT, af, yT, yf, dyT, dhT, sigmoid, opt, hp, S1, S2, t0, losses):
+    """The loop of :func:`two_layer_train_steps_small` over its ``len(losses)`` steps. The
+    step is written out inside the loop on purpose: as a called (or Numba-inlined)
+    function it cost ~40 reference-count updates a step, 15% of the step. Each batch is gathered into ``xT`` (D, Bp): columns
+    ``< B`` are the rows ``idx[step * B:(step + 1) * B]``, the rest zero padding. With SGD
+    the update is applied on the way and ``dW1``/``dW2`` are not written (as :func:`_step`)."""
     D, Bp = xT.shape
     H = W1.shape[1]
     O = W2.shape[1]
     zero = aT.dtype.type(0)
     one = aT.dtype.type(1)
-    # a = act(x @ W1 + b1), one hidden unit (a row of aT) at a time
-    for j in range(H):
-        w = W1[0, j]
-        for i in range(Bp):
-            aT[j, i] = w * xT[0, i]
-        for k in range(1, D):
-            w = W1[k, j]
-            for i in range(Bp):
-                aT[j, i] += w * xT[k, i]
-        bj = b1[j]
-        if sigmoid:
-            for i in range(Bp):
-                aT[j, i] = -(aT[j, i] + bj)
-        else:
-            for i in range(Bp):
-                v = aT[j, i] + bj
-                aT[j, i] = zero if v <= zero else v
-    if sigmoid:
-        for e in range(H * Bp):
-            af[e] = one / (one + _vexp(af[e]))
-    # logits = a @ W2 + b2
-    for o in range(O):
-        w = W2[0, o]
-        for i in range(Bp):
-            yT[o, i] = w * aT[0, i]
-        for j in range(1, H):
-            w = W2[j, o]
-            for i in range(Bp):
-                yT[o, i] += w * aT[j, i]
-        bo = b2[o]
-        for i in range(Bp):
-            yT[o, i] += bo
-    # softmax down each column (dyT's first row is the scratch: max, then sum)
-    for i in range(Bp):
-        dyT[0, i] = yT[0, i]
-    for o in range(1, O):
-        for i in range(Bp):
-            dyT[0, i] = yT[o, i] if yT[o, i] > dyT[0, i] else dyT[0, i]
-    for o in range(O):
-        for i in range(Bp):
-            yT[o, i] = yT[o, i] - dyT[0, i]
-    for e in range(O * Bp):
-        yf[e] = _vexp(yf[e])
-    for i in range(Bp):
-        dyT[0, i] = yT[0, i]
-    for o in range(1, O):
-        for i in range(Bp):
-            dyT[0, i] += yT[o, i]
-    for o in range(O):
-        for i in range(Bp):
-            yT[o, i] = yT[o, i] / dyT[0, i]
-    # loss (the book's +1e-7, over the B real columns) and dy = (y - t) / B, 0 in padding
-    eps = yT.dtype.type(1e-7)
-    for i in range(B):
-        r = idx[off + i]
-        k = _argmax_row(targets, r) if onehot else labels[r]
-        dyT[0, i] = yT[k, i] + eps
-    for i in range(B, Bp):
-        dyT[0, i] = one
-    for i in range(Bp):
-        dyT[0, i] = _vlog(dyT[0, i])
-    total = 0.0
-    for i in range(B):
-        total += dyT[0, i]
-    for o in range(O - 1, -1, -1):
-        if onehot:
-            for i in range(B):
-                dyT[o, i] = (yT[o, i] - targets[idx[off + i], o]) / B
-        else:
-            for i in range(B):
-                t = one if labels[idx[off + i]] == o else zero
-                dyT[o, i] = (yT[o, i] - t) / B
+    for k in range(D):
         for i in range(B, Bp):
-            dyT[o, i] = zero
-    # backward: db2, dh = dy @ W2.T (row j of W2 is read before it moves), dW2
-    for o in range(O):
-        db2[o] = _batch_sum(dyT, o)
-    for j in range(H):
-        w = W2[j, 0]
-        for i in range(Bp):
-            dhT[j, i] = w * dyT[0, i]
-        for o in range(1, O):
-            w = W2[j, o]
+            xT[k, i] = zero
+    P = (W1.reshape(W1.size), b1, W2.reshape(W2.size), b2)
+    G = (dW1.reshape(dW1.size), db1, dW2.reshape(dW2.size), db2)
+    sgd_lr = hp[0] if opt == SGD else hp.dtype.type(0)
+    for step in range(losses.shape[0]):
+        off = step * B
+        for i in range(B):
+            r = idx[off + i]
+            for k in range(D):
+                xT[k, i] = X[r, k]
+        # a = act(x @ W1 + b1), one hidden unit (a row of aT) at a time
+        for j in range(H):
+            w = W1[0, j]
             for i in range(Bp):
-                dhT[j, i] += w * dyT[o, i]
-        for o in range(O):
-            g = _batch_dot(aT, j, dyT, o)
-            if sgd_lr > 0:
-                W2[j, o] -= sgd_lr * g
+                aT[j, i] = w * xT[0, i]
+            for k in range(1, D):
+                w = W1[k, j]
+                for i in range(Bp):
+                    aT[j, i] += w * xT[k, i]
+            bj = b1[j]
+            if sigmoid:
+                for i in range(Bp):
+                    aT[j, i] = -(aT[j, i] + bj)
             else:
-                dW2[j, o] = g
-    # dh *= act'(a); db1; dW1 = x.T @ dh
-    for j in range(H):
+                for i in range(Bp):
+                    v = aT[j, i] + bj
+                    aT[j, i] = zero if v <= zero else v
         if sigmoid:
+            for e in range(H * Bp):
+                af[e] = one / (one + _vexp(af[e]))
+        # logits = a @ W2 + b2
+        for o in range(O):
+            w = W2[0, o]
             for i in range(Bp):
-                dhT[j, i] = dhT[j, i] * (one - aT[j, i]) * aT[j, i]
-        else:
+                yT[o, i] = w * aT[0, i]
+            for j in range(1, H):
+                w = W2[j, o]
+                for i in range(Bp):
+                    yT[o, i] += w * aT[j, i]
+            bo = b2[o]
             for i in range(Bp):
-                dhT[j, i] = zero if aT[j, i] <= zero else dhT[j, i]
-        db1[j] = _batch_sum(dhT, j)
-        for k in range(D):
-            g = _batch_dot(xT, k, dhT, j)
-            if sgd_lr > 0:
-                W1[k, j] -= sgd_lr * g
+                yT[o, i] += bo
+        # softmax down each column (dyT's first row is the scratch: max, then sum)
+        for i in range(Bp):
+            dyT[0, i] = yT[0, i]
+        for o in range(1, O):
+            for i in range(Bp):
+                dyT[0, i] = yT[o, i] if yT[o, i] > dyT[0, i] else dyT[0, i]
+        for o in range(O):
+            for i in range(Bp):
+                yT[o, i] = yT[o, i] - dyT[0, i]
+        for e in range(O * Bp):
+            yf[e] = _vexp(yf[e])
+        for i in range(Bp):
+            dyT[0, i] = yT[0, i]
+        for o in range(1, O):
+            for i in range(Bp):
+                dyT[0, i] += yT[o, i]
+        for o in range(O):
+            for i in range(Bp):
+                yT[o, i] = yT[o, i] / dyT[0, i]
+        # loss (the book's +1e-7, over the B real columns) and dy = (y - t) / B, 0 in padding
+        eps = yT.dtype.type(1e-7)
+        for i in range(B):
+            r = idx[off + i]
+            k = _argmax_row(targets, r) if onehot else labels[r]
+            dyT[0, i] = yT[k, i] + eps
+        for i in range(B, Bp):
+            dyT[0, i] = one
+        for i in range(Bp):
+            dyT[0, i] = _vlog(dyT[0, i])
+        total = 0.0
+        for i in range(B):
+            total += dyT[0, i]
+        for o in range(O - 1, -1, -1):
+            if onehot:
+                for i in range(B):
+                    dyT[o, i] = (yT[o, i] - targets[idx[off + i], o]) / B
             else:
-                dW1[k, j] = g
-    if sgd_lr > 0:
-        sgd_update(b1, db1, sgd_lr)
-        sgd_update(b2, db2, sgd_lr)
-    return -total / B
+                for i in range(B):
+                    t = one if labels[idx[off + i]] == o else zero
+                    dyT[o, i] = (yT[o, i] - t) / B
+            for i in range(B, Bp):
+                dyT[o, i] = zero
+        # backward: db2, dh = dy @ W2.T (row j of W2 is read before it moves), dW2
+        for o in range(O):
+            db2[o] = _batch_sum(dyT, o)
+        for j in range(H):
+            w = W2[j, 0]
+            for i in range(Bp):
+                dhT[j, i] = w * dyT[0, i]
+            for o in range(1, O):
+                w = W2[j, o]
+                for i in range(Bp):
+                    dhT[j, i] += w * dyT[o, i]
+            for o in range(O):
+                g = _batch_dot(aT, j, dyT, o)
+                if sgd_lr > 0:
+                    W2[j, o] -= sgd_lr * g
+                else:
+                    dW2[j, o] = g
+        # dh *= act'(a); db1; dW1 = x.T @ dh
+        for j in range(H):
+            if sigmoid:
+                for i in range(Bp):
+                    dhT[j, i] = dhT[j, i] * (one - aT[j, i]) * aT[j, i]
+            else:
+                for i in range(Bp):
+                    dhT[j, i] = zero if aT[j, i] <= zero else dhT[j, i]
+            db1[j] = _batch_sum(dhT, j)
+            for k in range(D):
+                g = _batch_dot(xT, k, dhT, j)
+                if sgd_lr > 0:
+                    W1[k, j] -= sgd_lr * g
+                else:
+                    dW1[k, j] = g
+        if sgd_lr > 0:
+            sgd_update(b1, db1, sgd_lr)
+            sgd_update(b2, db2, sgd_lr)
+        losses[step] = -total / B
+        if opt != SGD:
+            _update(opt, P, G, S1, S2, hp, t0 + step + 1)
+    return losses
 
 
 @jit
@@ -400,21 +418,5 @@ def two_layer_train_steps_small(X, labels, targets, onehot, idx, W1, b1, W2, b2,
     dhT = dh.reshape(H, Bp)
     af = a.reshape(H * Bp)
     yf = y.reshape(O * Bp)
-    zero = xb.dtype.type(0)
-    for k in range(D):
-        for i in range(B, Bp):
-            xT[k, i] = zero
-    P = (W1.reshape(W1.size), b1, W2.reshape(W2.size), b2)
-    G = (dW1.reshape(dW1.size), db1, dW2.reshape(dW2.size), db2)
-    sgd_lr = hp[0] if opt == SGD else hp.dtype.type(0)
-    for step in range(n_steps):
-        off = step * B
-        for i in range(B):
-            r = idx[off + i]
-            for k in range(D):
-                xT[k, i] = X[r, k]
-        losses[step] = _step_lanes(xT, B, labels, targets, onehot, idx, off, W1, b1, W2, b2,
-                                   dW1, db1, dW2, db2, aT, af, yT, yf, dyT, dhT, sigmoid, sgd_lr)
-        if opt != SGD:
-            _update(opt, P, G, S1, S2, hp, t0 + step + 1)
-    return losses
+    return _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2, db2,
+                        xT, aT, af, yT, yf, dyT, dhT, sigmoid, opt, hp, S1, S2, t0, losses)
