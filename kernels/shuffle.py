@@ -42,6 +42,18 @@ def _twist(key):
 
 
 @jit
+def _temper(key, out):
+    """MT19937's output function on every word of the key (vectorised)."""
+    for i in range(_N):
+        y = key[i]
+        y ^= y >> np.uint32(11)
+        y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+        y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+        y ^= y >> np.uint32(18)
+        out[i] = y
+
+
+@jit
 def book_shuffles(key, pos, order, out):
     """``out.shape[0]`` epochs of the book's ``x = x[np.random.permutation(len(x))]``.
 
@@ -61,6 +73,8 @@ def book_shuffles(key, pos, order, out):
     """
     n = order.shape[0]
     p = pos[0]
+    tempered = np.empty(_N, np.uint32)  # outputs of the current key, tempered in one pass
+    _temper(key, tempered)
     for e in range(out.shape[0]):
         # the permutation itself, then the gather (x[perm] of the previous order)
         for i in range(n):
@@ -76,21 +90,19 @@ def book_shuffles(key, pos, order, out):
             while True:
                 if p >= _N:
                     _twist(key)
+                    _temper(key, tempered)
                     p = 0
-                y = key[p]
+                v = tempered[p] & mask
                 p += 1
-                y ^= y >> np.uint32(11)  # tempering
-                y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
-                y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
-                y ^= y >> np.uint32(18)
-                v = y & mask
                 if v <= hi:
                     break
             j = np.int64(v)
             t = out[e, i]
             out[e, i] = out[e, j]
             out[e, j] = t
+        prev = order if e == 0 else out[e - 1]
+        row = out[e]
         for i in range(n):
-            out[e, i] = order[out[e, i]] if e == 0 else out[e - 1, out[e, i]]
+            row[i] = prev[row[i]]
     pos[0] = p
     return out

@@ -258,12 +258,16 @@ def _batch_sum(A, ja):
 
 @jit
 def _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2, db2,
-                 xT, aT, af, yT, yf, dyT, dhT, sigmoid, opt, hp, S1, S2, t0, losses):
-    """The loop of :func:`two_layer_train_steps_small` over its ``len(losses)`` steps. The
-    step is written out inside the loop on purpose: as a called (or Numba-inlined)
-    function it cost ~40 reference-count updates a step, 15% of the step. Each batch is gathered into ``xT`` (D, Bp): columns
-    ``< B`` are the rows ``idx[step * B:(step + 1) * B]``, the rest zero padding. With SGD
-    the update is applied on the way and ``dW1``/``dW2`` are not written (as :func:`_step`)."""
+                 xT, aT, af, yT, yf, dyT, dhT, dhf, sigmoid, opt, hp, S1, S2, t0, losses):
+    """The loop of :func:`two_layer_train_steps_small` over its ``len(losses)`` steps.
+
+    The step is written out inside the loop on purpose: as a called (or Numba-inlined)
+    function it cost ~40 reference-count updates a step. Each batch is gathered into
+    ``xT`` (D, Bp): columns ``< B`` are the rows ``idx[step * B:(step + 1) * B]``, the
+    rest zero padding. With SGD the update is applied on the way and ``dW1``/``dW2`` are
+    not written (as :func:`_step`). ``af``/``dhf`` are flat views of ``aT``/``dhT`` for
+    the passes that do not care about rows (fewer, longer loops: at 32 columns a loop's
+    set-up costs about as much as its work)."""
     D, Bp = xT.shape
     H = W1.shape[1]
     O = W2.shape[1]
@@ -282,37 +286,46 @@ def _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, d
             for k in range(D):
                 xT[k, i] = X[r, k]
         # a = act(x @ W1 + b1), one hidden unit (a row of aT) at a time
+        # (the bias joins the last term's loop, in the GEMM-then-bias order)
         for j in range(H):
-            w = W1[0, j]
-            for i in range(Bp):
-                aT[j, i] = w * xT[0, i]
-            for k in range(1, D):
-                w = W1[k, j]
-                for i in range(Bp):
-                    aT[j, i] += w * xT[k, i]
             bj = b1[j]
-            if sigmoid:
+            w = W1[0, j]
+            if D == 1:
                 for i in range(Bp):
-                    aT[j, i] = -(aT[j, i] + bj)
+                    aT[j, i] = w * xT[0, i] + bj
             else:
                 for i in range(Bp):
-                    v = aT[j, i] + bj
-                    aT[j, i] = zero if v <= zero else v
+                    aT[j, i] = w * xT[0, i]
+                for k in range(1, D - 1):
+                    w = W1[k, j]
+                    for i in range(Bp):
+                        aT[j, i] += w * xT[k, i]
+                w = W1[D - 1, j]
+                for i in range(Bp):
+                    aT[j, i] = (aT[j, i] + w * xT[D - 1, i]) + bj
         if sigmoid:
             for e in range(H * Bp):
-                af[e] = one / (one + _vexp(af[e]))
+                af[e] = one / (one + _vexp(-af[e]))
+        else:
+            for e in range(H * Bp):
+                af[e] = zero if af[e] <= zero else af[e]
         # logits = a @ W2 + b2
         for o in range(O):
-            w = W2[0, o]
-            for i in range(Bp):
-                yT[o, i] = w * aT[0, i]
-            for j in range(1, H):
-                w = W2[j, o]
-                for i in range(Bp):
-                    yT[o, i] += w * aT[j, i]
             bo = b2[o]
-            for i in range(Bp):
-                yT[o, i] += bo
+            w = W2[0, o]
+            if H == 1:
+                for i in range(Bp):
+                    yT[o, i] = w * aT[0, i] + bo
+            else:
+                for i in range(Bp):
+                    yT[o, i] = w * aT[0, i]
+                for j in range(1, H - 1):
+                    w = W2[j, o]
+                    for i in range(Bp):
+                        yT[o, i] += w * aT[j, i]
+                w = W2[H - 1, o]
+                for i in range(Bp):
+                    yT[o, i] = (yT[o, i] + w * aT[H - 1, i]) + bo
         # softmax down each column (dyT's first row is the scratch: max, then sum)
         for i in range(Bp):
             dyT[0, i] = yT[0, i]
@@ -373,13 +386,13 @@ def _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, d
                 else:
                     dW2[j, o] = g
         # dh *= act'(a); db1; dW1 = x.T @ dh
+        if sigmoid:
+            for e in range(H * Bp):
+                dhf[e] = dhf[e] * (one - af[e]) * af[e]
+        else:
+            for e in range(H * Bp):
+                dhf[e] = zero if af[e] <= zero else dhf[e]
         for j in range(H):
-            if sigmoid:
-                for i in range(Bp):
-                    dhT[j, i] = dhT[j, i] * (one - aT[j, i]) * aT[j, i]
-            else:
-                for i in range(Bp):
-                    dhT[j, i] = zero if aT[j, i] <= zero else dhT[j, i]
             db1[j] = _batch_sum(dhT, j)
             for k in range(D):
                 g = _batch_dot(xT, k, dhT, j)
@@ -418,5 +431,6 @@ def two_layer_train_steps_small(X, labels, targets, onehot, idx, W1, b1, W2, b2,
     dhT = dh.reshape(H, Bp)
     af = a.reshape(H * Bp)
     yf = y.reshape(O * Bp)
+    dhf = dh.reshape(H * Bp)
     return _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2, db2,
-                        xT, aT, af, yT, yf, dyT, dhT, sigmoid, opt, hp, S1, S2, t0, losses)
+                        xT, aT, af, yT, yf, dyT, dhT, dhf, sigmoid, opt, hp, S1, S2, t0, losses)

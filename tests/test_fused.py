@@ -51,15 +51,16 @@ def test_kernel_matches_twin_float64(opt, sigmoid, onehot):
 @pytest.mark.parametrize("opt", range(6))
 @pytest.mark.parametrize("sigmoid", [False, True])
 @pytest.mark.parametrize("onehot", [False, True])
-@pytest.mark.parametrize("B", [7, 25, 32])
-def test_small_kernel_matches_twin_float64(opt, sigmoid, onehot, B):
-    """The tiny-layer kernel (batch in lanes, padded to 8 columns) against the twin."""
+@pytest.mark.parametrize("B, D, H", [(7, 3, 6), (25, 3, 6), (32, 3, 6), (9, 1, 4), (8, 2, 1)])
+def test_small_kernel_matches_twin_float64(opt, sigmoid, onehot, B, D, H):
+    """The tiny-layer kernel (batch in lanes, padded to 8 columns) against the twin,
+    including one-input and one-hidden-unit nets (their loops are written apart)."""
     from fastprop._fused import padded_batch
 
-    x, lab = _data(d=3, classes=3)
+    x, lab = _data(d=D, classes=3)
     targets = np.eye(3)[lab] if onehot else np.empty((0, 0))
     idx = np.random.default_rng(B).integers(0, 300, 10 * B).astype(np.intp)
-    P, bufs = _kernel_args(np.float64, D=3, H=6, O_=3, B=padded_batch(B))
+    P, bufs = _kernel_args(np.float64, D=D, H=H, O_=3, B=padded_batch(B))
     P2, bufs2 = [p.copy() for p in P], [b.copy() for b in bufs]
     S = [tuple(np.zeros(p.size) for p in P) for _ in range(2)]
     S2 = [tuple(s.copy() for s in st) for st in S]
