@@ -9,7 +9,8 @@ weight matrix, so they have no ``batch``.
 import numpy as np
 
 from fastprop import reference
-from fastprop.kernels import activations, affine, optim, reductions, softmax, step
+from fastprop._fused import padded_batch
+from fastprop.kernels import activations, affine, losslog, optim, reductions, shuffle, softmax, step
 
 from ._memo import memo
 
@@ -17,7 +18,7 @@ IMPLS = ["fastprop", "reference"]
 DTYPES = ["float64", "float32"]
 D = 784          # input features of the affine layer and of the fused step
 CLASSES = 10     # outputs of the fused step
-_MODULES = (activations, affine, optim, reductions, softmax, step)
+_MODULES = (activations, affine, losslog, optim, reductions, shuffle, softmax, step)
 
 
 def kernel(name, impl):
@@ -251,3 +252,59 @@ class FusedStep(_KernelBench):
 
     def time_train_steps_gather(self, *p):
         self._run("train_steps")
+
+
+SMALL_STEPS = 10  # steps per call of the tiny-layer kernel (one step is ~1 us)
+
+
+def _small_step_args(n, h, dt, r):
+    """``two_layer_train_steps_small`` for vol. 2's 2-``h``-3 sigmoid net, SGD, labels:
+    ``SMALL_STEPS`` steps over a 300-point set, the scratch padded as fastprop pads it."""
+    X = _rand(r, (300, 2), dt)
+    labels = _labels(r, 300, 3)
+    idx = r.integers(0, 300, SMALL_STEPS * n).astype(np.intp)
+    W1, b1 = _rand(r, (2, h), dt), np.zeros(h, dt)
+    W2, b2 = _rand(r, (h, 3), dt), np.zeros(3, dt)
+    grads = [np.zeros_like(a) for a in (W1, b1, W2, b2)]
+    bp = padded_batch(n)
+    bufs = [np.empty(s, dt) for s in ((bp, 2), (bp, h), (bp, 3), (bp, 3), (bp, h))]
+    empty = np.empty(0, dt)
+    return (X, labels, np.empty((0, 0), dt), False, idx, W1, b1, W2, b2, *grads, *bufs, True,
+            step.SGD, np.array([0.1, 0.0, 0.0], dt), (empty,) * 4, (empty,) * 4, 0,
+            np.empty(SMALL_STEPS))
+
+
+class SmallFusedStep(_KernelBench):
+    """The tiny-layer fused kernel (vol. 2's spiral net, 2-``width``-3, sigmoid):
+    ``SMALL_STEPS`` steps of ``batch`` rows a call."""
+
+    params = ([30, 300], [10, 30], DTYPES, IMPLS)
+    cases = {"steps": ("two_layer_train_steps_small", _small_step_args)}
+
+    def time_train_steps_small(self, *p):
+        self._run("steps")
+
+
+class BookShuffles(_KernelBench):
+    """``epochs`` of the book's ``x = x[np.random.permutation(n)]`` on row indices."""
+
+    params = ([300, 60000], [1, 10], IMPLS)
+    param_names = ["n", "epochs", "impl"]
+    cases = {"shuffles": ("book_shuffles", lambda n, e, r: (
+        np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),
+        np.arange(n, dtype=np.int64), np.empty((e, n), np.int64)))}
+
+    def time_book_shuffles(self, *p):
+        self._run("shuffles")
+
+
+class LossLog(_KernelBench):
+    """The Trainer's loss bookkeeping over ``epochs`` x 10 steps (eval every 10)."""
+
+    params = ([300, 3000], IMPLS)
+    param_names = ["epochs", "impl"]
+    cases = {"log": ("loss_log", lambda e, r: (
+        r.random(10 * e), 10, 10, np.zeros(2), np.empty(10 * e), np.empty(e)))}
+
+    def time_loss_log(self, *p):
+        self._run("log")

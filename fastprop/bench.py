@@ -492,6 +492,57 @@ def _time_size(size, impls, dtypes, repeat, budget, switch, quiet, peaks, shape_
     return rows
 
 
+SPIRAL_REPS = 11  # alternating fits of each implementation in the spiral block
+
+
+def spiral_fit(impl, x, t, state):
+    """vol. 2 ch. 1's run: TwoLayerNet(2, 10, 3, sigmoid), SGD(lr=1.0),
+    ``Trainer.fit(x, t, max_epoch=300, batch_size=30, eval_interval=10)``, quiet; the
+    weights drawn from the global RNG at ``state``. ``impl``: ``'fastprop'`` (its net: the
+    Trainer's compiled path) or ``'book'`` (the book's NumPy net and SGD under the same
+    Trainer). Returns the trainer."""
+    from .nets import TwoLayerNet
+    from .optimizers import SGD
+    from .trainer import Trainer
+
+    np.random.set_state(state)
+    if impl == "fastprop":
+        model, opt = TwoLayerNet(2, 10, 3, activation="sigmoid"), SGD(lr=1.0)
+    else:
+        model, opt = BookTwoLayerNet(2, 10, 3, activation="sigmoid"), BookSGD(lr=1.0)
+    trainer = Trainer(model, opt)
+    trainer.fit(x, t, max_epoch=300, batch_size=30, eval_interval=10, progress=False,
+                verbose=False)
+    return trainer
+
+
+def _time_spiral(reps, switch, quiet):
+    """The spiral fit, fastprop and the book's net alternating, ``reps`` times each."""
+    from .datasets import spiral
+
+    _say(f"vol. 2 spiral fit, {reps} x 2 runs ...", quiet)
+    x, t = spiral.load_data()
+    state = np.random.get_state()
+    spiral_fit("fastprop", x, t, state)  # compile outside the timed runs
+    times = OrderedDict((impl, []) for impl in ("book", "fastprop"))
+    last = {}
+    for _ in range(reps):
+        for impl in times:
+            switch(impl)
+            t0 = time.perf_counter()
+            tr = spiral_fit(impl, x, t, state)
+            times[impl].append(time.perf_counter() - t0)
+            last[impl] = tr.loss_list[-1]
+    out = OrderedDict()
+    for impl, ts in times.items():
+        ts = np.array(ts)
+        out[impl] = OrderedDict([("median_s", float(np.median(ts))), ("min_s", float(ts.min())),
+                                 ("max_s", float(ts.max())), ("last_loss", float(last[impl])),
+                                 ("times_s", ts.tolist())])
+    out["speedup"] = out["book"]["median_s"] / out["fastprop"]["median_s"]
+    return out
+
+
 def _check_args(sizes, dtypes, book_input, impls, threads, repeat):
     """Normalised ``(sizes, dtypes, book_input, impls, threads, notes)``; ValueError if bad."""
     sizes = [parse_size(s) if isinstance(s, str) else tuple(int(v) for v in s) for s in sizes]
@@ -521,7 +572,7 @@ def _check_args(sizes, dtypes, book_input, impls, threads, repeat):
 
 def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, impls=IMPLS,
         budget=BUDGET, peak_size=2048, book_input="float32", fresh_batches=False,
-        json_path=None, quiet=False, out=None):
+        json_path=None, quiet=False, out=None, spiral_reps=SPIRAL_REPS):
     """Run the benchmark, print the table to ``out`` (default stdout) and return the raw
     results as a dict (what ``--json`` writes).
 
@@ -544,8 +595,13 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
     fresh_batches : bool
         Draw a new batch every step, as the book's loop does (``x_train[batch_mask]``),
         instead of timing the step alone on one batch.
+    spiral_reps : int
+        Runs of vol. 2's spiral fit per implementation (fastprop and the book's net under
+        the same Trainer, alternating); 0 leaves the block out.
     """
     out = sys.stdout if out is None else out
+    if isinstance(spiral_reps, bool) or not isinstance(spiral_reps, (int, np.integer)) or spiral_reps < 0:
+        raise ValueError(f"spiral_reps must be an integer >= 0, got {spiral_reps!r}")
     sizes, dtypes, book_input, impls, threads, notes = _check_args(
         sizes, dtypes, book_input, impls, threads, repeat)
     with_torch = "torch" in impls
@@ -563,7 +619,8 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         ("threads", threads), ("repeat", repeat), ("budget_s", budget), ("lr", LR),
         ("sizes", [list(s) for s in sizes]), ("dtypes", dtypes), ("impls", impls),
         ("peak_size", peak_size), ("book_input", book_input),
-        ("fresh_batches", bool(fresh_batches)), ("pause_s", PAUSE)])
+        ("fresh_batches", bool(fresh_batches)), ("pause_s", PAUSE),
+        ("spiral_reps", spiral_reps)])
     result["compile"] = _compile_all(sizes[0], dtypes, impls, with_torch)
     result["notes"] = notes
     with _threads.thread_limit(threads):  # every BLAS is loaded by now: all get pinned
@@ -583,6 +640,8 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
             result["rows"] += _time_size(size, impls, dtypes, repeat, budget, switch, quiet,
                                          result["peak_gflops"]["scipy"], shape_times, book_input,
                                          fresh_batches)
+        if spiral_reps:
+            result["spiral"] = _time_spiral(spiral_reps, switch, quiet)
         switch(None)
     result["machine"]["load_average_at_start"] = load_before
     result["machine"]["other_processes_cpu_share"] = meter.other_share()
@@ -700,6 +759,16 @@ def format_table(result):
         "GEMMs alone: the step's GEMMs at their exact shapes and layouts, timed alone through "
         "SciPy's BLAS.",
     ]
+    sp = result.get("spiral")
+    if sp:
+        lines += ["", "vol. 2 spiral fit (TwoLayerNet 2-10-3 sigmoid, SGD lr 1.0, 300 epochs of "
+                  "batch 30, Trainer.fit quiet), whole fits alternating:"]
+        for impl, label in (("book", "book NumPy net"), ("fastprop", "fastprop")):
+            r = sp[impl]
+            lines.append(f"  {label:15s} {fmt_time(r['median_s']):>9s}  "
+                         f"{fmt_time(r['min_s'])} - {fmt_time(r['max_s'])}  "
+                         f"last loss {r['last_loss']:.6f}  ({len(r['times_s'])} fits)")
+        lines.append(f"  speedup (book median / fastprop median): {sp['speedup']:.1f}x")
     return "\n".join(lines)
 
 
@@ -736,6 +805,9 @@ def add_arguments(parser):
                              "FASTPROP_THREADS if set, else all usable cores)")
     parser.add_argument("--peak-size", type=int, default=2048,
                         help="n of the n^3 GEMM that measures peak FLOP/s (default: %(default)s)")
+    parser.add_argument("--spiral-reps", type=int, default=SPIRAL_REPS, metavar="N",
+                        help="runs of vol. 2's spiral fit per implementation, alternating "
+                             "(0: leave it out; default: %(default)s)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
@@ -748,7 +820,7 @@ def run_from_args(args):
         run(sizes=args.sizes, repeat=args.repeat, dtypes=args.dtypes, threads=args.bench_threads,
             impls=impls, budget=args.budget, peak_size=args.peak_size,
             book_input=args.book_input, fresh_batches=args.fresh_batches, json_path=args.json,
-            quiet=args.quiet)
+            quiet=args.quiet, spiral_reps=args.spiral_reps)
     except ValueError as e:
         raise SystemExit(f"fastprop bench: {e}") from None
     return 0

@@ -20,6 +20,7 @@ def no_torch(monkeypatch):
 def _run(**kw):
     out = io.StringIO()
     kw.setdefault("impls", bench.IMPLS)
+    kw.setdefault("spiral_reps", 0)
     result = bench.run(sizes=[TINY], repeat=2, peak_size=64, quiet=True, out=out, **kw)
     return result, out.getvalue()
 
@@ -51,21 +52,28 @@ def test_main_writes_json(tmp_path, no_torch, capsys):
     path = tmp_path / "bench.json"
     rc = bench.main(["--sizes", TINY, "--repeat", "2", "--peak-size", "64", "--quiet",
                      "--dtypes", "float32", "--threads", "1", "--fresh-batches",
-                     "--json", str(path)])
+                     "--spiral-reps", "1", "--json", str(path)])
     assert rc == 0
     data = json.loads(path.read_text())
+    sp = data["spiral"]
+    assert len(sp["fastprop"]["times_s"]) == len(sp["book"]["times_s"]) == 1
+    assert sp["speedup"] == pytest.approx(sp["book"]["median_s"] / sp["fastprop"]["median_s"])
+    # the same run, so the same result (the book's last averaged loss, ~0.11)
+    assert sp["fastprop"]["last_loss"] == pytest.approx(sp["book"]["last_loss"], rel=1e-9)
+    assert 0.05 < sp["book"]["last_loss"] < 0.2
     assert data["settings"]["threads"] == 1 and data["settings"]["fresh_batches"] is True
     assert [(r["impl"], r["dtype"]) for r in data["rows"]] == [
         ("book", "float64"), ("dropin", "float64"), ("fused", "float32")]
     assert set(data["peak_gflops"]["scipy"]) == {"float64", "float32"}
-    assert "fastprop fused" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "fastprop fused" in text and "vol. 2 spiral fit" in text and "speedup" in text
 
 
 def test_cli_wiring(no_torch, capsys):
     from fastprop import cli
 
     assert cli.main(["bench", "--sizes", TINY, "--repeat", "2", "--peak-size", "64",
-                     "--impls", "fused", "--quiet"]) == 0
+                     "--impls", "fused", "--spiral-reps", "0", "--quiet"]) == 0
     assert "fastprop fused" in capsys.readouterr().out
 
 
@@ -99,3 +107,6 @@ def test_bad_arguments():
         bench.run(sizes=[TINY], impls=["book", "jax"], quiet=True, out=io.StringIO())
     with pytest.raises(SystemExit):
         bench.main(["--sizes", "nonsense", "--quiet"])
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="spiral_reps"):
+            bench.run(sizes=[TINY], spiral_reps=bad, quiet=True, out=io.StringIO())
