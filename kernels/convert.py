@@ -4,12 +4,13 @@ from ._jit import jit
 
 @jit
 def cast_into(x, out):
-    """``out[...] = x`` (with the cast to ``out``'s dtype), writing only elements that differ.
+    """``out[...] = x`` (with the cast to ``out``'s dtype), writing nothing when nothing
+    differs.
 
     Parameters
     ----------
     x : (N,) real array, C-contiguous (callers pass flat views)
-    out : (N,) float array, written where it differs from ``x``
+    out : (N,) float array, all written when any element differs from ``x``
 
     Returns
     -------
@@ -21,13 +22,18 @@ def cast_into(x, out):
     buffer rewritten with the same values is still a freshly written buffer: on two cores
     the BLAS thread on the other core must then fetch it from this core's cache before the
     GEMM can start, which measured ~50 us for a 100x784 float64 batch, five times the cast
-    itself. Comparing first leaves an unchanged buffer clean in both caches. NaN never
-    compares equal, so NaN inputs are always (re)written: the result is exactly ``x``.
+    itself. Comparing first leaves an unchanged buffer clean in both caches. Compare and
+    copy are two plain loops, both vectorised (an element-by-element compare-and-store, or
+    a compare that stops at the first difference, is not): 78400 elements, float32 into
+    float64, 22 us before, now 6.5 us when nothing changed, ~12 us for a new batch. NaN
+    never compares equal, so NaN inputs are always (re)written: the result is exactly ``x``.
     """
-    changed = False
+    differs = False
     for i in range(x.shape[0]):
-        v = out.dtype.type(x[i])
-        if out[i] != v:
-            out[i] = v
-            changed = True
-    return changed
+        if out[i] != out.dtype.type(x[i]):
+            differs = True
+    if not differs:
+        return False
+    for i in range(x.shape[0]):
+        out[i] = out.dtype.type(x[i])
+    return True
