@@ -24,16 +24,24 @@ def cast_into(x, out):
     GEMM can start, which measured ~50 us for a 100x784 float64 batch, five times the cast
     itself. Comparing first leaves an unchanged buffer clean in both caches. Compare and
     copy are two plain loops, both vectorised (an element-by-element compare-and-store, or
-    a compare that stops at the first difference, is not): 78400 elements, float32 into
-    float64, 22 us before, now 6.5 us when nothing changed, ~12 us for a new batch. NaN
-    never compares equal, so NaN inputs are always (re)written: the result is exactly ``x``.
+    a compare that stops at the first difference, is not); 64 elements spread over the
+    array are looked at first, so a new batch goes straight to the copy. 78400 elements,
+    float32 into float64: 22 us before, now ~7 us when nothing changed and ~6 us for a new
+    batch; 7.84M (an accuracy chunk): 2.1 ms either way, as ``np.copyto``. NaN never
+    compares equal, so NaN inputs are always (re)written: the result is exactly ``x``.
     """
+    n = x.shape[0]
     differs = False
-    for i in range(x.shape[0]):
+    for i in range(0, n, max(1, n // 64)):  # a new batch almost surely differs in a sample
         if out[i] != out.dtype.type(x[i]):
             differs = True
-    if not differs:
-        return False
-    for i in range(x.shape[0]):
+            break
+    if not differs:  # else the full (vectorised) compare
+        for i in range(n):
+            if out[i] != out.dtype.type(x[i]):
+                differs = True
+        if not differs:
+            return False
+    for i in range(n):
         out[i] = out.dtype.type(x[i])
     return True
