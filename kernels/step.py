@@ -14,6 +14,9 @@ The loss returned is the one of this same forward pass (no second forward). Noth
 allocated: the caller passes every buffer. Batches are gathered (and cast to the
 parameter dtype) straight from the full data set through an index array, which fuses
 the book's ``x_train[batch_mask]`` into the step.
+
+:func:`two_layer_train_steps_small` is the same step for tiny layers (vol. 2's spiral
+net), without BLAS and with the batch along the SIMD lanes (see its section below).
 """
 import numpy as np
 
@@ -232,8 +235,8 @@ def _step(x, labels, targets, onehot, rows, W1, b1, W2, b2, dW1, db1, dW2, db2,
 # register of float64), so no loop has a scalar remainder (a 30-long loop of exps spends
 # more time in its 6 scalar leftovers than in its 24 vectorised ones). Padding columns hold
 # x = 0 and get dy = 0, so they add exact zeros to every gradient. The weight gradients are
-# dot products along the batch (:func:`_batch_dot`, the one place that lets LLVM
-# reassociate a sum); sigmoid and softmax exps and the loss's logs go through the
+# dot products along the batch (:func:`_batch_dot`, :func:`_batch_sum`: the only places
+# that let LLVM reassociate a sum); sigmoid and softmax exps and the loss's logs go through the
 # vectorisable ``exp``/``log``. No BLAS, and no row views (each view of an array is a
 # reference-count round trip).
 
