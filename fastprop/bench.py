@@ -39,6 +39,7 @@ SIZES = ((784, 50, 10, 100), (784, 1000, 10, 1000), (784, 4096, 10, 4096))
 IMPLS = ("book", "dropin", "fused", "torch")
 PAUSE = 0.2          # s between timed blocks of different libraries (spinning BLAS workers)
 BUDGET = 1.0         # s of timed steps per row when the repeat count is adaptive
+ROUNDS = 3           # interleaved timing rounds per size
 MIN_REPEAT, MAX_REPEAT = 5, 2000
 LABELS = OrderedDict([
     ("book", "book NumPy (reference)"),
@@ -467,29 +468,49 @@ def _gemm_facts(sizes, dtypes, peak_size, switch):
 
 
 def _time_size(size, impls, dtypes, repeat, budget, switch, quiet, peaks, shape_times,
-               book_input, fresh):
-    """The rows of one size: book first (the reference), then the others."""
-    rows = []
-    ref = None
+               book_input, fresh, rounds=1):
+    """The rows of one size: book first (the reference), then the others, timed in
+    ``rounds`` interleaved rounds (each row gets ``budget / rounds`` seconds a round), so a
+    machine that slows down or speeds up during the run shifts every row alike."""
+    steps = []
     for impl in impls:
         for d in (dtypes if impl in ("fused", "torch") else ["float64"]):
-            _say(f"{size_name(size)}: {LABELS[impl]} {d} ...", quiet)
             step, lib = make_step(impl, size, d, book_input=book_input, fresh=fresh)
+            steps.append((impl, d, step, lib))
+    times = {(impl, d): [] for impl, d, _, _ in steps}
+    for r in range(rounds):
+        # --repeat spread over the rounds exactly (None: the budget decides)
+        per_round = None if repeat is None else repeat // rounds + (r < repeat % rounds)
+        if per_round == 0:
+            continue
+        for impl, d, step, lib in steps:
+            _say(f"{size_name(size)}: {LABELS[impl]} {d}"
+                 + (f" (round {r + 1} of {rounds})" if rounds > 1 else "") + " ...", quiet)
             switch(lib)
-            times = _time_steps(step, repeat, budget)
-            del step
-            med = float(np.median(times))
-            if impl == "book":
-                ref = med
-            rows.append(OrderedDict([
-                ("size", list(size)), ("impl", impl), ("dtype", d), ("n", len(times)),
-                ("median_s", med), ("min_s", float(times.min())), ("max_s", float(times.max())),
-                ("speedup_vs_book", None if ref is None else ref / med),
-                ("gemms", n_gemms(impl)), ("gemm_flops", step_flops(impl, size)),
-                ("bound_s", step_flops(impl, size) / (peaks[d] * 1e9)),
-                ("gemms_measured_s", gemms_time(impl, shape_times[(size, d)])),
-                ("times_s", times.tolist())]))
+            times[(impl, d)].append(_time_steps(step, per_round, budget / rounds))
+    del steps
+    rows = []
+    ref = None
+    for (impl, d), ts in times.items():
+        ts = np.concatenate(ts)
+        med = float(np.median(ts))
+        if impl == "book":
+            ref = med
+        rows.append(OrderedDict([
+            ("size", list(size)), ("impl", impl), ("dtype", d), ("n", len(ts)),
+            ("median_s", med), ("min_s", float(ts.min())), ("max_s", float(ts.max())),
+            ("speedup_vs_book", None if ref is None else ref / med),
+            ("gemms", n_gemms(impl)), ("gemm_flops", step_flops(impl, size)),
+            ("bound_s", step_flops(impl, size) / (peaks[d] * 1e9)),
+            ("gemms_measured_s", gemms_time(impl, shape_times[(size, d)])),
+            ("times_s", ts.tolist())]))
     return rows
+
+
+def _check_rounds(rounds):
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
+        raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
+    return int(rounds)
 
 
 SPIRAL_REPS = 11  # alternating fits of each implementation in the spiral block
@@ -572,7 +593,7 @@ def _check_args(sizes, dtypes, book_input, impls, threads, repeat):
 
 def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, impls=IMPLS,
         budget=BUDGET, peak_size=2048, book_input="float32", fresh_batches=False,
-        json_path=None, quiet=False, out=None, spiral_reps=SPIRAL_REPS):
+        json_path=None, quiet=False, out=None, spiral_reps=SPIRAL_REPS, rounds=ROUNDS):
     """Run the benchmark, print the table to ``out`` (default stdout) and return the raw
     results as a dict (what ``--json`` writes).
 
@@ -598,10 +619,14 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
     spiral_reps : int
         Runs of vol. 2's spiral fit per implementation (fastprop and the book's net under
         the same Trainer, alternating); 0 leaves the block out.
+    rounds : int
+        Interleaved rounds per size: every row is timed once a round, ``budget / rounds``
+        seconds (or ``repeat / rounds`` steps) at a time.
     """
     out = sys.stdout if out is None else out
     if isinstance(spiral_reps, bool) or not isinstance(spiral_reps, (int, np.integer)) or spiral_reps < 0:
         raise ValueError(f"spiral_reps must be an integer >= 0, got {spiral_reps!r}")
+    rounds = _check_rounds(rounds)
     sizes, dtypes, book_input, impls, threads, notes = _check_args(
         sizes, dtypes, book_input, impls, threads, repeat)
     with_torch = "torch" in impls
@@ -620,7 +645,7 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         ("sizes", [list(s) for s in sizes]), ("dtypes", dtypes), ("impls", impls),
         ("peak_size", peak_size), ("book_input", book_input),
         ("fresh_batches", bool(fresh_batches)), ("pause_s", PAUSE),
-        ("spiral_reps", spiral_reps)])
+        ("spiral_reps", spiral_reps), ("rounds", rounds)])
     result["compile"] = _compile_all(sizes[0], dtypes, impls, with_torch)
     result["notes"] = notes
     with _threads.thread_limit(threads):  # every BLAS is loaded by now: all get pinned
@@ -639,7 +664,7 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         for size in sizes:
             result["rows"] += _time_size(size, impls, dtypes, repeat, budget, switch, quiet,
                                          result["peak_gflops"]["scipy"], shape_times, book_input,
-                                         fresh_batches)
+                                         fresh_batches, rounds)
         if spiral_reps:
             result["spiral"] = _time_spiral(spiral_reps, switch, quiet)
         switch(None)
@@ -750,8 +775,8 @@ def format_table(result):
         lines.append(fmt(row))
     lines += [
         "",
-        "median/min/max: per-step times of single steps after warm-up; vs book: book median / "
-        "median (higher is faster).",
+        f"median/min/max: per-step times of single steps after warm-up, {s.get('rounds', 1)} "
+        "interleaved round(s) per size; vs book: book median / median (higher is faster).",
         "GEMM bound (n GEMMs): the step's GEMM FLOPs / peak GEMM FLOP/s of SciPy's BLAS in that "
         "dtype; x bound: median / bound.",
         "  book 8 GEMMs (second forward for the loss, first layer's dx); drop-in 7 (no dx); "
@@ -805,6 +830,9 @@ def add_arguments(parser):
                              "FASTPROP_THREADS if set, else all usable cores)")
     parser.add_argument("--peak-size", type=int, default=2048,
                         help="n of the n^3 GEMM that measures peak FLOP/s (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help="interleaved rounds per size: each row is timed once a round "
+                             "(default: %(default)s)")
     parser.add_argument("--spiral-reps", type=int, default=SPIRAL_REPS, metavar="N",
                         help="runs of vol. 2's spiral fit per implementation, alternating "
                              "(0: leave it out; default: %(default)s)")
@@ -820,7 +848,7 @@ def run_from_args(args):
         run(sizes=args.sizes, repeat=args.repeat, dtypes=args.dtypes, threads=args.bench_threads,
             impls=impls, budget=args.budget, peak_size=args.peak_size,
             book_input=args.book_input, fresh_batches=args.fresh_batches, json_path=args.json,
-            quiet=args.quiet, spiral_reps=args.spiral_reps)
+            quiet=args.quiet, spiral_reps=args.spiral_reps, rounds=args.rounds)
     except ValueError as e:
         raise SystemExit(f"fastprop bench: {e}") from None
     return 0

@@ -21,7 +21,8 @@ def _run(**kw):
     out = io.StringIO()
     kw.setdefault("impls", bench.IMPLS)
     kw.setdefault("spiral_reps", 0)
-    result = bench.run(sizes=[TINY], repeat=2, peak_size=64, quiet=True, out=out, **kw)
+    kw.setdefault("repeat", 2)
+    result = bench.run(sizes=[TINY], peak_size=64, quiet=True, out=out, **kw)
     return result, out.getvalue()
 
 
@@ -33,9 +34,10 @@ def test_table_columns_and_rows(no_torch):
     rows = [(r["impl"], r["dtype"]) for r in result["rows"]]
     assert rows == [("book", "float64"), ("dropin", "float64"),
                     ("fused", "float64"), ("fused", "float32")]
+    assert result["settings"]["rounds"] == bench.ROUNDS
     for r in result["rows"]:
         assert r["size"] == [20, 8, 3, 4]
-        assert r["n"] == 2 and len(r["times_s"]) == 2
+        assert r["n"] == 2 and len(r["times_s"]) == 2  # --repeat is the total over the rounds
         assert 0 < r["min_s"] <= r["median_s"] <= r["max_s"]
         assert r["bound_s"] > 0 and r["gemms_measured_s"] > 0
     assert result["rows"][0]["speedup_vs_book"] == pytest.approx(1.0)
@@ -110,3 +112,12 @@ def test_bad_arguments():
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="spiral_reps"):
             bench.run(sizes=[TINY], spiral_reps=bad, quiet=True, out=io.StringIO())
+    for bad in (0, 2.0, False):
+        with pytest.raises(ValueError, match="rounds"):
+            bench.run(sizes=[TINY], rounds=bad, quiet=True, out=io.StringIO())
+
+
+def test_rounds_interleave_and_add_up(no_torch):
+    result, _ = _run(repeat=7, rounds=3, impls=("book", "fused"), dtypes=("float64",))
+    assert result["settings"]["rounds"] == 3
+    assert [r["n"] for r in result["rows"]] == [7, 7]
