@@ -30,6 +30,9 @@ def book_permutations(order, epochs):
     where the loop would (compiled, :func:`fastprop.kernels.shuffle.book_shuffles`, when
     the global generator is the usual MT19937 state; else NumPy's own calls).
     """
+    order = np.asarray(order)
+    if order.dtype.kind not in "iu":
+        raise TypeError(f"order must hold integer row indices, got dtype {order.dtype}")
     order = np.ascontiguousarray(order, dtype=np.int64)
     epochs = _check_int(epochs, "epochs", 0)
     if order.ndim != 1:

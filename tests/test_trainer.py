@@ -515,6 +515,7 @@ def test_book_permutations_draw_what_the_book_draws():
     (np.zeros((2, 3), int), 1, ValueError, ["1-D", "(2, 3)"]),
     (np.arange(4), -1, ValueError, ["epochs", ">= 0"]),
     (np.arange(4), 1.5, TypeError, ["epochs", "integer"]),
+    (np.arange(4.0), 1, TypeError, ["integer row indices", "float64"]),
 ])
 def test_book_permutations_bad_arguments(order, epochs, exc, words):
     with pytest.raises(exc) as info:
