@@ -260,6 +260,31 @@ def _batch_sum(A, ja):
 
 
 @jit
+def _lanes_affine(W, b, inT, outT):
+    """``outT = (inT.T @ W + b).T`` on transposed activations: row j of ``outT`` is
+    ``sum_k W[k, j] * inT[k]`` plus ``b[j]``, the bias joining the last term's loop (the
+    GEMM-then-bias order)."""
+    K, M = W.shape
+    n = inT.shape[1]
+    for j in range(M):
+        bj = b[j]
+        w = W[0, j]
+        if K == 1:
+            for i in range(n):
+                outT[j, i] = w * inT[0, i] + bj
+        else:
+            for i in range(n):
+                outT[j, i] = w * inT[0, i]
+            for k in range(1, K - 1):
+                w = W[k, j]
+                for i in range(n):
+                    outT[j, i] += w * inT[k, i]
+            w = W[K - 1, j]
+            for i in range(n):
+                outT[j, i] = (outT[j, i] + w * inT[K - 1, i]) + bj
+
+
+@jit
 def _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, dW2, db2,
                  xT, aT, af, yT, yf, dyT, dhT, dhf, sigmoid, opt, hp, S1, S2, t0, losses):
     """The loop of :func:`two_layer_train_steps_small` over its ``len(losses)`` steps.
@@ -288,47 +313,15 @@ def _steps_lanes(X, B, labels, targets, onehot, idx, W1, b1, W2, b2, dW1, db1, d
             r = idx[off + i]
             for k in range(D):
                 xT[k, i] = X[r, k]
-        # a = act(x @ W1 + b1), one hidden unit (a row of aT) at a time
-        # (the bias joins the last term's loop, in the GEMM-then-bias order)
-        for j in range(H):
-            bj = b1[j]
-            w = W1[0, j]
-            if D == 1:
-                for i in range(Bp):
-                    aT[j, i] = w * xT[0, i] + bj
-            else:
-                for i in range(Bp):
-                    aT[j, i] = w * xT[0, i]
-                for k in range(1, D - 1):
-                    w = W1[k, j]
-                    for i in range(Bp):
-                        aT[j, i] += w * xT[k, i]
-                w = W1[D - 1, j]
-                for i in range(Bp):
-                    aT[j, i] = (aT[j, i] + w * xT[D - 1, i]) + bj
+        # a = act(x @ W1 + b1), then logits = a @ W2 + b2
+        _lanes_affine(W1, b1, xT, aT)
         if sigmoid:
             for e in range(H * Bp):
                 af[e] = one / (one + _vexp(-af[e]))
         else:
             for e in range(H * Bp):
                 af[e] = zero if af[e] <= zero else af[e]
-        # logits = a @ W2 + b2
-        for o in range(O):
-            bo = b2[o]
-            w = W2[0, o]
-            if H == 1:
-                for i in range(Bp):
-                    yT[o, i] = w * aT[0, i] + bo
-            else:
-                for i in range(Bp):
-                    yT[o, i] = w * aT[0, i]
-                for j in range(1, H - 1):
-                    w = W2[j, o]
-                    for i in range(Bp):
-                        yT[o, i] += w * aT[j, i]
-                w = W2[H - 1, o]
-                for i in range(Bp):
-                    yT[o, i] = (yT[o, i] + w * aT[H - 1, i]) + bo
+        _lanes_affine(W2, b2, aT, yT)
         # softmax down each column (dyT's first row is the scratch: max, then sum)
         for i in range(Bp):
             dyT[0, i] = yT[0, i]
