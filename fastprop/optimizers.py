@@ -123,8 +123,10 @@ class Optimizer:
         """Advance per-call counters (Adam's ``iter``): once per :meth:`update`."""
 
     def _scalars(self):
-        """The kernel's scalar arguments for the current step, as Python floats."""
-        raise NotImplementedError
+        """The kernel's scalar arguments for the current step, as Python floats: by
+        default the hyper-parameters in the order ``__init__`` sets them, which every
+        optimizer here keeps equal to its kernel's argument order (Adam overrides it)."""
+        return tuple(v for _, v in self._hyper_items())
 
     # ---------------------------------------------------------------- state for fused steps
 
@@ -264,9 +266,6 @@ class SGD(Optimizer):
         super().__init__()
         self.lr = lr
 
-    def _scalars(self):
-        return (self.lr,)
-
 
 class Momentum(Optimizer):
     """``v = momentum * v - lr * g``; ``p += v``"""
@@ -280,9 +279,6 @@ class Momentum(Optimizer):
         super().__init__()
         self.lr = lr
         self.momentum = momentum
-
-    def _scalars(self):
-        return (self.lr, self.momentum)
 
 
 class Nesterov(Momentum):
@@ -309,9 +305,6 @@ class AdaGrad(Optimizer):
         super().__init__()
         self.lr = lr
 
-    def _scalars(self):
-        return (self.lr,)
-
 
 class RMSprop(Optimizer):
     """``h = decay_rate * h + (1 - decay_rate) * g * g``; ``p -= lr * g / (sqrt(h) + 1e-7)``"""
@@ -325,9 +318,6 @@ class RMSprop(Optimizer):
         super().__init__()
         self.lr = lr
         self.decay_rate = decay_rate
-
-    def _scalars(self):
-        return (self.lr, self.decay_rate)
 
 
 class Adam(Optimizer):

@@ -75,28 +75,6 @@ def test_small_kernel_matches_twin_float64(opt, sigmoid, onehot, B, D, H):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12 * max(np.abs(b).max(), 1e-300))
 
 
-@pytest.mark.parametrize("sigmoid", [False, True])
-def test_small_kernel_float32_close_to_float64(sigmoid):
-    from fastprop._fused import padded_batch
-
-    x, lab = _data(d=2, classes=3)
-    idx = np.arange(300, dtype=np.intp)
-    P, bufs = _kernel_args(np.float32, D=2, H=10, O_=3, B=padded_batch(30))
-    P2, bufs2 = _kernel_args(np.float64, D=2, H=10, O_=3, B=30)
-    e32, e64 = np.empty((0, 0), np.float32), np.empty((0, 0))
-    S32 = tuple(np.empty(0, np.float32) for _ in range(4))
-    S64 = tuple(np.empty(0) for _ in range(4))
-    l1, l2 = np.zeros(10), np.zeros(10)
-    K.two_layer_train_steps_small(x, lab, e32, False, idx, *P, *bufs, sigmoid, 0,
-                                  np.array([1.0, 0, 0], np.float32), S32, S32, 0, l1)
-    R.two_layer_train_steps(x, lab, e64, False, idx, *P2, *bufs2, sigmoid, 0,
-                            np.array([1.0, 0, 0]), S64, S64, 0, l2)
-    assert all(p.dtype == np.float32 for p in P + bufs)
-    np.testing.assert_allclose(l1, l2, rtol=1e-5)
-    for a, b in zip(P, P2):
-        np.testing.assert_allclose(a, b, atol=1e-5 * max(np.abs(b).max(), 1))
-
-
 @pytest.mark.parametrize("cls,kw", OPTS)
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 @pytest.mark.parametrize("onehot", [False, True])
@@ -150,19 +128,28 @@ def test_soft_targets_keep_the_targets_path():
 
 
 @pytest.mark.parametrize("sigmoid", [False, True])
-def test_kernel_float32_close_to_float64_twin(sigmoid):
-    x, lab = _data()
-    idx = np.arange(250, dtype=np.intp)
-    P, bufs = _kernel_args(np.float32)
-    P2, bufs2 = _kernel_args(np.float64)
+@pytest.mark.parametrize("kernel", ["blas", "small"])
+def test_kernel_float32_close_to_float64_twin(sigmoid, kernel):
+    """float32 end to end, against the float64 twin: the BLAS kernel at 20-8-4/b25 and the
+    tiny-layer kernel (scratch padded to 8 columns) at vol. 2's 2-10-3/b30."""
+    from fastprop._fused import padded_batch
+
+    if kernel == "blas":
+        fn, (D, H, O_, B), lr, pad = K.two_layer_train_steps, (20, 8, 4, 25), 0.1, 25
+    else:
+        fn, (D, H, O_, B), lr, pad = K.two_layer_train_steps_small, (2, 10, 3, 30), 1.0, padded_batch(30)
+    x, lab = _data(d=D)
+    idx = np.arange(10 * B, dtype=np.intp)
+    P, bufs = _kernel_args(np.float32, D=D, H=H, O_=O_, B=pad)
+    P2, bufs2 = _kernel_args(np.float64, D=D, H=H, O_=O_, B=B)
     e32, e64 = np.empty((0, 0), np.float32), np.empty((0, 0))
     S32 = tuple(np.empty(0, np.float32) for _ in range(4))
     S64 = tuple(np.empty(0) for _ in range(4))
     l1, l2 = np.zeros(10), np.zeros(10)
-    K.two_layer_train_steps(x, lab, e32, False, idx, *P, *bufs, sigmoid, 0,
-                            np.array([0.1, 0, 0], np.float32), S32, S32, 0, l1)
+    fn(x, lab, e32, False, idx, *P, *bufs, sigmoid, 0, np.array([lr, 0, 0], np.float32),
+       S32, S32, 0, l1)
     R.two_layer_train_steps(x, lab, e64, False, idx, *P2, *bufs2, sigmoid, 0,
-                            np.array([0.1, 0, 0]), S64, S64, 0, l2)
+                            np.array([lr, 0, 0]), S64, S64, 0, l2)
     assert all(p.dtype == np.float32 for p in P + bufs)
     np.testing.assert_allclose(l1, l2, rtol=1e-5)
     for a, b in zip(P, P2):
