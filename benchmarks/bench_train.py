@@ -10,14 +10,12 @@ code):
 * ``fused``: ``net.fused_step(x, t, SGD(lr))``, and ``net.train_steps`` for whole epochs.
 """
 import importlib.util
-import inspect
 
 import numpy as np
 
 from fastprop.datasets import spiral
 from fastprop.nets import TwoLayerNet
 from fastprop.optimizers import SGD
-from fastprop.trainer import Trainer
 
 from ._memo import memo
 
@@ -77,13 +75,6 @@ class TrainStepMemory:
         self.step()
 
 
-def _fit_kwargs(**wanted):
-    """Keyword arguments of ``Trainer.fit`` that this Trainer accepts (progress bars and
-    printing off when it can)."""
-    accepted = inspect.signature(Trainer.fit).parameters
-    return {k: v for k, v in wanted.items() if k in accepted}
-
-
 class SpiralFit:
     """vol. 2 ch. 1: spiral data, TwoLayerNet(2, 10, 3, sigmoid), SGD(lr=1.0),
     ``Trainer.fit(x, t, max_epoch=300, batch_size=30, eval_interval=10)``.
@@ -108,15 +99,7 @@ class SpiralFit:
 
     @staticmethod
     def _fit(impl, x, t, state, max_epoch=300):
-        np.random.set_state(state)
-        if impl == "fastprop":
-            model, opt = TwoLayerNet(2, 10, 3, activation="sigmoid"), SGD(lr=1.0)
-        else:
-            model, opt = fb.BookTwoLayerNet(2, 10, 3, activation="sigmoid"), fb.BookSGD(lr=1.0)
-        trainer = Trainer(model, opt)
-        trainer.fit(x, t, max_epoch=max_epoch, batch_size=30, eval_interval=10,
-                    **_fit_kwargs(progress=False, verbose=False, eval_train=False))
-        return trainer
+        return fb.spiral_fit(impl, x, t, state, max_epoch)
 
     def time_fit(self, impl):
         self._fit(impl, self.x, self.t, self.state)

@@ -516,9 +516,9 @@ def _check_rounds(rounds):
 SPIRAL_REPS = 11  # alternating fits of each implementation in the spiral block
 
 
-def spiral_fit(impl, x, t, state):
+def spiral_fit(impl, x, t, state, max_epoch=300):
     """vol. 2 ch. 1's run: TwoLayerNet(2, 10, 3, sigmoid), SGD(lr=1.0),
-    ``Trainer.fit(x, t, max_epoch=300, batch_size=30, eval_interval=10)``, quiet; the
+    ``Trainer.fit(x, t, max_epoch, batch_size=30, eval_interval=10)``, quiet; the
     weights drawn from the global RNG at ``state``. ``impl``: ``'fastprop'`` (its net: the
     Trainer's compiled path) or ``'book'`` (the book's NumPy net and SGD under the same
     Trainer). Returns the trainer."""
@@ -532,7 +532,7 @@ def spiral_fit(impl, x, t, state):
     else:
         model, opt = BookTwoLayerNet(2, 10, 3, activation="sigmoid"), BookSGD(lr=1.0)
     trainer = Trainer(model, opt)
-    trainer.fit(x, t, max_epoch=300, batch_size=30, eval_interval=10, progress=False,
+    trainer.fit(x, t, max_epoch=max_epoch, batch_size=30, eval_interval=10, progress=False,
                 verbose=False)
     return trainer
 
