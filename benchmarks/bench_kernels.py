@@ -10,7 +10,7 @@ import numpy as np
 
 from fastprop import reference
 from fastprop._fused import padded_batch
-from fastprop.kernels import activations, affine, losslog, optim, reductions, shuffle, softmax, step
+from fastprop.kernels import activations, affine, loss_average, optim, reductions, shuffle, softmax, step
 
 from ._memo import memo
 
@@ -18,7 +18,7 @@ IMPLS = ["fastprop", "reference"]
 DTYPES = ["float64", "float32"]
 D = 784          # input features of the affine layer and of the fused step
 CLASSES = 10     # outputs of the fused step
-_MODULES = (activations, affine, losslog, optim, reductions, shuffle, softmax, step)
+_MODULES = (activations, affine, loss_average, optim, reductions, shuffle, softmax, step)
 
 
 def kernel(name, impl):
@@ -303,8 +303,8 @@ class LossLog(_KernelBench):
 
     params = ([300, 3000], IMPLS)
     param_names = ["epochs", "impl"]
-    cases = {"log": ("loss_log", lambda e, r: (
+    cases = {"log": ("average_losses", lambda e, r: (
         r.random(10 * e), 10, 10, np.zeros(2), np.empty(10 * e), np.empty(e)))}
 
-    def time_loss_log(self, *p):
+    def time_average_losses(self, *p):
         self._run("log")

@@ -11,19 +11,10 @@
 """
 import os
 
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _flag(name, default):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() not in _FALSE
-
+from .kernels._jit import CACHE  # noqa: F401  (the kernels read FASTPROP_CACHE themselves)
 
 #: Numba on-disk cache for compiled kernels (users: on; tests/benchmarks: point
-#: NUMBA_CACHE_DIR at a fresh folder or set FASTPROP_CACHE=0).
-CACHE = _flag("FASTPROP_CACHE", True)
+#: NUMBA_CACHE_DIR at a fresh folder or set FASTPROP_CACHE=0): ``CACHE`` above.
 
 #: BLAS thread policy: "auto" or a positive integer as a string.
 THREADS = os.environ.get("FASTPROP_THREADS", "auto").strip().lower() or "auto"

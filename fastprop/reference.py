@@ -226,7 +226,7 @@ def book_shuffles(key, pos, order, out):
 # ---------------------------------------------------------------- the Trainer's loss log
 
 
-def loss_log(losses, max_iters, eval_interval, state, averages, epoch_means):
+def average_losses(losses, max_iters, eval_interval, state, averages, epoch_means):
     total, count, n_avg = state[0], state[1], 0
     for e in range(len(epoch_means)):
         chunk = [float(v) for v in losses[e * max_iters:(e + 1) * max_iters]]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 from tqdm import tqdm
 
-from .kernels import losslog as _losslog
+from .kernels import loss_average as _loss_average
 from .kernels import shuffle as _shuffle
 
 __all__ = ["Trainer", "accuracy", "book_permutations", "clip_grads", "remove_duplicate"]
@@ -370,7 +370,7 @@ class Trainer:
         epochs. The permutations are drawn up front, in the book's order, from NumPy's
         global generator (:func:`book_permutations`); the steps draw no random numbers, so
         the RNG ends where the book's loop leaves it. The loss bookkeeping is the book's,
-        compiled (:func:`fastprop.kernels.losslog.loss_log`)."""
+        compiled (:func:`fastprop.kernels.loss_average.average_losses`)."""
         per_chunk = max(1, 2_000_000 // max(1, max_iters * batch_size))
         ei = log.eval_interval or 0
         state = np.array([log.total_loss, log.loss_count], dtype=np.float64)
@@ -387,7 +387,7 @@ class Trainer:
             losses = np.ascontiguousarray(losses, dtype=np.float64)
             averages = np.empty(k * max_iters)
             means = np.empty(k)
-            n_avg = _losslog.loss_log(losses, max_iters, ei, state, averages, means)
+            n_avg = _loss_average.average_losses(losses, max_iters, ei, state, averages, means)
             self.loss_list.extend(averages[:n_avg].tolist())
             h = self.history
             h["epoch"].extend(range(self.current_epoch + 1, self.current_epoch + k + 1))

@@ -1,6 +1,8 @@
 """The one decorator every kernel goes through: the project's Numba policy in one place.
 
-* ``cache`` follows :data:`fastprop.config.CACHE` (``FASTPROP_CACHE=0`` turns it off);
+* ``cache``: on unless ``FASTPROP_CACHE`` says ``0``/``false``/``no``/``off`` (read here, once,
+  so that ``kernels/`` imports nothing from ``fastprop``; :mod:`fastprop.config` reads the
+  same variable with the same rule for the rest of the library);
 * ``error_model="numpy"``: division by zero gives inf/nan like NumPy instead of raising,
   and no per-division check is emitted;
 * no blanket ``fastmath``: it would let LLVM drop the NaN/Inf handling that the
@@ -10,9 +12,21 @@
   nothing else;
 * ``nogil``: kernels never touch Python objects.
 """
+import os
+
 import numba
 
-from ..config import CACHE
+#: values of ``FASTPROP_CACHE`` that turn the on-disk cache off
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+def cache_enabled(environ=os.environ):
+    """Whether compiled kernels are cached on disk (``FASTPROP_CACHE``, default on)."""
+    value = environ.get("FASTPROP_CACHE")
+    return value is None or value.strip().lower() not in FALSE_WORDS
+
+
+CACHE = cache_enabled()
 
 
 def jit(func=None, **options):

@@ -77,7 +77,7 @@ VALUE_TESTED = {
     "softmax_cross_entropy_onehot", "softmax_cross_entropy_backward",
     "softmax_cross_entropy_onehot_backward", "sgd_update", "momentum_update",
     "nesterov_update", "adagrad_update", "rmsprop_update", "adam_update", "cast_into",
-    "book_shuffles", "loss_log",
+    "book_shuffles", "average_losses",
 }
 
 
@@ -645,9 +645,9 @@ def test_book_shuffles_are_numpys_permutations(n, seed):
 
 
 @pytest.mark.parametrize("eval_interval", [0, 1, 3, 10, 25])
-def test_loss_log_equals_the_python_loop(eval_interval):
+def test_average_losses_equals_the_python_loop(eval_interval):
     """The same sums in the same order: equal bit for bit, state carried between calls."""
-    from fastprop.kernels.losslog import loss_log
+    from fastprop.kernels.loss_average import average_losses
 
     rng = np.random.default_rng(eval_interval)
     max_iters = 10
@@ -655,8 +655,8 @@ def test_loss_log_equals_the_python_loop(eval_interval):
     k_state, t_state = np.array([1.25, 2.0]), np.array([1.25, 2.0])
     k_avg, t_avg = np.full(70, np.nan), np.full(70, np.nan)
     k_means, t_means = np.empty(7), np.empty(7)
-    nk = loss_log(losses, max_iters, eval_interval, k_state, k_avg, k_means)
-    nt = reference.loss_log(losses, max_iters, eval_interval, t_state, t_avg, t_means)
+    nk = average_losses(losses, max_iters, eval_interval, k_state, k_avg, k_means)
+    nt = reference.average_losses(losses, max_iters, eval_interval, t_state, t_avg, t_means)
     assert nk == nt == (0 if eval_interval == 0 else 7 * len(range(0, max_iters, eval_interval)))
     np.testing.assert_array_equal(k_avg, t_avg)
     np.testing.assert_array_equal(k_means, t_means)

@@ -11,7 +11,7 @@ from ._jit import jit
 
 
 @jit
-def loss_log(losses, max_iters, eval_interval, state, averages, epoch_means):
+def average_losses(losses, max_iters, eval_interval, state, averages, epoch_means):
     """Book-keep ``len(losses) // max_iters`` epochs of per-step losses.
 
     Parameters
