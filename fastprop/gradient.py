@@ -1,7 +1,7 @@
 """Numerical gradients (central differences) and the book's gradient check."""
 import numpy as np
 
-from . import _validate as V
+from . import validate
 
 
 def numerical_gradient(f, x, h=1e-4):
@@ -28,23 +28,27 @@ def numerical_gradient(f, x, h=1e-4):
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    if not isinstance(x, np.ndarray) or x.dtype not in V.FLOAT_DTYPES:
+    if not isinstance(x, np.ndarray) or x.dtype not in validate.FLOAT_DTYPES:
         raise TypeError(
             "x must be a float32/float64 NumPy array (it is perturbed in place), "
-            f"got {V._describe(x)}")
-    h = V.real_scalar(h, "h")
+            f"got {validate.describe(x)}")
+    h = validate.real_scalar(h, "h")
     if not h > 0:
         raise ValueError(f"h must be positive, got {h}")
     grad = np.zeros(x.shape, dtype=x.dtype)  # C order: flat_grad must be a view in ndindex order
     flat_grad = grad.reshape(-1)
+    if not x.flags.writeable:
+        raise ValueError("x is read-only; numerical_gradient perturbs it in place")
     for i, idx in enumerate(np.ndindex(*x.shape)):
         tmp = x[idx]
-        x[idx] = float(tmp) + h
-        fxh1 = f(x)
-        x[idx] = float(tmp) - h
-        fxh2 = f(x)
+        try:
+            x[idx] = float(tmp) + h
+            fxh1 = f(x)
+            x[idx] = float(tmp) - h
+            fxh2 = f(x)
+        finally:  # restored even when f raises (KeyboardInterrupt included)
+            x[idx] = tmp
         flat_grad[i] = (fxh1 - fxh2) / (2 * h)
-        x[idx] = tmp
     return grad
 
 

@@ -1,26 +1,28 @@
 """The book's optimizers (vol. 1 ``common/optimizer.py``, vol. 2 ``common/optimizer.py``).
 
 ``update(params, grads)`` takes a dict of arrays (vol. 1) or a list of arrays (vol. 2) and
-updates every array in place with one compiled kernel call (:mod:`fastprop.kernels.optim`).
-Hyper-parameter defaults and the ``1e-7`` epsilons are the book's. Nesterov follows
-vol. 1's current order, which gives the same trajectory as PyTorch's
-``SGD(momentum=m, nesterov=True)``; vol. 2's older order is not used.
+updates every array in place with one compiled kernel call per array
+(:func:`fastprop.kernels.optim.apply_update`). Hyper-parameter defaults and the ``1e-7``
+epsilons are the book's. Nesterov follows vol. 1's current order, which gives the same
+trajectory as PyTorch's ``SGD(momentum=m, nesterov=True)``; vol. 2's older order is not used.
 
-Fused train steps can drive the same state: each optimizer names its kernel
-(:attr:`Optimizer.kernel_name`), hands out its state arrays per key or list index
-(:meth:`Optimizer.kernel_state`) and the scalar kernel arguments of one step
-(:meth:`Optimizer.step_scalars`).
+The contract with the kernels is explicit in each class: :attr:`Optimizer.rule` names the
+update rule (a code of :data:`fastprop.kernels.optim.RULES`) and :meth:`Optimizer.hyper`
+returns the kernel's scalars ``(lr, c1, c2)`` by name, never by attribute order. The fused
+train steps drive the same rules and state (:meth:`Optimizer.kernel_state`).
 """
+from __future__ import annotations
+
 import math
 import numbers
 from collections.abc import Mapping, MutableMapping
 
 import numpy as np
 
-from . import reference as _twins
-from .kernels import optim as _kernels
+from .kernels import optim as kernels
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
+           "by_name"]
 
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -42,7 +44,7 @@ class _Hyper:
 
     def __set__(self, obj, value):
         where = f"{type(obj).__name__}: {self.name}"
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"{where} must be a real number, got {type(value).__name__} {value!r}")
         v = float(value)
         if self.unit_interval:
@@ -54,7 +56,7 @@ class _Hyper:
 
 
 def _is_scalar(x):
-    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.ndarray))
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_, np.ndarray))
 
 
 def _entries(params, grads):
@@ -80,66 +82,58 @@ def _entries(params, grads):
 class Optimizer:
     """Base class: validates, walks dict or list params, owns the per-key state.
 
-    A subclass sets :attr:`kernel_name` (a function of :mod:`fastprop.kernels.optim`,
-    whose NumPy twin of the same name in :mod:`fastprop.reference` serves arrays the
-    kernel cannot take), :attr:`state_names` (the state dicts, in kernel argument
-    order) and :meth:`_scalars` (the kernel's scalar arguments for this step).
+    A subclass states its contract with the kernels explicitly:
 
-    Attributes
-    ----------
-    kernel_name : str
-        Name of the in-place update in :mod:`fastprop.kernels.optim`; it is called as
-        ``kernel(p, g, *state, *scalars)`` on 1-D C-contiguous views.
-    state_names : tuple of str
-        Attributes holding the state dicts (``'v'``, ``'h'``, ``'m'``). Each maps a dict
-        key or list index to an array shaped like that parameter, created as
-        ``np.zeros_like(param)`` on first use.
+    * :attr:`rule`: the update rule, a code of :data:`fastprop.kernels.optim.RULES`;
+    * :attr:`state_names`: the attributes holding the state dicts (``'v'``, ``'h'``,
+      ``'m'``), in the kernel's order; each maps a dict key or list index to an array
+      shaped like that parameter, created as zeros on first use;
+    * :meth:`hyper`: the kernel's scalars ``(lr, c1, c2)``, named in the subclass.
+
+    The kernel is then called as ``apply_update(rule, p, g, s1, s2, hyper, t)`` on each
+    array, with ``t`` = :meth:`step_count` (Adam's ``iter``).
     """
 
-    kernel_name = None
-    state_names = ()
+    rule: int | None = None
+    state_names: tuple = ()
 
     def __init__(self):
         for name in self.state_names:
             setattr(self, name, {})
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.kernel_name is not None:
-            # staticmethod: a Numba dispatcher would otherwise bind like a method
-            cls.kernel = staticmethod(getattr(_kernels, cls.kernel_name))
-            cls.twin = staticmethod(getattr(_twins, cls.kernel_name))
-
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper_items())
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._hyper_names())
         return f"{type(self).__name__}({args})"
 
-    def _hyper_items(self):
-        return [(k, v) for k, v in vars(self).items() if isinstance(getattr(type(self), k, None), _Hyper)]
+    def _hyper_names(self):
+        return kernels.HYPER_NAMES[self.rule]
 
-    # ---------------------------------------------------------------- rule hooks
+    # ---------------------------------------------------------------- the contract
 
-    def _begin_step(self):
+    def hyper(self) -> tuple[float, float, float]:
+        """The kernel's scalars ``(lr, c1, c2)`` for this rule (see
+        :data:`fastprop.kernels.optim.HYPER_NAMES`)."""
+        raise NotImplementedError(f"{type(self).__name__} must define hyper()")
+
+    def step_count(self) -> int:
+        """The ``t`` the kernel gets (Adam's bias correction); 0 for the other rules."""
+        return 0
+
+    def _begin_step(self) -> None:
         """Advance per-call counters (Adam's ``iter``): once per :meth:`update`."""
-
-    def _scalars(self):
-        """The kernel's scalar arguments for the current step, as Python floats: by
-        default the hyper-parameters in the order ``__init__`` sets them, which every
-        optimizer here keeps equal to its kernel's argument order (Adam overrides it)."""
-        return tuple(v for _, v in self._hyper_items())
 
     # ---------------------------------------------------------------- state for fused steps
 
-    def kernel_state(self, key, param):
-        """The state arrays of ``key`` in kernel argument order, created if absent.
+    def kernel_state(self, key, param: np.ndarray) -> tuple:
+        """The state arrays of ``key`` in kernel order, created if absent.
 
         Parameters
         ----------
         key : hashable
             The params dict key (vol. 1) or list index (vol. 2) :meth:`update` uses.
         param : ndarray
-            The parameter; new state is ``np.zeros_like(param)``, existing state must
-            match its shape and dtype.
+            The parameter; new state is C-contiguous zeros of its shape and dtype, existing
+            state must match its shape and dtype.
 
         Returns
         -------
@@ -152,25 +146,11 @@ class Optimizer:
             d = getattr(self, name)
             s = d.get(key)
             if s is None:
-                s = d[key] = np.zeros_like(param)
+                s = d[key] = np.zeros(param.shape, dtype=param.dtype)
             state.append(s)
         return tuple(state)
 
-    def step_scalars(self, dtype=np.float64):
-        """Start one step as :meth:`update` does and return the kernel's scalars.
-
-        Call it once per training step (it advances Adam's ``iter``), then call
-        :attr:`kernel` for each parameter with :meth:`kernel_state`.
-
-        Returns
-        -------
-        tuple of numpy scalars of ``dtype``
-        """
-        self._begin_step()
-        t = np.dtype(dtype).type
-        return tuple(t(s) for s in self._scalars())
-
-    def reset(self):
+    def reset(self) -> None:
         """Forget all state (and Adam's step count)."""
         for name in self.state_names:
             getattr(self, name).clear()
@@ -178,45 +158,52 @@ class Optimizer:
     def _check_state(self, key, param):
         for name in self.state_names:
             s = getattr(self, name).get(key)
-            if s is not None and (s.shape != param.shape or s.dtype != param.dtype):
+            if s is None:
+                continue
+            if not isinstance(s, np.ndarray) or s.shape != param.shape or s.dtype != param.dtype:
+                got = (f"shape {s.shape} and dtype {s.dtype}" if isinstance(s, np.ndarray)
+                       else type(s).__name__)
                 raise ValueError(
-                    f"{type(self).__name__}: state {name}[{key!r}] has shape {s.shape} and dtype "
-                    f"{s.dtype} but the parameter now has shape {param.shape} and dtype "
-                    f"{param.dtype}; call reset() after replacing parameters")
+                    f"{type(self).__name__}: state {name}[{key!r}] has {got} but the parameter "
+                    f"has shape {param.shape} and dtype {param.dtype}; call reset() after "
+                    "replacing parameters")
+            if not (s.flags.c_contiguous and s.flags.writeable):
+                raise ValueError(f"{type(self).__name__}: state {name}[{key!r}] must be a writeable "
+                                 "C-contiguous array (it is updated in place)")
 
     # ---------------------------------------------------------------- the walk
 
-    def update(self, params, grads):
+    def update(self, params, grads) -> None:
         """Update ``params`` in place from ``grads``.
 
         Parameters
         ----------
         params, grads : dict or list
-            Same kind, same keys (or length), matching shapes. Arrays must be floating
-            point; a gradient of another real dtype or layout is converted to the
+            Same kind, same keys (or length), matching shapes. Arrays must be float32 or
+            float64; a gradient of another real dtype or layout is converted to the
             parameter's. Entries that are Python numbers (the book's 2-D toy function
             demos) are computed in float64 and replaced by Python floats.
 
         Notes
         -----
         Everything is checked before anything is updated, so a bad entry leaves params
-        and state untouched.
+        and state untouched. A parameter that is not C-contiguous (a tied ``W.T``) is
+        updated through a contiguous copy written back in place.
         """
         plan = [self._prepare(key, p, g, params) for key, p, g in _entries(params, grads)]
         self._begin_step()
-        scalars = self._scalars()
-        by_dtype = {}
+        hp = np.array(self.hyper(), dtype=np.float64)
+        t = self.step_count()
+        empty = {}
         for key, p, g, back in plan:
-            hyper = by_dtype.get(p.dtype)
-            if hyper is None:
-                t = p.dtype.type  # float32 params get float32 scalars: no silent upcast
-                hyper = by_dtype[p.dtype] = tuple(t(s) for s in scalars)
             state = self.kernel_state(key, p)
-            if (p.dtype in _FAST_DTYPES and p.flags.c_contiguous
-                    and all(s.flags.c_contiguous for s in state)):
-                self.kernel(p.reshape(-1), g.reshape(-1), *[s.reshape(-1) for s in state], *hyper)
-            else:
-                self.twin(p, g, *state, *hyper)
+            flat = p.reshape(-1) if p.flags.c_contiguous else np.ascontiguousarray(p).reshape(-1)
+            if p.dtype not in empty:
+                empty[p.dtype] = np.empty(0, p.dtype)
+            s = [st.reshape(-1) for st in state] + [empty[p.dtype]] * (2 - len(state))
+            kernels.apply_update(self.rule, flat, g.reshape(-1), s[0], s[1], hp, t)
+            if not p.flags.c_contiguous:
+                p[...] = flat.reshape(p.shape)
             if back is not None:
                 params[key] = back(p)
 
@@ -231,15 +218,15 @@ class Optimizer:
             if not (_is_scalar(g) or (isinstance(g, np.ndarray) and g.ndim == 0)):
                 raise TypeError(f"grads[{key!r}] must be a number like params[{key!r}], "
                                 f"got {type(g).__name__}")
-            if isinstance(p, np.floating):
+            if isinstance(p, np.floating) and p.dtype in _FAST_DTYPES:
                 p, back = np.array(p), (lambda a: a[()])
             else:
                 p, back = np.array(float(p)), (lambda a: float(a))
         elif not isinstance(p, np.ndarray):
             raise TypeError(f"params[{key!r}] must be a NumPy array (or a number), "
                             f"got {type(p).__name__}")
-        elif p.dtype.kind != "f":
-            raise TypeError(f"params[{key!r}] must be a floating-point array, got dtype {p.dtype}; "
+        elif p.dtype not in _FAST_DTYPES:
+            raise TypeError(f"params[{key!r}] must be a float32 or float64 array, got dtype {p.dtype}; "
                             f"convert it once with .astype(np.float64)")
         elif not p.flags.writeable:
             raise ValueError(f"params[{key!r}] is read-only; the update is in place")
@@ -247,10 +234,10 @@ class Optimizer:
         if g.shape != p.shape:
             raise ValueError(f"grads[{key!r}] has shape {g.shape}, expected {p.shape} "
                              f"(the shape of params[{key!r}])")
+        if g.dtype.kind not in "fiu" or not np.can_cast(g.dtype, p.dtype, "same_kind"):
+            raise TypeError(f"grads[{key!r}] has dtype {g.dtype}, which cannot be used for "
+                            f"params[{key!r}] of dtype {p.dtype}")
         if g.dtype != p.dtype or not g.flags.c_contiguous:
-            if not np.can_cast(g.dtype, p.dtype, "same_kind"):
-                raise TypeError(f"grads[{key!r}] has dtype {g.dtype}, which cannot be used for "
-                                f"params[{key!r}] of dtype {p.dtype}")
             g = np.ascontiguousarray(g, dtype=p.dtype)
         self._check_state(key, p)
         return key, p, g, back
@@ -259,26 +246,32 @@ class Optimizer:
 class SGD(Optimizer):
     """``p -= lr * g``"""
 
-    kernel_name = "sgd_update"
+    rule = kernels.SGD
     lr = _Hyper()
 
-    def __init__(self, lr=0.01):
+    def __init__(self, lr: float = 0.01):
         super().__init__()
         self.lr = lr
+
+    def hyper(self):
+        return (self.lr, 0.0, 0.0)
 
 
 class Momentum(Optimizer):
     """``v = momentum * v - lr * g``; ``p += v``"""
 
-    kernel_name = "momentum_update"
+    rule = kernels.MOMENTUM
     state_names = ("v",)
     lr = _Hyper()
     momentum = _Hyper(unit_interval=True)
 
-    def __init__(self, lr=0.01, momentum=0.9):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
         super().__init__()
         self.lr = lr
         self.momentum = momentum
+
+    def hyper(self):
+        return (self.lr, self.momentum, 0.0)
 
 
 class Nesterov(Momentum):
@@ -291,39 +284,46 @@ class Nesterov(Momentum):
     Momentum's hyper-parameters and state; only the rule differs.
     """
 
-    kernel_name = "nesterov_update"
+    rule = kernels.NESTEROV
 
 
 class AdaGrad(Optimizer):
     """``h += g * g``; ``p -= lr * g / (sqrt(h) + 1e-7)``"""
 
-    kernel_name = "adagrad_update"
+    rule = kernels.ADAGRAD
     state_names = ("h",)
     lr = _Hyper()
 
-    def __init__(self, lr=0.01):
+    def __init__(self, lr: float = 0.01):
         super().__init__()
         self.lr = lr
+
+    def hyper(self):
+        return (self.lr, 0.0, 0.0)
 
 
 class RMSprop(Optimizer):
     """``h = decay_rate * h + (1 - decay_rate) * g * g``; ``p -= lr * g / (sqrt(h) + 1e-7)``"""
 
-    kernel_name = "rmsprop_update"
+    rule = kernels.RMSPROP
     state_names = ("h",)
     lr = _Hyper()
     decay_rate = _Hyper(unit_interval=True)
 
-    def __init__(self, lr=0.01, decay_rate=0.99):
+    def __init__(self, lr: float = 0.01, decay_rate: float = 0.99):
         super().__init__()
         self.lr = lr
         self.decay_rate = decay_rate
+
+    def hyper(self):
+        return (self.lr, self.decay_rate, 0.0)
 
 
 class Adam(Optimizer):
     """Adam as in the book (http://arxiv.org/abs/1412.6980v8).
 
-    ``iter`` counts :meth:`update` calls; with ``t = iter``::
+    ``iter`` counts :meth:`update` calls; with ``t = iter`` (the bias correction is
+    :func:`fastprop.kernels.optim.adam_step_size`, shared with the fused steps)::
 
         lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)
         m += (1 - beta1) * (g - m)
@@ -331,18 +331,24 @@ class Adam(Optimizer):
         p -= lr_t * m / (sqrt(v) + 1e-7)
     """
 
-    kernel_name = "adam_update"
+    rule = kernels.ADAM
     state_names = ("m", "v")
     lr = _Hyper()
     beta1 = _Hyper(unit_interval=True)
     beta2 = _Hyper(unit_interval=True)
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999):
         super().__init__()
         self.lr = lr
         self.beta1 = beta1
         self.beta2 = beta2
         self.iter = 0
+
+    def hyper(self):
+        return (self.lr, self.beta1, self.beta2)
+
+    def step_count(self):
+        return self.iter
 
     def reset(self):
         super().reset()
@@ -351,8 +357,17 @@ class Adam(Optimizer):
     def _begin_step(self):
         self.iter += 1
 
-    def _scalars(self):
-        # bias correction folded into the step size, in float64 whatever the params' dtype
-        t = self.iter
-        lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** t) / (1.0 - self.beta1 ** t)
-        return (lr_t, self.beta1, self.beta2)
+
+#: fastprop's optimizers by the rule names of :data:`fastprop.kernels.optim.RULES`
+OPTIMIZERS = {name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam)
+              for name, code in kernels.RULES.items() if code == cls.rule}
+
+
+def by_name(name: str, **hyper) -> Optimizer:
+    """The optimizer named ``name`` (``'sgd'``, ``'momentum'``, ..., ``'adam'``) built with
+    ``hyper`` (e.g. ``lr=0.1``)."""
+    try:
+        cls = OPTIMIZERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}") from None
+    return cls(**hyper)

@@ -1,7 +1,7 @@
 """Elementwise activations. All take 1-D C-contiguous views: the Python wrappers
 flatten any shape with ``reshape(-1)``, so one compiled version serves every rank."""
 from ._jit import jit
-from ._vmath import exp as _vexp
+from .vmath import exp as vexp
 
 
 @jit
@@ -33,11 +33,11 @@ def relu_backward(dout, mask, dx):
 def sigmoid_forward(x, out):
     """``out = 1 / (1 + exp(-x))``; exp overflow gives inf and so exactly 0, like NumPy.
 
-    ``exp`` is the vectorisable one of :mod:`._vmath` (within 1 ulp of NumPy's): the loop
+    ``exp`` is the vectorisable one of :mod:`.vmath` (within 1 ulp of NumPy's): the loop
     compiles to AVX-512 code instead of one libm call an element."""
     one = x.dtype.type(1)
     for i in range(x.shape[0]):
-        out[i] = one / (one + _vexp(-x[i]))
+        out[i] = one / (one + vexp(-x[i]))
     return out
 
 

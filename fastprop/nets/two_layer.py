@@ -1,14 +1,20 @@
 """The book's TwoLayerNet (vol. 1 ch. 5), also speaking vol. 2's model protocol."""
+from __future__ import annotations
+
 from collections import OrderedDict
 
 import numpy as np
 
-from . import _validate as V
-from .gradient import numerical_gradient as _numerical_gradient
-from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
-from ._fused import FusedTwoLayer
+from .. import validate
+from ..gradient import numerical_gradient as _numerical_gradient
+from ..layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from ..layers.softmax import as_2d_scores
+from .fused import FusedTwoLayer
+from .params import ParamDict
 
 _ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
+#: weights one net may hold (2**31: 16 GiB of float64) -- refused before allocating
+MAX_PARAMETERS = 2**31
 
 
 class TwoLayerNet:
@@ -34,32 +40,44 @@ class TwoLayerNet:
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, *,
                  activation="relu", dtype=np.float64):
-        input_size = V.positive_int(input_size, "input_size")
-        hidden_size = V.positive_int(hidden_size, "hidden_size")
-        output_size = V.positive_int(output_size, "output_size")
-        std = V.real_scalar(weight_init_std, "weight_init_std")
-        dt = V.float_dtype(dtype)
+        input_size = validate.positive_int(input_size, "input_size")
+        hidden_size = validate.positive_int(hidden_size, "hidden_size")
+        output_size = validate.positive_int(output_size, "output_size")
+        std = validate.real_scalar(weight_init_std, "weight_init_std")
+        dt = validate.float_dtype(dtype)
+        if input_size * hidden_size + hidden_size * output_size > MAX_PARAMETERS:
+            raise ValueError(f"TwoLayerNet({input_size}, {hidden_size}, {output_size}) would hold "
+                             f"{input_size * hidden_size + hidden_size * output_size} weights, more "
+                             f"than the {MAX_PARAMETERS} this library allows in one net")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         self.activation = activation
         self.dtype = dt
-        self.params = {
+        params = {
             "W1": (std * np.random.randn(input_size, hidden_size)).astype(dt, copy=False),
             "b1": np.zeros(hidden_size, dtype=dt),
             "W2": (std * np.random.randn(hidden_size, output_size)).astype(dt, copy=False),
             "b2": np.zeros(output_size, dtype=dt),
         }
-        self._build_layers()
-
-    def _build_layers(self):
-        p = self.params
         act = _ACTIVATIONS[self.activation]
         self.layers = OrderedDict()
-        self.layers["Affine1"] = Affine(p["W1"], p["b1"])
+        self.layers["Affine1"] = Affine(params["W1"], params["b1"])
         self.layers[act.__name__ + "1"] = act()
-        self.layers["Affine2"] = Affine(p["W2"], p["b2"])
+        self.layers["Affine2"] = Affine(params["W2"], params["b2"])
         self.lastLayer = SoftmaxWithLoss()
+        self.params = params
         self._fused = FusedTwoLayer(self)
+
+    @property
+    def params(self) -> ParamDict:
+        """``W1, b1, W2, b2``: the layers' own arrays. Assigning ``params[key] = array``
+        (or a whole new dict) rebinds the layer too (:class:`~fastprop.nets.params.ParamDict`)."""
+        return self._params
+
+    @params.setter
+    def params(self, value):
+        a1, a2 = self.layers["Affine1"], self.layers["Affine2"]
+        self._params = ParamDict(value, {"W1": (a1, 0), "b1": (a1, 1), "W2": (a2, 0), "b2": (a2, 1)})
 
     @property
     def grads(self):
@@ -76,14 +94,14 @@ class TwoLayerNet:
     def loss(self, x, t):
         return self.lastLayer.forward(self.predict(x), t)
 
-    def accuracy(self, x, t):
-        """Fraction of rows whose argmax score equals the label (``t`` labels or one-hot)."""
-        y = np.argmax(self.predict(x), axis=1)
-        t = np.asarray(t)
-        if t.ndim != 1:
+    def accuracy(self, x, t) -> float:
+        """Fraction of rows whose argmax score equals the label (``t``: labels (N,) or
+        one-hot rows of the scores' shape (N, C)); always in [0, 1]."""
+        scores = as_2d_scores(self.predict(x), "the scores")
+        y = np.argmax(scores, axis=1)
+        t, onehot = validate.targets(t, scores.shape, scores.dtype)
+        if onehot:
             t = np.argmax(t, axis=1)
-        if t.shape[0] != y.shape[0]:
-            raise ValueError(f"t must have {y.shape[0]} rows (one per sample in x), got {t.shape[0]}")
         return np.sum(y == t) / float(y.shape[0])
 
     def numerical_gradient(self, x, t):

@@ -1,0 +1,21 @@
+"""Drop-in layers for the book's ``common/layers.py`` (vol. 1 ch. 5 and vol. 2 ch. 1).
+
+One module per family; every name the book uses is exported here::
+
+    from fastprop.layers import Affine, Relu, SoftmaxWithLoss   # common.layers
+
+Each ``forward``/``backward`` validates its input in Python, then makes one kernel call.
+Layers keep references to the caller's parameter arrays (never a converted copy), so an
+in-place update of ``W`` is seen by the next forward, and gradients are written in place
+into stable arrays (``grads``), so vol. 2 code can hold on to them. Every array a kernel
+reads or writes is checked right before the call, as it is then: a parameter rebound
+between forward and backward (``layer.W = ...``) is checked, not trusted.
+"""
+from .activations import Relu, Sigmoid
+from .affine import Affine, MatMul
+from .base import Layer
+from .basic import AddLayer, MulLayer, Repeat, Sum
+from .softmax import Softmax, SoftmaxWithLoss
+
+__all__ = ["AddLayer", "Affine", "Layer", "MatMul", "MulLayer", "Relu", "Repeat", "Sigmoid",
+           "Softmax", "SoftmaxWithLoss", "Sum"]

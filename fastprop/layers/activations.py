@@ -1,0 +1,54 @@
+"""Relu and Sigmoid (vol. 1 ch. 5): one compiled pass each way, on flat views of any shape."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import validate
+from ..kernels import activations
+from .base import Layer
+
+
+class Relu(Layer):
+    """``out = max(x, 0)``; keeps ``mask = (x <= 0)``, so the gradient at exactly 0 is 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask = None
+
+    def forward(self, x) -> np.ndarray:
+        x = validate.as_real(x, "x")
+        out = np.empty_like(x)
+        self.mask = np.empty(x.shape, dtype=np.bool_)
+        activations.relu_forward(x.reshape(-1), out.reshape(-1), self.mask.reshape(-1))
+        return out
+
+    def backward(self, dout) -> np.ndarray:
+        self._require_forward(self.mask)
+        mask = np.ascontiguousarray(self.mask, dtype=np.bool_)  # as it is now, not as it was
+        dout = self._dout(dout, mask.shape, what="the shape of the forward input")
+        dx = np.empty_like(dout)
+        activations.relu_backward(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))
+        return dx
+
+
+class Sigmoid(Layer):
+    """``out = 1 / (1 + exp(-x))``; keeps ``out`` for the backward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = None
+
+    def forward(self, x) -> np.ndarray:
+        x = validate.as_real(x, "x")
+        out = np.empty_like(x)
+        activations.sigmoid_forward(x.reshape(-1), out.reshape(-1))
+        self.out = out
+        return out
+
+    def backward(self, dout) -> np.ndarray:
+        self._require_forward(self.out)
+        out = validate.as_real(self.out, "out")
+        dout = self._dout(dout, out.shape, out.dtype)
+        dx = np.empty_like(dout)
+        activations.sigmoid_backward(dout.reshape(-1), out.reshape(-1), dx.reshape(-1))
+        return dx

@@ -1,0 +1,145 @@
+"""Affine (vol. 1) and MatMul (vol. 2): a BLAS GEMM with the small passes fused around it."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import validate
+from ..kernels import affine, convert
+from .base import Layer
+
+
+def _param(W, b=None):
+    """Construction-time checks of ``W`` (and ``b``): 2-D float weight, (M,) bias."""
+    validate.param_dtype(W, "W")
+    if W.ndim != 2:
+        raise ValueError(f"W must be a 2-D (D, M) weight, got shape {W.shape}")
+    if b is not None:
+        validate.param_dtype(b, "b")
+        if b.shape != (W.shape[1],):
+            raise ValueError(f"b must have shape ({W.shape[1]},) to match W of shape {W.shape}, "
+                             f"got {b.shape}")
+
+
+class Affine(Layer):
+    """``out = x @ W + b`` for (N, ...) input, flattened to (N, D) like the book.
+
+    Parameters
+    ----------
+    W : (D, M) float32/float64 array, kept by reference (C- or F-contiguous: a tied
+        ``embed_W.T`` works)
+    b : (M,) array
+
+    Attributes
+    ----------
+    W, b : the caller's arrays (``params = [W, b]``); ``x`` (the 2-D input),
+        ``original_x_shape``, ``dW``, ``db`` (``grads = [dW, db]``, stable arrays written in
+        place by every backward). The compute dtype is ``W``'s; integer input is cast to it.
+    """
+
+    def __init__(self, W: np.ndarray, b: np.ndarray):
+        _param(W, b)
+        super().__init__(W, b)
+        self.x = None
+        self.original_x_shape = None
+        self._xbuf = None
+
+    W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
+    b = property(lambda self: self.params[1], lambda self, v: self.params.__setitem__(1, v))
+    dW = property(lambda self: self.grads[0])
+    db = property(lambda self: self.grads[1])
+
+    def _converted(self, x, dt) -> np.ndarray:
+        """``x`` as C-contiguous ``dt``. A cast (float32 MNIST into float64 parameters,
+        uint8 pixels) goes into a buffer kept by the layer: a fresh array per call costs
+        more in page faults than the cast itself, and re-casting the batch that is already
+        there (``gradient`` then ``loss`` on one batch) writes nothing
+        (:func:`fastprop.kernels.convert.cast_into`)."""
+        arr = validate.as_real(x, "x", None) if not isinstance(x, np.ndarray) else x
+        if arr.dtype == dt and arr.flags.c_contiguous:
+            return arr
+        validate.real_dtype(arr, "x")
+        buf = self._xbuf
+        if buf is None or buf.shape != arr.shape or buf.dtype != dt:
+            buf = self._xbuf = np.empty(arr.shape, dtype=dt)
+        if arr.flags.c_contiguous and arr.dtype.kind == "f":
+            convert.cast_into(arr.reshape(-1), buf.reshape(-1))  # leaves an unchanged batch clean
+        else:
+            np.copyto(buf, arr, casting="unsafe")
+        return buf
+
+    def forward(self, x) -> np.ndarray:
+        W, b = self.params
+        W = validate.weight(W, "W")
+        dt = W.dtype
+        x = validate.batch(self._converted(x, dt), "x")
+        self.original_x_shape = x.shape
+        x = x.reshape(x.shape[0], -1)
+        if x.shape[1] != W.shape[0]:
+            raise ValueError(
+                f"x has {x.shape[1]} features per sample (shape {self.original_x_shape}), "
+                f"but W expects {W.shape[0]} (W has shape {W.shape})")
+        b = validate.bias(b, W.shape[1], dt)
+        out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
+        affine.affine_forward(x, W, b, out)
+        self.x = x
+        return out
+
+    def backward(self, dout, need_dx: bool = True):
+        """Write ``dW``, ``db`` in place and return ``dx`` in the input's original shape.
+
+        ``need_dx=False`` skips the ``dout @ W.T`` GEMM (a net's first layer) and returns None.
+        """
+        self._require_forward(self.x)
+        x = self._saved_input()
+        W = validate.weight(self.params[0], "W", x.dtype)
+        if W.shape[0] != x.shape[1]:
+            raise ValueError(f"W has shape {W.shape} but the forward input had {x.shape[1]} "
+                             "features (W was replaced since forward? run forward again)")
+        validate.bias(self.params[1], W.shape[1], x.dtype)
+        dout = self._dout(dout, (x.shape[0], W.shape[1]), x.dtype)
+        dW, db = self._grad(0), self._grad(1)
+        dx = np.empty_like(x) if need_dx else None
+        affine.affine_backward(x, W, dout, dW, db, dx)
+        if dx is None:
+            return None
+        shape = self.original_x_shape
+        return dx.reshape(shape) if shape is not None and np.prod(shape) == dx.size else dx
+
+    def _saved_input(self) -> np.ndarray:
+        x = validate.as_real(self.x, "x")
+        if x.ndim != 2:
+            raise ValueError(f"the saved input x must be 2-D, got shape {x.shape}")
+        return x
+
+
+class MatMul(Layer):
+    """vol. 2's ``out = x @ W`` node: ``params = [W]``, ``grads = [dW]`` written in place."""
+
+    def __init__(self, W: np.ndarray):
+        _param(W)
+        super().__init__(W)
+        self.x = None
+
+    def forward(self, x) -> np.ndarray:
+        W = validate.weight(self.params[0], "W")
+        x = validate.batch(validate.as_real(x, "x", W.dtype), "x")
+        if x.ndim != 2 or x.shape[1] != W.shape[0]:
+            raise ValueError(f"x must have shape (N, {W.shape[0]}) to multiply W of shape {W.shape}, "
+                             f"got {x.shape}")
+        out = np.empty((x.shape[0], W.shape[1]), dtype=W.dtype)
+        affine.affine_forward(x, W, None, out)
+        self.x = x
+        return out
+
+    def backward(self, dout) -> np.ndarray:
+        self._require_forward(self.x)
+        x = validate.as_real(self.x, "x")
+        W = validate.weight(self.params[0], "W", x.dtype)
+        if x.ndim != 2 or W.shape[0] != x.shape[1]:
+            raise ValueError(f"W has shape {W.shape} but the forward input had shape {x.shape} "
+                             "(W was replaced since forward? run forward again)")
+        dout = self._dout(dout, (x.shape[0], W.shape[1]), x.dtype)
+        dW = self._grad(0)
+        dx = np.empty_like(x)
+        affine.affine_backward(x, W, dout, dW, None, dx)
+        return dx

@@ -1,0 +1,8 @@
+"""The book's networks: vol. 1 ch. 5's TwoLayerNet (also vol. 2's spiral model).
+
+``fused`` holds the Python side of the compiled training steps; ``params`` the parameter
+dict that keeps a net's layers bound to the arrays it holds.
+"""
+from .two_layer import TwoLayerNet
+
+__all__ = ["TwoLayerNet"]

@@ -1,0 +1,233 @@
+"""Input checks shared by the public API: one place, one rule.
+
+A wrong *type* is a ``TypeError``, a wrong *value* (shape, range, NaN) a ``ValueError``;
+``bool`` is never accepted as an integer or a real number. Every message names the argument,
+says what was expected and what arrived. Kernels never validate: everything that reaches one
+has passed through here, right before the call (right dtype, C-contiguous, consistent shapes).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def describe(x) -> str:
+    """A short description of ``x`` for error messages (dtype and shape for arrays)."""
+    if isinstance(x, np.ndarray):
+        return f"array of dtype {x.dtype} and shape {x.shape}"
+    return f"{type(x).__name__} {x!r}" if isinstance(x, (numbers.Number, str)) else type(x).__name__
+
+
+# ----------------------------------------------------------------------------- scalars
+
+
+def check_scalar(value, name: str, kind: type = float, *, low=None, high=None,
+                 low_open: bool = False, high_open: bool = False, finite: bool = True):
+    """``value`` as a Python ``int`` or ``float`` after checking its type and range.
+
+    Parameters
+    ----------
+    value : object
+    name : str, the argument's name in messages
+    kind : ``int`` or ``float``; ``int`` accepts integral numbers only, ``float`` any real
+        number (integers included); ``bool`` is neither
+    low, high : bounds, or None; ``low_open``/``high_open`` make them strict
+    finite : bool, reject NaN and +-inf (floats)
+
+    Returns
+    -------
+    int or float
+
+    Raises
+    ------
+    TypeError
+        Not a number of the right kind.
+    ValueError
+        NaN/inf (when ``finite``) or out of bounds.
+    """
+    integral = kind is int
+    ok = isinstance(value, numbers.Integral if integral else numbers.Real)
+    if isinstance(value, (bool, np.bool_)) or not ok:
+        what = "an integer" if integral else "a real number"
+        raise TypeError(f"{name} must be {what}, got {describe(value)}")
+    v = int(value) if integral else float(value)
+    if not integral and finite and not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (v <= low if low_open else v < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (v >= high if high_open else v > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    return v
+
+
+def positive_int(v, name: str) -> int:
+    """An integer >= 1 (TypeError for non-integers and bools, ValueError for <= 0)."""
+    return check_scalar(v, name, int, low=1)
+
+
+def real_scalar(v, name: str) -> float:
+    """A finite real number as a Python float."""
+    return check_scalar(v, name, float)
+
+
+def flag(v, name: str) -> bool:
+    """A bool (``True``/``False`` or NumPy's), nothing else."""
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(v)}")
+    return bool(v)
+
+
+# ----------------------------------------------------------------------------- dtypes
+
+
+def float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Normalise a user ``dtype`` argument to float32 or float64."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
+def param_dtype(p, name: str) -> np.dtype:
+    """The compute dtype a parameter array decides (float32 or float64)."""
+    if not isinstance(p, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array of float32 or float64, got {describe(p)}")
+    if p.dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{name} must have dtype float32 or float64, got {p.dtype}; "
+            f"convert it once with {name}.astype(np.float64)")
+    return p.dtype
+
+
+def real_dtype(arr: np.ndarray, name: str) -> np.ndarray:
+    """``arr`` itself if its dtype holds real numbers, else a TypeError saying what to pass."""
+    if arr.dtype.kind not in "fiub" or arr.dtype.fields is not None:
+        raise TypeError(
+            f"{name} must be a real numeric array (float, int, uint8 or bool), got {describe(arr)}; "
+            "pass np.asarray(..., dtype=np.float64) of real values (for complex data, .real)")
+    return arr
+
+
+def as_real(x, name: str, dtype=None) -> np.ndarray:
+    """``x`` as a C-contiguous float array.
+
+    Integers and booleans (MNIST with ``normalize=False`` is uint8) are cast like NumPy's
+    promotion would cast them against float parameters; ``dtype=None`` keeps float32 and
+    float64 as they are and casts everything else to float64. Complex, object, string
+    and structured data are a TypeError: there is no real number to compute with.
+    """
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise TypeError(f"{name} must be a real numeric array, got {describe(x)} ({exc})") from None
+    real_dtype(arr, name)
+    if dtype is None:
+        dtype = arr.dtype if arr.dtype in FLOAT_DTYPES else np.dtype(np.float64)
+    # not np.ascontiguousarray: it turns a 0-d array into shape (1,)
+    return np.asarray(arr, dtype=dtype, order="C")
+
+
+# ----------------------------------------------------------------------------- arrays at a kernel
+
+
+def batch(x: np.ndarray, name: str) -> np.ndarray:
+    """Reject a 0-sized leading (batch) axis, which would divide by zero in the loss."""
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have a batch axis, got a 0-d array")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {x.shape}); expected at least one sample")
+    return x
+
+
+def same_shape(a: np.ndarray, expected_shape, name: str, what: str) -> None:
+    """ValueError unless ``a.shape == expected_shape`` (``what`` says where it comes from)."""
+    if a.shape != tuple(expected_shape):
+        raise ValueError(f"{name} must have shape {tuple(expected_shape)} ({what}), got {a.shape}")
+
+
+def weight(W, name: str = "W", dtype=None) -> np.ndarray:
+    """A 2-D float32/float64 weight as the kernels take it: the array itself when C- or
+    F-contiguous (``embed_W.T`` of a tied weight is F-contiguous and works), else a
+    C-contiguous copy for this call only; ``dtype`` (if given) must be its dtype."""
+    dt = param_dtype(W, name)
+    if W.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D (D, M) weight, got shape {W.shape}")
+    if dtype is not None and dt != dtype:
+        raise ValueError(f"{name} has dtype {dt} but the computation is {np.dtype(dtype)} (it changed "
+                         "since forward? run forward again)")
+    if W.flags.c_contiguous or W.flags.f_contiguous:
+        return W
+    return np.ascontiguousarray(W)
+
+
+def bias(b, size: int, dtype, name: str = "b") -> np.ndarray:
+    """A (size,) bias in ``dtype``, C-contiguous (a copy only when it is not already)."""
+    param_dtype(b, name)
+    if b.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},) to match W, got {b.shape}")
+    return np.ascontiguousarray(b, dtype=dtype)
+
+
+def output(a, shape, dtype, name: str) -> np.ndarray:
+    """``a`` if it can be written by a kernel as a (shape, dtype) C-contiguous array."""
+    if not (isinstance(a, np.ndarray) and a.shape == tuple(shape) and a.dtype == dtype
+            and a.flags.c_contiguous and a.flags.writeable):
+        raise ValueError(f"{name} must be a writeable C-contiguous {np.dtype(dtype)} array of shape "
+                         f"{tuple(shape)}, got {describe(a)}")
+    return a
+
+
+# ----------------------------------------------------------------------------- labels and targets
+
+
+def labels(t, n: int, n_classes: int, name: str = "t") -> np.ndarray:
+    """Integer class labels of length ``n`` in ``[0, n_classes)``, as a new intp array (a
+    copy: later changes to the caller's array cannot reach a kernel)."""
+    t = np.asarray(t)
+    if t.dtype.kind == "f" and t.ndim == 2:
+        # float rows are meant as one-hot targets; they only reach here with the wrong shape
+        raise ValueError(
+            f"{name} has shape {t.shape}, but one-hot targets must have the scores' shape "
+            f"({n}, {n_classes}) (or pass integer labels of shape ({n},))")
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name} must hold integer class labels (or one-hot rows of the scores' shape), "
+            f"got {describe(t)}")
+    if t.ndim != 1 or t.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},) (one label per row), got {t.shape}")
+    if n:
+        lo, hi = t.min(), t.max()
+        if lo < 0 or hi >= n_classes:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{name} holds label {bad}, expected labels in [0, {n_classes})")
+    return np.array(t, dtype=np.intp, order="C")
+
+
+def is_onehot_shape(t: np.ndarray, score_shape) -> bool:
+    """The book's ``t.size == y.size`` rule, made strict: one-hot targets have the scores'
+    own shape (a single sample's 1-D row counts for a (1, C) score), so six labels for two
+    rows of three scores, or a transposed one-hot, are not taken for one-hot weights."""
+    n, c = score_shape
+    return t.size == n * c and t.size > 0 and (t.shape == (n, c) or (n == 1 and t.shape == (c,)))
+
+
+def targets(t, score_shape, dtype, name: str = "t"):
+    """``(array, onehot)``: one-hot rows as a new C-contiguous ``dtype`` (N, C) array, or
+    labels as a new intp (N,) array; ValueError/TypeError for anything else."""
+    t = np.asarray(t)
+    n, c = score_shape
+    if is_onehot_shape(t, score_shape):
+        return np.array(as_real(t, name, dtype).reshape(n, c), order="C"), True
+    if t.size == n * c and t.ndim >= 1 and t.shape != (n,):
+        raise ValueError(f"{name} has shape {t.shape}: one-hot targets must have the scores' shape "
+                         f"({n}, {c}), labels the shape ({n},)")
+    if n == 1 and t.ndim == 0:
+        t = t.reshape(1)
+    return labels(t, n, c, name), False
