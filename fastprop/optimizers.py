@@ -119,8 +119,10 @@ class Optimizer:
         """The ``t`` the kernel gets (Adam's bias correction); 0 for the other rules."""
         return 0
 
-    def _begin_step(self) -> None:
-        """Advance per-call counters (Adam's ``iter``): once per :meth:`update`."""
+    def begin_step(self) -> None:
+        """Start one step as :meth:`update` does: advance per-step counters (Adam's
+        ``iter``). Code that calls the kernel itself calls this once per step, then
+        :func:`~fastprop.kernels.optim.apply_update` with :meth:`hyper` and :meth:`step_count`."""
 
     # ---------------------------------------------------------------- state for fused steps
 
@@ -167,9 +169,9 @@ class Optimizer:
                     f"{type(self).__name__}: state {name}[{key!r}] has {got} but the parameter "
                     f"has shape {param.shape} and dtype {param.dtype}; call reset() after "
                     "replacing parameters")
-            if not (s.flags.c_contiguous and s.flags.writeable):
-                raise ValueError(f"{type(self).__name__}: state {name}[{key!r}] must be a writeable "
-                                 "C-contiguous array (it is updated in place)")
+            if not s.flags.writeable:
+                raise ValueError(f"{type(self).__name__}: state {name}[{key!r}] is read-only "
+                                 "(it is updated in place)")
 
     # ---------------------------------------------------------------- the walk
 
@@ -191,19 +193,21 @@ class Optimizer:
         updated through a contiguous copy written back in place.
         """
         plan = [self._prepare(key, p, g, params) for key, p, g in _entries(params, grads)]
-        self._begin_step()
+        self.begin_step()
         hp = np.array(self.hyper(), dtype=np.float64)
         t = self.step_count()
-        empty = {}
         for key, p, g, back in plan:
             state = self.kernel_state(key, p)
-            flat = p.reshape(-1) if p.flags.c_contiguous else np.ascontiguousarray(p).reshape(-1)
-            if p.dtype not in empty:
-                empty[p.dtype] = np.empty(0, p.dtype)
-            s = [st.reshape(-1) for st in state] + [empty[p.dtype]] * (2 - len(state))
-            kernels.apply_update(self.rule, flat, g.reshape(-1), s[0], s[1], hp, t)
-            if not p.flags.c_contiguous:
-                p[...] = flat.reshape(p.shape)
+            direct = p.dtype in _FAST_DTYPES and p.flags.c_contiguous
+            work = p.dtype if p.dtype in _FAST_DTYPES else np.dtype(np.float64)
+            arrays = [p, *state] if direct else [np.ascontiguousarray(a, work) for a in (p, *state)]
+            flat = [a.reshape(-1) for a in arrays]
+            flat += [np.empty(0, work)] * (3 - len(flat))
+            kernels.apply_update(self.rule, flat[0], np.ascontiguousarray(g, work).reshape(-1),
+                                 flat[1], flat[2], hp, t)
+            if not direct:  # written back in place (a tied W.T, a strided view, float16)
+                for original, updated in zip((p, *state), arrays):
+                    original[...] = updated
             if back is not None:
                 params[key] = back(p)
 
@@ -225,8 +229,8 @@ class Optimizer:
         elif not isinstance(p, np.ndarray):
             raise TypeError(f"params[{key!r}] must be a NumPy array (or a number), "
                             f"got {type(p).__name__}")
-        elif p.dtype not in _FAST_DTYPES:
-            raise TypeError(f"params[{key!r}] must be a float32 or float64 array, got dtype {p.dtype}; "
+        elif p.dtype.kind != "f":
+            raise TypeError(f"params[{key!r}] must be a floating-point array, got dtype {p.dtype}; "
                             f"convert it once with .astype(np.float64)")
         elif not p.flags.writeable:
             raise ValueError(f"params[{key!r}] is read-only; the update is in place")
@@ -237,8 +241,6 @@ class Optimizer:
         if g.dtype.kind not in "fiu" or not np.can_cast(g.dtype, p.dtype, "same_kind"):
             raise TypeError(f"grads[{key!r}] has dtype {g.dtype}, which cannot be used for "
                             f"params[{key!r}] of dtype {p.dtype}")
-        if g.dtype != p.dtype or not g.flags.c_contiguous:
-            g = np.ascontiguousarray(g, dtype=p.dtype)
         self._check_state(key, p)
         return key, p, g, back
 
@@ -354,7 +356,7 @@ class Adam(Optimizer):
         super().reset()
         self.iter = 0
 
-    def _begin_step(self):
+    def begin_step(self):
         self.iter += 1
 
 

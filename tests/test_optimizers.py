@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fastprop.kernels import optim as kernels
-from fastprop.optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
+from fastprop.optimizers import SGD, AdaGrad, Adam, Momentum, Nesterov, Optimizer, RMSprop
 
 # ---------------------------------------------------------------- the book's formulas, spelled out
 # Each takes (p, g, state, opt, t) with float64 arrays (or Python floats), returns the new p and
@@ -326,24 +326,56 @@ def test_state_shape_change_needs_reset():
 
 @pytest.mark.parametrize("cls, kw, formula", CASES, ids=IDS)
 def test_kernel_state_drives_the_same_update(cls, kw, formula, rng):
-    """Calling the kernel by hand with kernel_state/step_scalars is update() exactly."""
+    """Calling the kernel by hand with the contract (rule, hyper, kernel_state, step_count)
+    is update() exactly."""
     p0 = rng.standard_normal((3, 4)).astype(np.float32)
     grads = [rng.standard_normal((3, 4)).astype(np.float32) for _ in range(3)]
     a, b = cls(**kw), cls(**kw)
     pa, pb = p0.copy(), p0.copy()
-    assert b.kernel is getattr(kernels, b.kernel_name)
+    assert b.rule == kernels.RULES[type(b).__name__.lower()]
     for g in grads:
         a.update([pa], [g])
-        scalars = b.step_scalars(pb.dtype)
-        assert all(s.dtype == np.float32 for s in scalars)
-        state = b.kernel_state(0, pb)
-        b.kernel(pb.reshape(-1), g.reshape(-1), *[s.reshape(-1) for s in state], *scalars)
+        b.begin_step()
+        state = b.kernel_state(0, pb) + (np.empty(0, np.float32),) * 2
+        kernels.apply_update(b.rule, pb.reshape(-1), g.reshape(-1), state[0].reshape(-1),
+                             state[1].reshape(-1), np.array(b.hyper()), b.step_count())
     np.testing.assert_array_equal(pa, pb)
     for name in STATE[cls]:
         np.testing.assert_array_equal(getattr(a, name)[0], getattr(b, name)[0])
         assert b.kernel_state(0, pb)[STATE[cls].index(name)] is getattr(b, name)[0]
     if cls is Adam:
         assert a.iter == b.iter == 3
+
+
+@pytest.mark.parametrize("cls, kw", [(Momentum, dict(lr=0.05, momentum=0.8)),
+                                     (RMSprop, dict(lr=0.05, decay_rate=0.9)),
+                                     (Adam, dict(lr=0.05, beta1=0.8, beta2=0.99))])
+def test_hyper_parameter_assignment_order_does_not_change_the_update(cls, kw, rng):
+    """The kernel's scalars come from hyper() by name: a subclass that assigns its
+    hyper-parameters in another order runs the same update."""
+    names = list(kw)
+
+    class Reordered(cls):
+        def __init__(self):
+            Optimizer.__init__(self)  # the state dicts
+            for name in reversed(names):  # the last hyper-parameter first
+                setattr(self, name, kw[name])
+            if cls is Adam:
+                self.iter = 0
+
+    def order(opt):
+        return [k for k in vars(opt) if k in names]
+
+    assert order(Reordered()) == names[::-1] and order(cls(**kw)) == names
+    p0 = rng.standard_normal(7)
+    grads = [rng.standard_normal(7) for _ in range(4)]
+    pa, pb = p0.copy(), p0.copy()
+    a, b = cls(**kw), Reordered()
+    for g in grads:
+        a.update([pa], [g])
+        b.update([pb], [g])
+    np.testing.assert_array_equal(pa, pb)
+    assert not np.array_equal(pa, p0)
 
 
 # ---------------------------------------------------------------- PyTorch cross-check
