@@ -24,7 +24,11 @@ class Relu(Layer):
 
     def backward(self, dout) -> np.ndarray:
         self._require_forward(self.mask)
-        mask = np.ascontiguousarray(self.mask, dtype=np.bool_)  # as it is now, not as it was
+        mask = self.mask  # as it is now, not as it was at forward
+        if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+            raise TypeError(f"Relu.mask must be a bool array (x <= 0 of the forward input), "
+                            f"got {validate.describe(mask)}")
+        mask = np.ascontiguousarray(mask)
         dout = self._dout(dout, mask.shape, what="the shape of the forward input")
         dx = np.empty_like(dout)
         activations.relu_backward(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))

@@ -17,6 +17,12 @@ _ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 MAX_PARAMETERS = 2**31
 
 
+def _check_optimizer(optimizer):
+    if not callable(getattr(optimizer, "update", None)):
+        raise TypeError(f"optimizer must have an update(params, grads) method (e.g. "
+                        f"fastprop.optimizers.SGD()), got {type(optimizer).__name__}")
+
+
 class TwoLayerNet:
     """Affine -> Relu (or Sigmoid) -> Affine -> SoftmaxWithLoss.
 
@@ -144,6 +150,7 @@ class TwoLayerNet:
         update into the GEMMs (``W -= lr * x.T @ dout``) and leaves ``grads['W1']`` and
         ``grads['W2']`` unwritten.
         """
+        _check_optimizer(optimizer)
         if not self._fused.supports(optimizer):
             return None
         return self._fused.step(x, t, optimizer)
@@ -155,6 +162,7 @@ class TwoLayerNet:
         gathered and cast inside the kernel. Returns the per-step losses (float64), or
         None when the optimizer is not supported (see :meth:`fused_step`).
         """
+        _check_optimizer(optimizer)
         if not self._fused.supports(optimizer):
             return None
         return self._fused.steps(x, t, idx, batch_size, optimizer)

@@ -154,7 +154,8 @@ def test_unsupported_optimizer_returns_none():
     net = TwoLayerNet(20, 8, 4)
     before = {k: v.copy() for k, v in net.params.items()}
     assert net.fused_step(x[:10], t[:10], Custom()) is None
-    assert net.train_steps(x, t, np.arange(20), 10, object()) is None
+    with pytest.raises(TypeError, match="update"):  # not an optimizer at all: an error, not None
+        net.train_steps(x, t, np.arange(20), 10, object())
     assert all((before[k] == net.params[k]).all() for k in before)
 
 
