@@ -7,8 +7,7 @@ Replace the book's imports and keep the code::
 """
 from . import functions, layers, optimizers, threads
 from .gradient import gradient_check, numerical_gradient
-from .layers import (
-    AddLayer, Affine, MatMul, MulLayer, Relu, Repeat, Sigmoid, Softmax, SoftmaxWithLoss, Sum)
+from .layers import AddLayer, Affine, MatMul, MulLayer, Relu, Repeat, Sigmoid, Softmax, SoftmaxWithLoss, Sum
 from .nets import TwoLayerNet
 from .trainer import Trainer
 

@@ -2,7 +2,8 @@
 import numpy as np
 
 from . import validate
-from .kernels import activations, softmax as softmax_kernels
+from .kernels import activations
+from .kernels import softmax as softmax_kernels
 
 
 def identity_function(x):

@@ -35,8 +35,14 @@ import numpy as np
 from ._jit import jit
 from .blas import gemm_acc
 from .optim import SGD, sgd_update, update_all
-from .rows import (activation_backward_bias, bias_activation, gather_rows, label_loss_rows,
-                   softmax_rows, target_loss_rows)
+from .rows import (
+    activation_backward_bias,
+    bias_activation,
+    gather_rows,
+    label_loss_rows,
+    softmax_rows,
+    target_loss_rows,
+)
 
 
 @jit

@@ -21,6 +21,7 @@ from .rows import argmax_row
 from .vmath import exp as vexp
 from .vmath import log as vlog
 
+
 @jit(fastmath={"reassoc", "contract"})
 def _batch_dot(A, ja, Bm, jb):
     """``sum_i A[ja, i] * Bm[jb, i]``, vectorised (summation order is LLVM's)."""

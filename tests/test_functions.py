@@ -3,8 +3,6 @@ import numpy as np
 import pytest
 
 from fastprop import functions as F
-
-
 from fastprop.book import book_cross_entropy_error, book_softmax  # noqa: E402  (as printed)
 
 

@@ -81,7 +81,7 @@ def _dispatchers():
 def test_found_the_kernels():
     names = {n for n, _ in _dispatchers()}
     assert {"affine.affine_forward", "activations.relu_forward", "softmax.softmax",
-            "reductions.column_sum"} <= names
+            "reductions.column_sum", "rows.softmax_rows"} <= names
 
 
 def test_every_kernel_uses_the_project_policy():
@@ -128,3 +128,100 @@ def test_cache_flag_parsing(tmp_path, value, expected):
     r = _run("from fastprop import config; print(config.CACHE)", tmp_path, FASTPROP_CACHE=value)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(expected)
+
+
+# --------------------------------------------------------------------------- the import graph
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _imports(path):
+    """Every module name a source file imports (absolute names; relative ones resolved
+    against the file's package)."""
+    import ast
+
+    rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+    if rel.startswith("kernels/"):
+        package = "fastprop.kernels"
+    else:
+        package = ".".join(rel.split("/")[:-1])
+    tree = ast.parse(open(path).read(), path)
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+                names.append(mod)
+                names += [f"{mod}.{a.name}" for a in node.names]
+            else:
+                names.append(node.module)
+                names += [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def _sources(folder):
+    for dirpath, _, files in os.walk(os.path.join(ROOT, folder)):
+        for f in files:
+            if f.endswith(".py"):
+                yield os.path.join(dirpath, f)
+
+
+def test_kernels_import_nothing_from_fastprop():
+    bad = {}
+    for path in _sources("kernels"):
+        outside = [n for n in _imports(path) if n.startswith("fastprop")
+                   and not n.startswith("fastprop.kernels")]
+        if outside:
+            bad[os.path.relpath(path, ROOT)] = outside
+    assert not bad, f"kernels/ must stand alone: {bad}"
+
+
+def test_no_runtime_module_imports_the_twins():
+    """The NumPy twins are the oracle only: tests and benchmarks import them, fastprop's
+    own modules never do (``fastprop.bench`` times them beside the kernels)."""
+    bad = {}
+    for path in _sources("fastprop"):
+        rel = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        if rel.startswith(("fastprop/twins/", "fastprop/bench/")):
+            continue
+        hits = [n for n in _imports(path) if n.startswith("fastprop.twins")]
+        if hits:
+            bad[rel] = hits
+    assert not bad, f"runtime modules importing fastprop.twins: {bad}"
+
+
+def test_every_package_folder_is_installed():
+    """pyproject's package list names every folder with an __init__.py (a wheel built for
+    asv would silently lack a forgotten one)."""
+    import tomllib
+
+    conf = tomllib.loads(open(os.path.join(ROOT, "pyproject.toml")).read())
+    listed = set(conf["tool"]["setuptools"]["packages"])
+    found = {"fastprop.kernels"}
+    for dirpath, _, files in os.walk(os.path.join(ROOT, "fastprop")):
+        if "__init__.py" in files and "__pycache__" not in dirpath:
+            found.add(os.path.relpath(dirpath, ROOT).replace(os.sep, "."))
+    assert found == listed, f"missing from pyproject: {found - listed}; listed but absent: {listed - found}"
+
+
+def test_one_version_string():
+    import tomllib
+
+    conf = tomllib.loads(open(os.path.join(ROOT, "pyproject.toml")).read())
+    assert "version" not in conf["project"] and "version" in conf["project"]["dynamic"]
+    assert conf["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "fastprop.__version__"}
+    from importlib.metadata import version
+
+    assert version("fastprop") == fastprop.__version__
+
+
+def test_licence_file_matches_pyproject():
+    import tomllib
+
+    conf = tomllib.loads(open(os.path.join(ROOT, "pyproject.toml")).read())
+    text = open(os.path.join(ROOT, "LICENSE")).read()
+    assert conf["project"]["license"] == "MIT" and text.startswith("MIT License")

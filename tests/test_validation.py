@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from fastprop import TwoLayerNet, functions as F, numerical_gradient
+from fastprop import TwoLayerNet, numerical_gradient
+from fastprop import functions as F
 from fastprop.layers import Affine, MatMul, Relu, Repeat, Sigmoid, Softmax, SoftmaxWithLoss, Sum
 
 

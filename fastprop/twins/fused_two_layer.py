@@ -5,8 +5,7 @@ from fastprop.kernels.optim import SGD
 
 from .affine import affine_backward
 from .optim import update_all
-from .rows import (activation_backward_bias, bias_activation, label_loss_rows, softmax_rows,
-                   target_loss_rows)
+from .rows import activation_backward_bias, bias_activation, label_loss_rows, softmax_rows, target_loss_rows
 
 
 def _flat(params):

@@ -4,14 +4,26 @@ mutation of inputs."""
 import numpy as np
 import pytest
 
-from fastprop.layers import (
-    AddLayer, Affine, MatMul, MulLayer, Relu, Repeat, Sigmoid, Softmax, SoftmaxWithLoss, Sum)
-
 # --------------------------------------------------------------------------- the book's layers
-
-
 from fastprop.book import (  # noqa: E402  (the book's layers, as printed)
-    BookAffine, BookRelu, BookSigmoid, BookSoftmaxWithLoss, book_cross_entropy_error, book_softmax)
+    BookAffine,
+    BookRelu,
+    BookSigmoid,
+    BookSoftmaxWithLoss,
+    book_softmax,
+)
+from fastprop.layers import (
+    AddLayer,
+    Affine,
+    MatMul,
+    MulLayer,
+    Relu,
+    Repeat,
+    Sigmoid,
+    Softmax,
+    SoftmaxWithLoss,
+    Sum,
+)
 
 
 def assert_same(actual, expected, dtype=np.float64, rtol=1e-12):

@@ -71,7 +71,7 @@ def test_numerical_gradient_of_inputs_and_params(case):
         x = np.array(args[i], dtype=np.float64)
         call = list(args)
         call[i] = x
-        num = numerical_gradient(lambda _: _scalar_loss(case, layer, call, dout), x, h=1e-5)
+        num = numerical_gradient(lambda _, call=call: _scalar_loss(case, layer, call, dout), x, h=1e-5)
         np.testing.assert_allclose(dx.reshape(x.shape), num, rtol=1e-6, atol=case.grad_atol)
     for p, g in zip(layer.params, grads):
         num = numerical_gradient(lambda _: _scalar_loss(case, layer, args, dout), p, h=1e-5)
@@ -116,11 +116,12 @@ def test_attributes_and_stable_gradients(case):
     assert all(a is b for a, b in zip(layer.grads, first))
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
+WITH_PARAMS = [c for c in CASES if build(c)[0].params]
+
+
+@pytest.mark.parametrize("case", WITH_PARAMS, ids=[c.name for c in WITH_PARAMS])
 def test_in_place_parameter_update_is_seen_by_the_next_forward(case):
     layer, args = build(case)
-    if not layer.params:
-        pytest.skip("no parameters")
     out1 = np.array(layer.forward(*args), copy=True)
     for p in layer.params:
         p += 0.5
