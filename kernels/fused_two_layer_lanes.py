@@ -1,4 +1,4 @@
-"""The fused two-layer step for tiny layers (vol. 2's 2-10-3 spiral net): the batch along
+"""The fused two-layer step for layers of a few dozen weights (vol. 2's 2-10-3 spiral net): the batch along
 the SIMD lanes, no BLAS.
 
 At the spiral size (2-10-3, batch 30) a step is ~4000 multiply-adds: five BLAS calls cost
@@ -192,7 +192,7 @@ def _steps_lanes(batch, params, grads, optimizer, views, sigmoid, B, losses):
 
 @jit
 def two_layer_train_steps_lanes(batch, params, grads, optimizer, scratch, sigmoid, losses):
-    """:func:`~fastprop.kernels.fused_two_layer.two_layer_train_steps` for tiny layers, no
+    """:func:`~fastprop.kernels.fused_two_layer.two_layer_train_steps` with the batch in the lanes, no
     BLAS; same arguments and results to rounding, except the scratch buffers: with
     ``B = len(idx) // len(losses)`` and ``Bp >= B`` (the caller's padding: a multiple of 8
     keeps every loop free of scalar leftovers), ``scratch = (xb, a, y, dy, dh)`` has

@@ -4,7 +4,7 @@ vol. 2's ``Trainer.fit`` adds every step's loss to a running sum and, at iterati
 ``0, eval_interval, 2 * eval_interval, ...`` of each epoch, stores the average since the
 last such point and resets; the sum carries over epoch ends. When a compiled fit has
 already produced thousands of losses, doing that in Python costs more than the steps
-(~0.2 us a loss); this is the same arithmetic, in the same order, so the averages are
+(asv: AverageLosses); this is the same arithmetic, in the same order, so the averages are
 bit for bit the ones the Python loop gives.
 """
 from ._jit import jit

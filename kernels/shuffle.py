@@ -2,7 +2,7 @@
 
 vol. 2's Trainer draws ``np.random.permutation(data_size)`` every epoch and applies it to
 the already shuffled data. On a small set that call is most of an epoch's Python time
-(~3.7 us for 300 rows, most of it the per-element loop). This kernel runs the same
+(most of it the per-element loop; asv: BookShuffles). This kernel runs the same
 algorithm on the same generator state, so the permutations, and the state it leaves
 behind, are exactly NumPy's:
 

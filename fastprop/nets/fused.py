@@ -1,5 +1,5 @@
 """Python side of the fused two-layer training step (:mod:`fastprop.kernels.fused_two_layer`
-and, for tiny layers, :mod:`fastprop.kernels.fused_two_layer_lanes`).
+and, for layers of a few dozen weights, :mod:`fastprop.kernels.fused_two_layer_lanes`).
 
 Every call checks, right before the kernel, every array the kernel will read or write as it
 is at that moment: the parameters are read from the net's layers (the arrays ``predict`` and
