@@ -1,6 +1,8 @@
 """The layer-case registry: one entry per layer, and every contract test applies to it.
 
-Add a layer here (a factory, example inputs, what its backward takes) and
+Each family keeps its entries in ``tests/layers/cases_<family>.py`` as a list ``CASES`` of
+:class:`LayerCase`; this module collects every such file (discovered, not listed). Add a
+layer there (a factory, example inputs, what its backward takes) and
 ``test_layer_contract.py`` runs on it: shapes and dtypes, float32 against float64, the
 numerical gradient check of every input and parameter, no mutation of inputs, attribute
 conventions, and clear errors for bad input; ``test_layer_reliability.py`` runs the
@@ -11,12 +13,12 @@ is reproducible and the same in the parent and in a subprocess.
 """
 from __future__ import annotations
 
+import importlib
+import os
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-
-from fastprop import layers
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class LayerCase:
     saved : attributes forward stores and backward reads (the reliability tests replace them)
     dtypes : the dtypes the layer computes in
     grad_atol : absolute tolerance of the numerical gradient check (float64)
+    forward : optional ``forward(layer, args) -> out`` used instead of ``layer.forward(*args)``
+        (keyword arguments such as ``train_flg``, or re-seeding the global RNG before each
+        call so a Dropout mask is the same in every forward of the gradient check)
     """
 
     name: str
@@ -46,55 +51,19 @@ class LayerCase:
     saved: tuple = ()
     dtypes: tuple = (np.float64, np.float32)
     grad_atol: float = 1e-8
+    forward: Callable | None = None
 
 
-def _normal(rng, shape, dtype, scale=1.0):
-    return (scale * rng.standard_normal(shape)).astype(dtype)
+def _collect():
+    here = os.path.dirname(os.path.abspath(__file__))
+    found = []
+    for name in sorted(os.listdir(here)):
+        if name.startswith("cases_") and name.endswith(".py"):
+            found += importlib.import_module(name[:-3]).CASES
+    return found
 
 
-def _relu_input(rng, dtype):
-    # away from the kink at 0, where the central difference straddles it
-    x = _normal(rng, (4, 5), dtype)
-    x[np.abs(x) < 0.05] = 0.5
-    return (x,)
-
-
-def _labels(rng, n, c):
-    return rng.integers(0, c, n)
-
-
-# The book's loss is -log(y + 1e-7) while its gradient is (y - t) / N, the gradient of
-# -log(y): the two differ by about 1e-7 / y per element.
-LOSS_ATOL = 5e-6
-
-CASES = [
-    LayerCase("Relu", lambda rng, dt: layers.Relu(), _relu_input,
-              attributes=("mask",), saved=("mask",)),
-    LayerCase("Sigmoid", lambda rng, dt: layers.Sigmoid(),
-              lambda rng, dt: (_normal(rng, (3, 2, 4), dt, 2.0),),
-              attributes=("out",), saved=("out",)),
-    LayerCase("Affine", lambda rng, dt: layers.Affine(_normal(rng, (6, 4), dt), _normal(rng, 4, dt)),
-              lambda rng, dt: (_normal(rng, (5, 6), dt),),
-              attributes=("W", "b", "x", "dW", "db", "original_x_shape"), saved=("x",)),
-    LayerCase("Affine-4d", lambda rng, dt: layers.Affine(_normal(rng, (12, 3), dt), _normal(rng, 3, dt)),
-              lambda rng, dt: (_normal(rng, (2, 3, 2, 2), dt),),
-              attributes=("W", "b", "x", "dW", "db", "original_x_shape"), saved=("x",)),
-    LayerCase("MatMul", lambda rng, dt: layers.MatMul(_normal(rng, (5, 3), dt)),
-              lambda rng, dt: (_normal(rng, (4, 5), dt),), attributes=("x",), saved=("x",)),
-    LayerCase("Repeat", lambda rng, dt: layers.Repeat(4), lambda rng, dt: (_normal(rng, (1, 6), dt),),
-              attributes=("N", "D"), saved=("D",)),
-    LayerCase("Sum", lambda rng, dt: layers.Sum(), lambda rng, dt: (_normal(rng, (5, 3), dt),),
-              attributes=("N",), saved=("N",)),
-    LayerCase("Softmax", lambda rng, dt: layers.Softmax(), lambda rng, dt: (_normal(rng, (4, 5), dt),),
-              attributes=("out",), saved=("out",)),
-    LayerCase("SoftmaxWithLoss-labels", lambda rng, dt: layers.SoftmaxWithLoss(),
-              lambda rng, dt: (_normal(rng, (6, 4), dt, 3.0), _labels(rng, 6, 4)),
-              loss=True, attributes=("loss", "y", "t"), saved=("y", "t"), grad_atol=LOSS_ATOL),
-    LayerCase("SoftmaxWithLoss-onehot", lambda rng, dt: layers.SoftmaxWithLoss(),
-              lambda rng, dt: (_normal(rng, (6, 4), dt, 3.0), np.eye(4)[_labels(rng, 6, 4)]),
-              loss=True, attributes=("loss", "y", "t"), saved=("y", "t"), grad_atol=LOSS_ATOL),
-]
-
+CASES = _collect()
 BY_NAME = {c.name: c for c in CASES}
 
 
@@ -103,6 +72,13 @@ def build(case: LayerCase, dtype=np.float64, seed: int = 0):
     rng = np.random.default_rng(seed)
     layer = case.make(rng, dtype)
     return layer, case.inputs(rng, dtype)
+
+
+def forward(case: LayerCase, layer, args):
+    """Run the layer's forward as the case says."""
+    if case.forward is not None:
+        return case.forward(layer, args)
+    return layer.forward(*args)
 
 
 def upstream(case: LayerCase, out, seed: int = 1):

@@ -11,7 +11,7 @@ another exception type.
 import json
 
 import numpy as np
-from cases import BY_NAME, build, upstream
+from cases import BY_NAME, build, forward, upstream
 
 
 def _param_changes(p):
@@ -54,7 +54,7 @@ def _outcome(fn):
 
 
 def _forward_backward(layer, args, case):
-    out = layer.forward(*args)
+    out = forward(case, layer, args)
     return layer.backward(upstream(case, out))
 
 
@@ -74,17 +74,17 @@ def run_case(name):
                         layer.params[i] = value
                         _forward_backward(layer, args, case)
                     else:
-                        out = layer.forward(*args)
+                        out = forward(case, layer, args)
                         layer.params[i] = value
                         layer.backward(upstream(case, out))
 
                 results[f"params[{i}] {label} {when}"] = _outcome(go)
     for attr in case.saved:
         layer, args = build(case)
-        out = layer.forward(*args)
+        out = forward(case, layer, args)
         for label, value in _saved_changes(getattr(layer, attr)):
             layer, args = build(case)
-            out = layer.forward(*args)
+            out = forward(case, layer, args)
             setattr(layer, attr, value)
             results[f"{attr} {label} before backward"] = _outcome(
                 lambda layer=layer, out=out: layer.backward(upstream(case, out)))
