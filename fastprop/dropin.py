@@ -1,0 +1,241 @@
+"""Run the book's own scripts on fastprop: ``common.*`` and ``dataset.*`` resolve to fastprop.
+
+``fastprop run [--volume 1|2] SCRIPT [ARGS...]`` runs a script of either book's repository
+unchanged, as ``__main__``: an import hook placed first on ``sys.meta_path`` answers every
+``common``/``dataset`` import with a module whose names are fastprop's, ahead of the book's
+own folder that the script puts on ``sys.path`` (``sys.path.append(os.pardir)``). Chapter-local
+modules (``two_layer_net.py``, ``simple_convnet.py``, ``seq2seq.py``, ...) stay the book's own
+and run on fastprop's layers. A name the book has and fastprop lacks is an ``ImportError``
+that names it; ``from common.layers import *`` imports every name fastprop has.
+
+The same mapping is one call for notebooks::
+
+    import fastprop.dropin
+    fastprop.dropin.install(volume=1)      # or: with fastprop.dropin.book_imports(1): ...
+    from common.layers import Affine       # fastprop.layers.Affine
+
+Where the volumes differ, each volume's name means that volume's behaviour (vol. 2's
+``Dropout`` is the inverted one, its ``Trainer`` is vol. 2's); see the README.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import runpy
+import sys
+import types
+
+import numpy
+
+# Per volume: book module -> (fastprop module, the book's public names, {name: "module:attr"}
+# for names that live elsewhere or under another name).
+_OPTIMIZERS = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
+BOOK = {
+    1: {
+        "common.functions": ("fastprop.functions", [
+            "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad",
+            "softmax", "sum_squared_error", "cross_entropy_error", "softmax_loss"], {}),
+        "common.gradient": ("fastprop.gradient", [
+            "numerical_gradient", "numerical_gradient_2d", "_numerical_gradient_1d"], {}),
+        "common.layers": ("fastprop.layers", [
+            "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization",
+            "Convolution", "Pooling"], {}),
+        "common.multi_layer_net": ("fastprop.nets", ["MultiLayerNet"], {}),
+        "common.multi_layer_net_extend": ("fastprop.nets", ["MultiLayerNetExtend"], {}),
+        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS, {}),
+        "common.trainer": ("fastprop.trainer", ["Trainer"], {"Trainer": "fastprop.trainer.vol1:Trainer"}),
+        "common.util": ("fastprop.util", [
+            "smooth_curve", "shuffle_dataset", "conv_output_size", "im2col", "col2im"], {}),
+        "dataset.mnist": ("fastprop.datasets", ["load_mnist"], {}),
+    },
+    2: {
+        "common.base_model": ("fastprop.nets", ["BaseModel"], {}),
+        "common.functions": ("fastprop.functions", ["sigmoid", "relu", "softmax", "cross_entropy_error"], {}),
+        "common.layers": ("fastprop.layers", [
+            "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
+            "Embedding"], {"Dropout": "fastprop.layers:InvertedDropout"}),
+        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS, {}),
+        "common.time_layers": ("fastprop.layers", [
+            "RNN", "TimeRNN", "LSTM", "TimeLSTM", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
+            "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss", "GRU", "TimeGRU",
+            "Simple_TimeSoftmaxWithLoss", "Simple_TimeAffine"], {}),
+        "common.trainer": ("fastprop.trainer", ["Trainer", "RnnlmTrainer", "remove_duplicate"], {}),
+        "common.util": ("fastprop.util_vol2", [
+            "preprocess", "cos_similarity", "most_similar", "convert_one_hot", "create_co_matrix", "ppmi",
+            "create_contexts_target", "to_cpu", "to_gpu", "clip_grads", "eval_perplexity", "eval_seq2seq",
+            "analogy", "normalize"], {"clip_grads": "fastprop.trainer:clip_grads"}),
+        "dataset.ptb": ("fastprop.datasets.ptb", ["load_data", "load_vocab"], {}),
+        "dataset.sequence": ("fastprop.datasets.sequence", ["load_data", "get_vocab"], {}),
+        "dataset.spiral": ("fastprop.datasets.spiral", ["load_data"], {}),
+    },
+}
+PACKAGES = ("common", "dataset")
+SPECIAL = {2: ("common.config", "common.np")}
+
+
+def _resolve(target: str):
+    """The object ``"package.module:attr"`` names, or raise ImportError/AttributeError."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class _BookModule(types.ModuleType):
+    """A book module whose names are looked up in fastprop when first used."""
+
+    def __init__(self, name, volume, entry):
+        super().__init__(name)
+        self.__fastprop_entry__ = (volume,) + entry
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name != "__all__":
+            raise AttributeError(name)
+        volume, default, names, renames = self.__fastprop_entry__
+        if name == "__all__":
+            return [n for n in names if not n.startswith("_") and self._available(n)]
+        if name not in names:
+            raise AttributeError(f"the book's {self.__name__} (vol. {volume}) has no name {name!r}")
+        try:
+            value = _resolve(renames.get(name, f"{default}:{name}"))
+        except (ImportError, AttributeError):
+            raise ImportError(f"fastprop has no {name} yet (the book's {self.__name__}.{name}, vol. {volume}); "
+                              "see the README's book-to-fastprop map for what exists") from None
+        setattr(self, name, value)
+        return value
+
+    def _available(self, name):
+        try:
+            getattr(self, name)
+            return True
+        except ImportError:
+            return False
+
+
+class _Config(types.ModuleType):
+    """vol. 2's ``common.config``: ``GPU = False``; fastprop is CPU-only, so setting it is an error."""
+
+    GPU = False
+
+    def __setattr__(self, name, value):
+        if name == "GPU" and value:
+            raise RuntimeError("fastprop runs on the CPU only: common.config.GPU = True is not supported "
+                               "(leave it False; fastprop's compiled kernels are the fast path)")
+        super().__setattr__(name, value)
+
+
+def _special(name):
+    if name == "common.config":
+        mod = _Config(name)
+        mod.GPU = False
+        return mod
+    mod = types.ModuleType(name)  # common.np: ``from common.np import *`` gives ``np``
+    mod.np = numpy
+    mod.__all__ = ["np"]
+    return mod
+
+
+class BookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Answers ``common``, ``dataset`` and their modules for one volume of the book."""
+
+    def __init__(self, volume: int):
+        self.volume = volume
+        self.table = BOOK[volume]
+        self.special = SPECIAL.get(volume, ())
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.split(".")[0]
+        if top not in PACKAGES:
+            return None
+        is_package = fullname in PACKAGES
+        if not (is_package or fullname in self.table or fullname in self.special):
+            raise ImportError(f"fastprop maps no module {fullname!r} for vol. {self.volume} of the book "
+                              f"(it maps {', '.join(sorted(self.table))})", name=fullname)
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=is_package)
+
+    def create_module(self, spec):
+        name = spec.name
+        if name in PACKAGES:
+            mod = types.ModuleType(name)
+            mod.__path__ = []
+            return mod
+        if name in self.special:
+            return _special(name)
+        return _BookModule(name, self.volume, self.table[name])
+
+    def exec_module(self, module):
+        module.__fastprop_volume__ = self.volume
+
+
+_installed: list = []
+
+
+def install(volume: int = 1) -> BookFinder:
+    """Make ``common.*`` and ``dataset.*`` imports resolve to fastprop for ``volume``.
+
+    Modules of those names already imported (the book's own) are set aside and restored by
+    :func:`uninstall`.
+    """
+    if isinstance(volume, bool) or volume not in BOOK:
+        raise ValueError(f"volume must be 1 or 2, got {volume!r}")
+    uninstall()
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] in PACKAGES}
+    finder = BookFinder(volume)
+    sys.meta_path.insert(0, finder)
+    _installed.append((finder, saved))
+    return finder
+
+
+def uninstall() -> None:
+    """Undo :func:`install` (no-op when nothing is installed)."""
+    while _installed:
+        finder, saved = _installed.pop()
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+        for k in [k for k in sys.modules if k.split(".")[0] in PACKAGES]:
+            del sys.modules[k]
+        sys.modules.update(saved)
+
+
+@contextlib.contextmanager
+def book_imports(volume: int = 1):
+    """``with book_imports(1): ...``: :func:`install` for the block."""
+    install(volume)
+    try:
+        yield
+    finally:
+        uninstall()
+
+
+def detect_volume(script: str) -> int:
+    """1 or 2, from the book checkout that holds ``script`` (its ``common/`` folder)."""
+    folder = os.path.dirname(os.path.abspath(script))
+    for _ in range(4):
+        common = os.path.join(folder, "common")
+        if os.path.isfile(os.path.join(common, "time_layers.py")):
+            return 2
+        if os.path.isfile(os.path.join(common, "multi_layer_net.py")):
+            return 1
+        folder = os.path.dirname(folder)
+    raise ValueError(f"cannot tell which volume of the book {script} belongs to (no common/ folder of "
+                     "either book above it); pass --volume 1 or --volume 2")
+
+
+def run_script(script: str, args=(), volume: int | None = None) -> None:
+    """Run ``script`` as ``__main__`` with ``sys.argv = [script, *args]``, as ``python script``
+    would (its folder first on ``sys.path``, the working directory unchanged), with the
+    book's imports resolved to fastprop."""
+    if not os.path.isfile(script):
+        raise ValueError(f"no such script: {script}")
+    volume = detect_volume(script) if volume is None else volume
+    argv, path = sys.argv[:], sys.path[:]
+    sys.argv = [script, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    install(volume)
+    try:
+        runpy.run_path(script, run_name="__main__")
+    finally:
+        uninstall()
+        sys.argv[:] = argv
+        sys.path[:] = path
