@@ -151,8 +151,8 @@ def test_volume_is_detected_from_the_checkout(tmp_path):
 
 def test_notebook_api_installs_and_uninstalls():
     with dropin.book_imports(1):
-        from common.layers import Affine  # noqa: F401  (resolved by the hook)
         import common.functions as F
+        from common.layers import Affine  # noqa: F401  (resolved by the hook)
         assert F.softmax.__module__ == "fastprop.functions"
     assert "common" not in sys.modules
     with pytest.raises(ValueError, match="1 or 2"):
