@@ -83,9 +83,13 @@ def hint(name):
 
 
 def cached_file(folder, fname):
-    """Path of the raw or .gz copy of ``fname`` in ``folder`` (raw preferred), or None."""
+    """Path of the raw or .gz copy of ``fname`` in ``folder`` (raw preferred), or None.
+
+    Anything by that name counts (a FIFO or device too): reading it then fails with a message
+    that says what it is, instead of the file silently counting as missing.
+    """
     for cand in (folder / fname, folder / (fname + ".gz")):
-        if cand.is_file():
+        if os.path.lexists(cand):
             return cand
     return None
 
