@@ -123,3 +123,42 @@ def test_killed_import_leaves_a_partial_that_where_shows(tmp_path, sandbox):
     rc, out, _ = run_cli(tmp_path, "data", "where")
     assert rc == 1 and "partial file left by an interrupted write" in out
     assert f".{TI}." in out and ".part" in out
+
+
+# ------------------------------------------------------------------------------------------
+# Arguments
+
+
+@pytest.mark.parametrize("kwargs, exc, found", [
+    ({"timeout": True}, TypeError, "timeout must be a number of seconds, got bool"),
+    ({"timeout": "10"}, TypeError, "timeout must be a number of seconds, got str"),
+    ({"timeout": float("nan")}, ValueError, "finite number of seconds > 0, got nan"),
+    ({"timeout": float("inf")}, ValueError, "got inf"),
+    ({"timeout": -1}, ValueError, "got -1.0"),
+    ({"timeout": 0}, ValueError, "got 0.0"),
+    ({"force": 1}, TypeError, "force must be True or False, got int 1"),
+    ({"use_pip": "no"}, TypeError, "use_pip must be True or False"),
+    ({"quiet": None}, TypeError, "quiet must be True or False"),
+    ({"name": 3}, TypeError, "name must be a str"),
+    ({"name": "cifar"}, ValueError, "unknown data set 'cifar'"),
+])
+def test_fetch_arguments(kwargs, exc, found):
+    with pytest.raises(exc, match=found.replace("(", r"\(").replace(")", r"\)")):
+        datasets.fetch(**kwargs)
+
+
+@pytest.mark.parametrize("path, exc, found", [
+    (None, TypeError, "path must be a str or os.PathLike, got NoneType"),
+    (3, TypeError, "path must be a str or os.PathLike, got int"),
+    ("", ValueError, "path must be a non-empty file or folder name"),
+])
+def test_import_arguments(path, exc, found):
+    with pytest.raises(exc, match=found):
+        datasets.import_local(path)
+
+
+def test_status_arguments():
+    with pytest.raises(TypeError, match="verify must be True or False"):
+        datasets.status(verify="yes")
+    with pytest.raises(TypeError, match="name must be a str"):
+        datasets.status(None)

