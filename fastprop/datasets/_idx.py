@@ -237,15 +237,22 @@ def atomic_write(path, data, expected=None):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)    # mkstemp makes 0600; cache files are ordinary readable files
-            check_file(tmp, expected if expected is not None else sha256(data))
-            os.replace(tmp, path)   # still locked: nobody removes it as a leftover meanwhile
+            if fcntl is not None:   # rename while still locked: never taken for a leftover
+                _finish(tmp, path, data, expected)
+        if fcntl is None:           # Windows cannot rename an open file
+            _finish(tmp, path, data, expected)
     except BaseException:
         try:
             os.remove(tmp)
         except FileNotFoundError:
             pass
         raise
+
+
+def _finish(tmp, path, data, expected):
+    os.chmod(tmp, 0o644)            # mkstemp makes 0600; cache files are ordinary readable files
+    check_file(tmp, expected if expected is not None else sha256(data))
+    os.replace(tmp, path)
 
 
 def check_file(path, expected):
