@@ -184,6 +184,12 @@ class _Unpickler(pickle.Unpickler):
         raise _Refused("refusing a persistent id (external object reference)")
 
 
+def _name(obj):
+    """Type name for messages; placeholders by the NumPy name they stand for."""
+    kind = type(obj)
+    return kind.__name__[1:] if isinstance(obj, _Placeholder) else kind.__name__
+
+
 class _Builder:
     """Replaces placeholders by real arrays; keeps shared references shared; counts bytes."""
 
@@ -209,7 +215,7 @@ class _Builder:
             for k, v in obj.items():
                 if type(k) not in self._PLAIN:
                     raise _Refused(f"dict key: expected str/bytes/int/float/bool/None, got "
-                                   f"{type(k).__name__[1:] if isinstance(k, _Placeholder) else type(k).__name__}")
+                                   f"{_name(k)}")
                 out[k] = self.build(v)
         elif kind is tuple:
             out = tuple(self.build(v) for v in obj)
@@ -218,8 +224,7 @@ class _Builder:
         elif kind is bytearray:
             out = bytes(obj)
         else:
-            name = kind.__name__[1:] if isinstance(obj, _Placeholder) else kind.__name__
-            raise _Refused(f"unexpected object in the data: {name}")
+            raise _Refused(f"unexpected object in the data: {_name(obj)}")
         self.memo[key] = (out, obj)
         return out
 
@@ -237,6 +242,8 @@ class _Builder:
         if self.left < 0:
             raise _Refused("arrays add up to more than the size limit (shared data repeated?)")
         arr = np.frombuffer(data, dtype=dt).reshape(shape, order=order).copy()
+        if dt.kind == "b":                  # a bool byte other than 0/1 is not a valid bool
+            arr = arr.view(np.uint8) != 0
         return arr[()] if type(obj) is _Scalar else arr
 
 

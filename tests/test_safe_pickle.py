@@ -150,6 +150,13 @@ def _swap(data, old, new):
     return data.replace(old, new)
 
 
+def test_bool_bytes_are_normalized():
+    data = pickle.dumps(np.array([True, False, True]), protocol=3)
+    bad = _swap(data, b"C\x03\x01\x00\x01", b"C\x03\x07\x00\xff")
+    got = load(bad)
+    assert got.dtype == np.bool_ and got.view(np.uint8).tolist() == [1, 0, 1]
+
+
 def test_length_must_match_shape():
     data = pickle.dumps(np.arange(4, dtype="u1"), protocol=3)
     bad = _swap(data, b"K\x04\x85", b"K\x05\x85")          # shape (4,) -> (5,)
@@ -305,3 +312,14 @@ def test_forged_dtype_refused_in_a_child(tmp_path, variant):
     assert proc.returncode == 3, (proc.returncode, proc.stdout, proc.stderr)   # < 0: crashed
     assert proc.stdout.startswith(f"refused: {path}: ") and proc.stderr == ""
     assert ("dtype 'V8'" if variant != "object-dtype-state" else "dtype 'O8'") in proc.stdout
+
+
+@pytest.mark.parametrize("data, found", [
+    (pickle.dumps({(1, 2): 3}, protocol=2), "got tuple"),
+    (b"\x80\x02}cnumpy.core.multiarray\nscalar\ncnumpy\ndtype\n\x8c\x02f8\x89\x88\x87R"
+     b"C\x08\x00\x00\x00\x00\x00\x00\xf0?\x86RK\x01s.", "got Scalar"),      # {np.float64(1): 1}
+])
+def test_dict_keys_must_be_plain(data, found):
+    with pytest.raises(ValueError, match="dict key: expected str/bytes/int/float/bool/None, "
+                                         + found):
+        load(data)
