@@ -14,8 +14,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from fastprop import config
-from fastprop import datasets
+from fastprop import config, datasets
 from fastprop.datasets import _cache, _formats, _idx, _sources
 
 TI, TL = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"

@@ -10,6 +10,7 @@ members are capped before they are decompressed, pickles go through :mod:`fastpr
 (plain numeric arrays only), and corrupt archives (bad CRC, truncated, encrypted, unknown
 compression) are reported by name.
 """
+import functools
 import io
 import lzma
 import os
@@ -296,7 +297,7 @@ def from_path(path):
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file or folder") from None
     if stat.S_ISDIR(mode):
-        members = {n: (lambda cap, p=os.path.join(path, n): _idx.read_regular(p, cap))
+        members = {n: functools.partial(_idx.read_regular, os.path.join(path, n))
                    for n in sorted(os.listdir(path))}
         return _from_named(members, path)
     data = _idx.read_regular(path, MAX_ARCHIVE_BYTES, "data file")    # refuses FIFOs, devices

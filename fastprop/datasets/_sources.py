@@ -20,8 +20,19 @@ import threading
 import time
 
 from . import _formats, _idx
-from ._formats import (FILES, PIP_MEMBER, PIP_PACKAGE, PIP_PKL_SHA256, TEST_IMAGES, TEST_LABELS,
-                       TRAIN_IMAGES, TRAIN_LABELS, from_npz, from_path, from_pickle)
+from ._formats import (
+    FILES,
+    PIP_MEMBER,
+    PIP_PACKAGE,
+    PIP_PKL_SHA256,
+    TEST_IMAGES,
+    TEST_LABELS,
+    TRAIN_IMAGES,
+    TRAIN_LABELS,
+    from_npz,
+    from_path,
+    from_pickle,
+)
 
 __all__ = ["FILES", "PIP_MEMBER", "PIP_PACKAGE", "PIP_PKL_SHA256", "TEST_IMAGES", "TEST_LABELS",
            "TRAIN_IMAGES", "TRAIN_LABELS", "from_npz", "from_path", "from_pickle", "say",

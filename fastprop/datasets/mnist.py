@@ -10,9 +10,23 @@ folder of IDX files, a classic ``mnist.pkl.gz``, a Keras ``mnist.npz``, or a whe
 import numpy as np
 
 from . import _idx, _sources
-from ._cache import (CHECKSUMS, FASHION_SYSTEM_DIR, FILES, MIRRORS, N_CLASSES, cached_file,
-                     clean_partial, data_dir, fetch, hint, how_to_import, import_local, missing,
-                     split_arrays, status)
+from ._cache import (
+    CHECKSUMS,
+    FASHION_SYSTEM_DIR,
+    FILES,
+    MIRRORS,
+    N_CLASSES,
+    cached_file,
+    clean_partial,
+    data_dir,
+    fetch,
+    hint,
+    how_to_import,
+    import_local,
+    missing,
+    split_arrays,
+    status,
+)
 
 __all__ = ["load_mnist", "load_fashion_mnist", "fetch", "import_local", "data_dir", "status",
            "DataNotFoundError", "CHECKSUMS", "MIRRORS"]
