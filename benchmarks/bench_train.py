@@ -1,8 +1,8 @@
 """Training: one step at three sizes, its peak memory, vol. 2's spiral fit, and one epoch
 of MNIST-shaped data (synthetic: no download needed).
 
-Paths (``fastprop.bench`` builds them, so ``fastprop bench`` and this suite time the same
-code):
+Paths (``fastprop.bench`` builds the steps and ``fastprop.runs`` the spiral fit, so
+``fastprop bench``, ``fastprop train`` and this suite time the same code):
 
 * ``book``: the book's ch05 loop on its NumPy ``TwoLayerNet`` (``fastprop.bench.book``):
   ``grad = net.gradient(x, t)``, ``params[k] -= lr * grad[k]``, ``net.loss(x, t)``;
@@ -28,6 +28,10 @@ if importlib.util.find_spec("fastprop.bench") is not None:
         BookTwoLayerNet, book_step = bench.BookTwoLayerNet, bench.book_step
 else:  # history runs of commits from before fastprop.bench: skipped below
     bench = None
+if importlib.util.find_spec("fastprop.runs") is not None:
+    from fastprop.runs import fit_spiral  # the run `fastprop train --dataset spiral` makes
+else:
+    fit_spiral = None
 
 
 def _need_bench():
@@ -104,7 +108,10 @@ class SpiralFit:
 
     @staticmethod
     def _fit(impl, x, t, state, max_epoch=300):
-        return bench.spiral_fit(impl, x, t, state, max_epoch)
+        if fit_spiral is None:  # history runs of commits from before fastprop.runs
+            return bench.spiral_fit(impl, x, t, state, max_epoch)
+        return fit_spiral((x, t), implementation=impl, rng_state=state, epochs=max_epoch,
+                          apply_thread_policy=False).trainer
 
     def time_fit(self, impl):
         self._fit(impl, self.x, self.t, self.state)

@@ -33,7 +33,7 @@ from .book import LR, BookSGD, BookTwoLayerNet, book_step
 from .command import add_arguments, main, run_from_args
 from .gemm import gemm_shape_times, n_gemms, peak_gflops, step_flops
 from .report import HEADERS, LABELS, fmt_time, format_table, size_name
-from .runner import SPIRAL_REPS, parse_size, run, spiral_fit
+from .runner import SPIRAL_REPS, parse_size, run
 from .steps import IMPLS, SIZES, make_step
 from .timing import BUDGET, PAUSE, ROUNDS
 
@@ -41,5 +41,5 @@ __all__ = [
     "BUDGET", "BookSGD", "BookTwoLayerNet", "HEADERS", "IMPLS", "LABELS", "LR", "PAUSE", "ROUNDS",
     "SIZES", "SPIRAL_REPS", "add_arguments", "book_step", "fmt_time", "format_table",
     "gemm_shape_times", "main", "make_step", "n_gemms", "parse_size", "peak_gflops", "run",
-    "run_from_args", "size_name", "spiral_fit", "step_flops",
+    "run_from_args", "size_name", "step_flops",
 ]

@@ -10,6 +10,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import threads as thread_policy
+from ..argtypes import check_writable_file
 from . import machine
 from .book import LR
 from .gemm import compile_gemm_kernel, gemm_facts, gemms_time, n_gemms, step_flops
@@ -113,43 +114,28 @@ def _time_size(size, impls, dtypes, repeat, budget, switch, quiet, peaks, shape_
     return rows
 
 
-def spiral_fit(impl, x, t, state, max_epoch=300):
-    """vol. 2 ch. 1's run: TwoLayerNet(2, 10, 3, sigmoid), SGD(lr=1.0),
-    ``Trainer.fit(x, t, max_epoch, batch_size=30, eval_interval=10)``, quiet; the
-    weights drawn from the global RNG at ``state``. ``impl``: ``'fastprop'`` (its net: the
-    Trainer's compiled path) or ``'book'`` (the book's NumPy net and SGD under the same
-    Trainer). Returns the trainer."""
-    from ..nets import TwoLayerNet
-    from ..optimizers import SGD
-    from ..trainer import Trainer
-    from .book import BookSGD, BookTwoLayerNet
-
-    np.random.set_state(state)
-    if impl == "fastprop":
-        model, opt = TwoLayerNet(2, 10, 3, activation="sigmoid"), SGD(lr=1.0)
-    else:
-        model, opt = BookTwoLayerNet(2, 10, 3, activation="sigmoid"), BookSGD(lr=1.0)
-    trainer = Trainer(model, opt)
-    trainer.fit(x, t, max_epoch=max_epoch, batch_size=30, eval_interval=10, progress=False,
-                verbose=False)
-    return trainer
-
-
 def _time_spiral(reps, switch, quiet):
     """The spiral fit, fastprop and the book's net alternating, ``reps`` times each."""
     from ..datasets import spiral
+    from ..runs import fit_spiral
+
+    def spiral_fit(impl):
+        # the weights drawn from the global RNG where the book's script draws them; the
+        # run's settings are the book's (fit_spiral's defaults), quiet: the compiled path
+        return fit_spiral((x, t), implementation=impl, rng_state=state,
+                          apply_thread_policy=False).trainer
 
     _say(f"vol. 2 spiral fit, {reps} x 2 runs ...", quiet)
     x, t = spiral.load_data()
     state = np.random.get_state()
-    spiral_fit("fastprop", x, t, state)  # compile outside the timed runs
+    spiral_fit("fastprop")  # compile outside the timed runs
     times = OrderedDict((impl, []) for impl in ("book", "fastprop"))
     last = {}
     for _ in range(reps):
         for impl in times:
             switch(impl)
             t0 = time.perf_counter()
-            tr = spiral_fit(impl, x, t, state)
+            tr = spiral_fit(impl)
             times[impl].append(time.perf_counter() - t0)
             last[impl] = tr.loss_list[-1]
     out = OrderedDict()
@@ -168,9 +154,29 @@ def _check_count(value, name, low):
     return int(value)
 
 
-def _check_args(sizes, dtypes, book_input, impls, threads, repeat):
+def memory_bytes(size, fresh: bool, peak_size: int) -> int:
+    """Estimated bytes a run at ``size`` = (D, H, O, B) needs at its peak: every row's
+    net, gradients, activations and batches at once (six rows at most), the GEMM shapes
+    timed alone, and the three ``peak_size``-squared matrices of the peak GEMM (float64)."""
+    D, H, O, B = size
+    params = D * H + H + H * O + O
+    rows = 8 * B if fresh else B
+    per_impl = 3 * params + B * (D + 4 * H + 3 * O) + rows * D
+    gemms = 2 * (B * D + D * H + 2 * B * H + H * O + B * O)
+    return 8 * (6 * per_impl + gemms) + 8 * 3 * peak_size ** 2
+
+
+def _check_args(sizes, dtypes, book_input, impls, threads, repeat, fresh=False, peak_size=2048):
     """Normalised ``(sizes, dtypes, book_input, impls, threads, notes)``; ValueError if bad."""
+    from ..runs import check_memory
+
     sizes = [parse_size(s) if isinstance(s, str) else tuple(int(v) for v in s) for s in sizes]
+    if not sizes:
+        raise ValueError("sizes must name at least one size such as 784-50-10/b100")
+    peak_size = _check_count(peak_size, "peak_size", 1)
+    for size in sizes:
+        check_memory(memory_bytes(size, fresh, peak_size),
+                     f"fastprop bench at {size_name(size)} (peak GEMM {peak_size}^3)")
     dtypes = [np.dtype(d).name for d in dtypes]
     book_input = np.dtype(book_input).name
     for d in dtypes + [book_input]:
@@ -180,8 +186,8 @@ def _check_args(sizes, dtypes, book_input, impls, threads, repeat):
     if unknown:
         raise ValueError(f"unknown implementations {sorted(unknown)}; expected {IMPLS}")
     impls = [i for i in IMPLS if i in set(impls)]
-    if repeat is not None and int(repeat) < 1:
-        raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
+    if repeat is not None:
+        _check_count(repeat, "repeat", 1)
     notes = []
     if "torch" in impls and not machine.torch_available():
         impls.remove("torch")
@@ -246,7 +252,12 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
     spiral_reps = _check_count(spiral_reps, "spiral_reps", 0)
     rounds = _check_count(rounds, "rounds", 1)
     sizes, dtypes, book_input, impls, threads, notes = _check_args(
-        sizes, dtypes, book_input, impls, threads, repeat)
+        sizes, dtypes, book_input, impls, threads, repeat, fresh_batches, peak_size)
+    if not (isinstance(budget, (int, float, np.floating)) and not isinstance(budget, bool)
+            and np.isfinite(budget) and budget > 0):
+        raise ValueError(f"budget must be a finite number of seconds > 0, got {budget!r}")
+    if json_path:
+        check_writable_file(json_path, "--json")
     with_torch = "torch" in impls
     _say("fastprop bench: import and compile ...", quiet)
     meter = machine.LoadMeter()

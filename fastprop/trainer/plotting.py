@@ -85,6 +85,9 @@ def plot_curves(losses: Sequence[float], *, xlabel: str = "iteration",
         ax = axes[1]
         for name, points in curves:
             ax.plot(*zip(*points), marker="o", markersize=3, label=name)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy")
         ax.set_ylim(0, 1.0)
