@@ -5,6 +5,7 @@ Argument parsing, checks and calls: the runs themselves are library functions
 or path is one ``fastprop: error: ...`` line with exit status 2, found before any long
 run starts; so is every ValueError, TypeError or OSError the library raises.
 """
+import argparse
 import sys
 
 import numpy as np
@@ -104,7 +105,7 @@ def _train_spiral(args, d):
     return 0
 
 
-def cmd_train(args):
+def cmd_train(args: argparse.Namespace) -> int:
     d = _train_settings(args)
     if args.plot:
         _check_plot(args.plot)
@@ -115,7 +116,7 @@ def cmd_train(args):
     return _train_ch05(args, d)
 
 
-def cmd_gradcheck(args):
+def cmd_gradcheck(args: argparse.Namespace) -> int:
     """The book's gradient_check.py: 3 training images, TwoLayerNet(784, 50, 10)."""
     from .datasets import load_mnist
     from .gradient import gradient_check
@@ -154,13 +155,14 @@ def cmd_data(args):
     return 0
 
 
-def cmd_bench(args):
+def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
     return bench.run_from_args(args)
 
 
-def build_parser():
+def build_parser() -> argtypes.CommandParser:
+    """The ``fastprop`` parser with its four subcommands."""
     p = argtypes.CommandParser(
         prog="fastprop",
         description="Compiled drop-in layers for Deep Learning from Scratch: train the book's "
@@ -210,7 +212,7 @@ def build_parser():
     return p
 
 
-def main(argv=None):
+def main(argv=None) -> int:
     """``fastprop [--threads N] COMMAND [options]``; returns the exit status (0 success,
     1 a check that failed, 2 bad input: one ``fastprop: error:`` line on stderr)."""
     parser = build_parser()

@@ -20,7 +20,8 @@ def size_name(size) -> str:
 
 
 def fmt_time(s: Optional[float]) -> str:
-    """Seconds as ``'465.3 us'``, ``'65.67 ms'`` or ``'1.13 s'`` (``'-'`` for None)."""
+    """Seconds as microseconds (one decimal) below 1 ms, milliseconds (two) below 1 s, else
+    seconds (two); ``'-'`` for None."""
     if s is None:
         return "-"
     if s < 1e-3:
