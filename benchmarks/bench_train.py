@@ -1,10 +1,10 @@
 """Training: one step at three sizes, its peak memory, vol. 2's spiral fit, and one epoch
 of MNIST-shaped data (synthetic: no download needed).
 
-Paths (``fastprop.bench`` builds them, so ``fastprop bench`` and this suite time the same
-code):
+Paths (``fastprop.bench`` builds the steps and ``fastprop.runs`` the spiral fit, so
+``fastprop bench``, ``fastprop train`` and this suite time the same code):
 
-* ``book``: the book's ch05 loop on its NumPy ``TwoLayerNet`` (``fastprop.bench``):
+* ``book``: the book's ch05 loop on its NumPy ``TwoLayerNet`` (``fastprop.bench.book``):
   ``grad = net.gradient(x, t)``, ``params[k] -= lr * grad[k]``, ``net.loss(x, t)``;
 * ``dropin``: the same loop on ``fastprop.TwoLayerNet``;
 * ``fused``: ``net.fused_step(x, t, SGD(lr))``, and ``net.train_steps`` for whole epochs.
@@ -20,13 +20,22 @@ from fastprop.optimizers import SGD
 from ._memo import memo
 
 if importlib.util.find_spec("fastprop.bench") is not None:
-    from fastprop import bench as fb  # a broken fastprop.bench fails the suite, as it should
+    from fastprop import bench  # a broken fastprop.bench fails the suite, as it should
+
+    if hasattr(bench, "__path__"):  # the package: the baseline lives in fastprop.bench.book
+        from fastprop.bench.book import BookTwoLayerNet, book_step
+    else:  # history runs of commits where fastprop.bench was one module
+        BookTwoLayerNet, book_step = bench.BookTwoLayerNet, bench.book_step
 else:  # history runs of commits from before fastprop.bench: skipped below
-    fb = None
+    bench = None
+if importlib.util.find_spec("fastprop.runs") is not None:
+    from fastprop.runs import fit_spiral  # the run `fastprop train --dataset spiral` makes
+else:
+    fit_spiral = None
 
 
 def _need_bench():
-    if fb is None:
+    if bench is None:
         raise NotImplementedError("this fastprop has no fastprop.bench")  # asv: skipped
 
 
@@ -40,7 +49,7 @@ def _step(size, path):
 
     def build():
         impl, _, dtype = path.partition("_")
-        step, _ = fb.make_step(impl, SIZES[size], dtype or "float64")
+        step, _ = bench.make_step(impl, SIZES[size], dtype or "float64")
         step()  # compile / load kernels, touch every buffer
         return step
     return memo(("step", size, path), build)
@@ -99,7 +108,10 @@ class SpiralFit:
 
     @staticmethod
     def _fit(impl, x, t, state, max_epoch=300):
-        return fb.spiral_fit(impl, x, t, state, max_epoch)
+        if fit_spiral is None:  # history runs of commits from before fastprop.runs
+            return bench.spiral_fit(impl, x, t, state, max_epoch)
+        return fit_spiral((x, t), implementation=impl, rng_state=state, epochs=max_epoch,
+                          apply_thread_policy=False).trainer
 
     def time_fit(self, impl):
         self._fit(impl, self.x, self.t, self.state)
@@ -144,12 +156,12 @@ class MnistEpoch:
     def _runner(self, path, x, t, idx):
         B = self.batch
         if path == "book" or path == "dropin":
-            net = fb.BookTwoLayerNet(784, 50, 10) if path == "book" else TwoLayerNet(784, 50, 10)
+            net = BookTwoLayerNet(784, 50, 10) if path == "book" else TwoLayerNet(784, 50, 10)
 
             def run(steps=self.steps):
                 for i in range(steps):
                     mask = idx[i * B:(i + 1) * B]
-                    fb.book_step(net, x[mask], t[mask])
+                    book_step(net, x[mask], t[mask])
             return run
         net = TwoLayerNet(784, 50, 10, dtype=np.float32 if path == "fused_float32" else np.float64)
         opt = SGD(lr=0.1 / 255 if path == "fused_uint8" else 0.1)  # raw pixels: same scale of step

@@ -9,6 +9,10 @@ Policy (``FASTPROP_THREADS`` or :func:`set_threads`):
 
 * ``auto`` (default): leave the BLAS defaults alone (one thread per core);
 * an integer ``n``: limit every BLAS in the process to ``n`` threads.
+
+A bad ``FASTPROP_THREADS`` never breaks ``import fastprop``: the ValueError (naming the
+variable) comes where the value is used (:func:`get_threads`, :func:`thread_limit`,
+:func:`check_policy`), which the ``fastprop`` command does first.
 """
 import contextlib
 
@@ -17,39 +21,47 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from . import config
 
 _policy = config.THREADS
+_source = "FASTPROP_THREADS"  # who set the policy: the environment, until set_threads
 
 
-def _parse(n):
+def _parse(n, name="threads"):
     if n is None or (isinstance(n, str) and n.strip().lower() == "auto"):
         return None
     try:
         value = int(n)
     except (TypeError, ValueError):
-        raise ValueError(f"threads must be 'auto' or a positive integer, got {n!r}") from None
+        raise ValueError(f"{name} must be 'auto' or a positive integer, got {n!r}") from None
     if value <= 0 or isinstance(n, bool):
-        raise ValueError(f"threads must be 'auto' or a positive integer, got {n!r}")
+        raise ValueError(f"{name} must be 'auto' or a positive integer, got {n!r}")
     return value
 
 
-def set_threads(n):
+def set_threads(n) -> None:
     """Set the process-wide BLAS thread policy: ``'auto'`` or a positive integer."""
-    global _policy
+    global _policy, _source
     value = _parse(n)
-    _policy = "auto" if value is None else str(value)
+    _policy, _source = ("auto" if value is None else str(value)), "threads"
     if value is not None:
         threadpool_limits(limits=value, user_api="blas")
 
 
 def get_threads():
-    """The current policy (``'auto'`` or an integer)."""
-    value = _parse(_policy)
+    """The current policy (``'auto'`` or an integer); ValueError when ``FASTPROP_THREADS``
+    holds something else."""
+    value = _parse(_policy, _source)
     return "auto" if value is None else value
+
+
+def check_policy() -> None:
+    """ValueError naming ``FASTPROP_THREADS`` when it holds neither ``auto`` nor a
+    positive integer (and :func:`set_threads` has not replaced it)."""
+    get_threads()
 
 
 @contextlib.contextmanager
 def thread_limit(n=None):
     """Within the block, every BLAS uses ``n`` threads (None: the current policy)."""
-    value = _parse(_policy if n is None else n)
+    value = _parse(_policy, _source) if n is None else _parse(n)
     if value is None:
         yield
         return
@@ -64,5 +76,15 @@ def blas_info():
             if i.get("user_api") == "blas"]
 
 
-if _parse(_policy) is not None:  # an explicit FASTPROP_THREADS applies from import on
-    threadpool_limits(limits=_parse(_policy), user_api="blas")
+def _apply_environment():
+    """An explicit, valid ``FASTPROP_THREADS`` applies from import on; a bad one waits for
+    its first use to raise (see the module's docstring)."""
+    try:
+        value = _parse(_policy, _source)
+    except ValueError:
+        return
+    if value is not None:
+        threadpool_limits(limits=value, user_api="blas")
+
+
+_apply_environment()

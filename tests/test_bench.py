@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from fastprop import bench
+from fastprop.bench import machine
+from fastprop.bench.book import BookTwoLayerNet, book_step
 from fastprop.nets import TwoLayerNet
 
 TINY = "20-8-3/b4"
@@ -14,7 +16,7 @@ TINY = "20-8-3/b4"
 
 @pytest.fixture
 def no_torch(monkeypatch):
-    monkeypatch.setattr(bench, "_torch_available", lambda: False)
+    monkeypatch.setattr(machine, "torch_available", lambda: False)
 
 
 def _run(**kw):
@@ -97,11 +99,11 @@ def test_book_net_matches_fastprop():
     rng = np.random.default_rng(0)
     x, t = rng.random((5, 12)), rng.integers(0, 3, 5)
     np.random.seed(7)
-    book = bench.BookTwoLayerNet(12, 6, 3)
+    book = BookTwoLayerNet(12, 6, 3)
     np.random.seed(7)
     ours = TwoLayerNet(12, 6, 3)
     for _ in range(3):
-        assert bench.book_step(book, x, t) == pytest.approx(bench.book_step(ours, x, t), rel=1e-12)
+        assert book_step(book, x, t) == pytest.approx(book_step(ours, x, t), rel=1e-12)
 
 
 def test_bad_arguments():

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from fastprop.optimizers import SGD, Adam
-from fastprop.trainer import Trainer, book_permutations, clip_grads, remove_duplicate
+from fastprop.trainer import (Trainer, accuracy, book_permutations, clip_grads, plot_curves,
+                              remove_duplicate)
 
 # ---------------------------------------------------------------- a tiny vol. 2 model
 
@@ -271,9 +272,8 @@ def test_history_switches():
         tr.fit(x, t, max_epoch=1, batch_size=30, x_val=x, t_val=t, **QUIET)
 
 
-def test_accuracy_is_chunked(monkeypatch):
-    import fastprop.trainer as trainer_mod
-    monkeypatch.setattr(trainer_mod, "ACCURACY_CHUNK", 7)
+def test_accuracy_is_chunked():
+    from fastprop.trainer import metrics as trainer_mod
     x, t = _data(100)
     m = LinearSoftmax()
     sizes = []
@@ -304,6 +304,24 @@ def test_plot_writes_png(tmp_path):
         assert tr.plot(path, ylim=ylim) == path
         data = path.read_bytes()
         assert len(data) > 1000 and data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_plot_leaves_pyplots_backend_alone(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    before = matplotlib.get_backend()
+    tr = Trainer(LinearSoftmax(), SGD(0.1))
+    tr.fit(*_data(60), max_epoch=1, batch_size=30, eval_interval=1, **QUIET)
+    tr.plot(tmp_path / "a.png")
+    assert matplotlib.get_backend() == before
+
+
+def test_plot_curves_skips_missing_accuracies(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "curves.png"
+    got = plot_curves(np.linspace(2, 0.1, 50), epochs=[0, 1, 2],
+                      accuracies={"train": [0.1, None, 0.9], "test": [None, None, None]},
+                      title="t", path=path)
+    assert got == path and path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_plot_without_matplotlib(monkeypatch, tmp_path):
@@ -455,6 +473,15 @@ def test_train_steps_none_falls_back_and_clipping_skips_it():
     (dict(max_epoch=1.0), TypeError, ["max_epoch", "integer"]),
     (dict(eval_interval=0), ValueError, ["eval_interval", ">= 1"]),
     (dict(max_grad=0), ValueError, ["max_grad", "> 0"]),
+    (dict(max_grad=float("nan")), ValueError, ["max_grad", "finite", "nan"]),
+    (dict(max_grad=float("inf")), ValueError, ["max_grad", "finite", "inf"]),
+    (dict(max_grad=True), TypeError, ["max_grad", "bool"]),
+    (dict(batch_size=True), TypeError, ["batch_size", "integer", "bool"]),
+    (dict(batch_size=30.0), TypeError, ["batch_size", "integer", "float"]),
+    (dict(t=np.zeros(299, int)), ValueError, ["same length", "300", "299", "(300, 2)"]),
+    (dict(x=np.zeros((0, 2)), t=np.zeros(0, int)), ValueError, ["empty", "(0, 2)"]),
+    (dict(x_val=np.zeros((3, 2)), t_val=np.zeros((3, 3, 1))), ValueError, ["t_val", "(3, 3, 1)"]),
+    (dict(t=np.zeros((300, 3, 1)), eval_train=True), ValueError, ["eval_train", "(300, 3, 1)"]),
     (dict(max_grad="1"), TypeError, ["max_grad", "str"]),
     (dict(x_val=np.zeros((3, 2))), ValueError, ["x_val", "t_val"]),
     (dict(x_val=np.zeros((3, 2)), t_val=np.zeros(4, int)), ValueError, ["same length"]),
@@ -463,12 +490,106 @@ def test_bad_arguments(kw, exc, words):
     x, t = _data(300)
     args = dict(x=x, t=t, max_epoch=1, batch_size=30)
     args.update(kw)
-    tr = Trainer(LinearSoftmax(), SGD(0.1))
+    model = LinearSoftmax()
+    W = model.params[0].copy()
+    tr = Trainer(model, SGD(0.1))
     with pytest.raises(exc) as info:
         tr.fit(**args, **QUIET)
     for w in words:
         assert w in str(info.value)
-    assert tr.current_epoch == 0
+    # refused before any step: nothing ran, nothing moved, nothing was drawn
+    assert tr.current_epoch == 0 and model.n_forward == 0 and tr.loss_list == []
+    np.testing.assert_array_equal(model.params[0], W)
+    assert np.random.get_state()[2] == 624, "no permutation was drawn"
+
+
+class _NoBackward:
+    params, grads = [], []
+
+    def forward(self, x, t):
+        return 0.0
+
+
+class _NoLists:
+    def forward(self, x, t):
+        return 0.0
+
+    def backward(self, dout=1):
+        return None
+
+
+class _LazyGrads(_NoLists):
+    """``grads`` as a property that fails until a backward ran: the check must not run it."""
+
+    params = []
+
+    @property
+    def grads(self):
+        raise RuntimeError("grads before backward")
+
+
+@pytest.mark.parametrize("model, optimizer, words", [
+    (_NoBackward(), SGD(0.1), ["model", "protocol", "_NoBackward lacks backward"]),
+    (_NoLists(), SGD(0.1), ["_NoLists lacks params, grads"]),
+    (object(), SGD(0.1), ["object lacks forward, backward, params, grads"]),
+    (LinearSoftmax(), object(), ["optimizer", "update(params, grads)", "object"]),
+    (LinearSoftmax(), SGD, ["optimizer", "instance", "class SGD"]),   # not SGD(...)
+    (LinearSoftmax, SGD(0.1), ["model", "instance", "class LinearSoftmax"]),
+])
+def test_trainer_refuses_objects_without_the_protocol(model, optimizer, words):
+    with pytest.raises(TypeError) as info:
+        Trainer(model, optimizer)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_protocol_check_does_not_run_properties():
+    model = _LazyGrads()
+    Trainer(model, SGD(0.1))  # a grads property that raises before backward is fine
+
+
+# ---------------------------------------------------------------- accuracy
+
+
+class _Fixed:
+    """predict returns the given scores of rows x[:, 0] (x holds row numbers)."""
+
+    def __init__(self, scores):
+        self.scores = np.asarray(scores, dtype=float)
+
+    def predict(self, x):
+        return self.scores[np.asarray(x)[:, 0].astype(int)]
+
+
+def test_accuracy_labels_and_one_hot_agree_and_stay_in_range():
+    scores = np.eye(3)[[0, 1, 2, 1]]
+    labels = np.array([0, 1, 1, 1])
+    x = np.arange(4.0)[:, None]
+    assert accuracy(_Fixed(scores), x, labels) == 0.75
+    assert accuracy(_Fixed(scores), x, np.eye(3)[labels]) == 0.75
+    assert accuracy(_Fixed(scores), x, labels, chunk=3) == 0.75
+    assert accuracy(_Fixed(scores), x, np.argmax(scores, 1)) == 1.0
+
+
+@pytest.mark.parametrize("x, t, words", [
+    (np.zeros((4, 2)), np.eye(3)[[0, 1, 2, 1]].T, ["transposed", "pass t.T", "(3, 4)"]),
+    (np.zeros((4, 2)), np.zeros(8, int), ["one row per row of x", "4 rows", "(8,)"]),
+    (np.zeros((4, 2)), np.zeros(3, int), ["4 rows", "(3,)"]),
+    (np.zeros((4, 2)), np.zeros((4, 4)), ["4 columns", "3 scores"]),
+    (np.zeros((4, 2)), np.zeros((4, 3, 1)), ["(N,)", "(N, C)", "(4, 3, 1)"]),
+    (np.zeros((0, 2)), np.zeros(0, int), ["at least one row", "(0, 2)"]),
+])
+def test_accuracy_refuses_targets_that_do_not_match(x, t, words):
+    with pytest.raises(ValueError) as info:
+        accuracy(_Fixed(np.eye(3)[[0, 1, 2, 1]]), x, t)
+    for w in words:
+        assert w in str(info.value)
+
+
+@pytest.mark.parametrize("chunk, exc", [(0, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_accuracy_chunk_is_a_positive_integer(chunk, exc):
+    with pytest.raises(exc, match="chunk"):
+        accuracy(_Fixed(np.eye(3)), np.zeros((3, 2)), np.arange(3), chunk=chunk)
 
 
 # ---------------------------------------------------------------- the book's spiral run

@@ -1,0 +1,45 @@
+"""``fastprop bench``: one training step, side by side, in one process.
+
+Rows, per network size: the book's NumPy code (vol. 1 ch. 5, written out in
+:mod:`fastprop.bench.book` exactly as the book writes it: the reference every ratio is
+taken against), the same loop on fastprop's drop-in ``TwoLayerNet`` (float64), fastprop's
+fused step (float64, float32) and PyTorch CPU when it is installed (float64, float32). Each
+row gives the median time of one step over many single-step timings, the min-max, the
+speedup over the book, and the GEMM lower bound measured in the same run: the step's GEMM
+FLOPs over the peak GEMM FLOP/s of the BLAS that fastprop's kernels call (SciPy's), plus the
+time of the step's exact GEMM shapes alone.
+
+The method (design.md section 6): every BLAS and torch run with one thread count; kernels
+are compiled before any timing (the first call is reported on its own); a short pause
+separates timed blocks of different libraries, whose idle BLAS workers would otherwise spin
+against the next block's threads.
+
+Modules, one job each:
+
+==========  =====================================================================
+``book``     the book's NumPy net: the baseline (not a backend)
+``steps``    the timed steps: book, drop-in, fused, PyTorch (:func:`make_step`)
+``timing``   single-call timings, adaptive repeats, rounds, the pause between libraries
+``gemm``     the GEMM lower bound: GEMM counts, FLOPs, peak GFLOP/s, GEMM shapes alone
+``machine``  CPU, cores, BLAS pools, versions, import time, cache stats, load meter
+``report``   the table (:func:`format_table`, :func:`fmt_time`)
+``runner``   :func:`run`: the whole benchmark, returning the raw numbers
+``command``  the command line (:func:`add_arguments`, :func:`run_from_args`, :func:`main`)
+==========  =====================================================================
+
+Run it as ``fastprop bench`` or ``python -m fastprop.bench``.
+"""
+from .book import LR, BookSGD, BookTwoLayerNet, book_step
+from .command import add_arguments, main, run_from_args
+from .gemm import gemm_shape_times, n_gemms, peak_gflops, step_flops
+from .report import HEADERS, LABELS, fmt_time, format_table, size_name
+from .runner import SPIRAL_REPS, parse_size, run
+from .steps import IMPLS, SIZES, make_step
+from .timing import BUDGET, PAUSE, ROUNDS
+
+__all__ = [
+    "BUDGET", "BookSGD", "BookTwoLayerNet", "HEADERS", "IMPLS", "LABELS", "LR", "PAUSE", "ROUNDS",
+    "SIZES", "SPIRAL_REPS", "add_arguments", "book_step", "fmt_time", "format_table",
+    "gemm_shape_times", "main", "make_step", "n_gemms", "parse_size", "peak_gflops", "run",
+    "run_from_args", "size_name", "step_flops",
+]

@@ -1,0 +1,85 @@
+"""The ``fastprop bench`` command line: its options, and running from parsed options."""
+import argparse
+
+from .. import argtypes
+from .runner import SPIRAL_REPS, parse_size, run
+from .steps import IMPLS, SIZES
+from .timing import BUDGET, MAX_REPEAT, MIN_REPEAT, ROUNDS
+
+DESCRIPTION = "``fastprop bench``: one training step, side by side, in one process."
+
+
+def _size(text):
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the bench options to ``parser`` (the ``fastprop bench`` subcommand or our own);
+    each option's type refuses a bad value while parsing."""
+    parser.add_argument("--sizes", nargs="+", metavar="D-H-O/bB", type=_size,
+                        default=[f"{D}-{H}-{O}/b{B}" for D, H, O, B in SIZES],
+                        help="network sizes and batch (default: %(default)s)")
+    parser.add_argument("--repeat", type=argtypes.positive_int, default=None,
+                        help="timed steps per row (default: as many as fit in --budget, "
+                             f"{MIN_REPEAT} to {MAX_REPEAT})")
+    parser.add_argument("--budget", type=argtypes.finite_float(0.0, strict=True), default=BUDGET,
+                        help="seconds of timed steps per row when --repeat is not given "
+                             "(default: %(default)s)")
+    parser.add_argument("--dtypes", nargs="+", choices=("float64", "float32"),
+                        default=["float64", "float32"],
+                        help="dtypes of the fused and PyTorch rows (default: both)")
+    parser.add_argument("--book-input", choices=("float32", "float64"), default="float32",
+                        help="dtype of the batches the book's loop gets (book and drop-in rows; "
+                             "float32 is the book's MNIST; default: %(default)s)")
+    parser.add_argument("--fresh-batches", action="store_true",
+                        help="draw a new batch every step (x_train[batch_mask], as the book's "
+                             "loop does) instead of timing the step alone on one batch")
+    parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS),
+                        help="rows to run (default: all; torch only when installed)")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    # dest differs from the fastprop command's own --threads, which a subcommand default
+    # would otherwise overwrite (argparse copies every subparser default into the namespace)
+    parser.add_argument("--threads", dest="bench_threads", type=argtypes.positive_int, default=None, metavar="N",
+                        help="threads for every BLAS and torch (default: fastprop --threads / "
+                             "FASTPROP_THREADS if set, else all usable cores)")
+    parser.add_argument("--peak-size", type=argtypes.positive_int, default=2048,
+                        help="n of the n^3 GEMM that measures peak FLOP/s (default: %(default)s)")
+    parser.add_argument("--rounds", type=argtypes.positive_int, default=ROUNDS,
+                        help="interleaved rounds per size: each row is timed once a round "
+                             "(default: %(default)s)")
+    parser.add_argument("--spiral-reps", type=argtypes.non_negative_int, default=SPIRAL_REPS, metavar="N",
+                        help="runs of vol. 2's spiral fit per implementation, alternating "
+                             "(0: leave it out; default: %(default)s)")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    return parser
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    """Run from parsed arguments (what ``fastprop bench`` calls); returns an exit code.
+    A bad value the option types could not see (a ``--json`` path that cannot be written,
+    sizes too large for memory) is a ValueError raised before anything is timed."""
+    impls = [i for i in args.impls if not (args.no_torch and i == "torch")]
+    run(sizes=args.sizes, repeat=args.repeat, dtypes=args.dtypes, threads=args.bench_threads,
+        impls=impls, budget=args.budget, peak_size=args.peak_size,
+        book_input=args.book_input, fresh_batches=args.fresh_batches, json_path=args.json,
+        quiet=args.quiet, spiral_reps=args.spiral_reps, rounds=args.rounds)
+    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m fastprop.bench [options]``: parse ``argv`` and run; returns an exit code
+    (2 with one ``fastprop: error:`` line for bad input, as ``fastprop bench``)."""
+    from .. import threads as thread_policy
+
+    parser = argtypes.CommandParser(prog="fastprop bench", description=DESCRIPTION)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        thread_policy.check_policy()
+        return run_from_args(args)
+    except (ValueError, TypeError, OSError) as e:
+        parser.exit(2, f"fastprop: error: {e}\n")
