@@ -1,9 +1,9 @@
-"""fastprop.functions against the book's common/functions.py (fastprop.book and below)."""
+"""fastprop.functions against the book's common/functions.py (fastprop.bench.book and below)."""
 import numpy as np
 import pytest
 
 from fastprop import functions as F
-from fastprop.book import book_cross_entropy_error, book_softmax  # noqa: E402  (as printed)
+from fastprop.bench.book import book_cross_entropy_error, book_softmax  # noqa: E402  (as printed)
 
 
 def check(actual, expected, dtype=np.float64, rtol=1e-13):

@@ -9,8 +9,6 @@ import sys
 from collections import OrderedDict
 from typing import Optional
 
-#: kernel modules whose Numba cache hits and misses tell a compile from a cache load
-CACHE_STAT_MODULES = ("activations", "affine", "optim", "reductions", "softmax", "step")
 
 
 def cpu_model() -> str:
@@ -97,16 +95,16 @@ def import_time() -> Optional[float]:
 
 
 def cache_stats() -> tuple:
-    """``(hits, misses)`` of Numba's on-disk cache over the kernels of
-    :data:`CACHE_STAT_MODULES` so far."""
+    """``(hits, misses)`` of Numba's on-disk cache over every kernel module so far."""
+    import pkgutil
+
     from numba.core.registry import CPUDispatcher
 
+    from .. import kernels
+
     hits = misses = 0
-    for name in CACHE_STAT_MODULES:
-        try:
-            module = importlib.import_module(f"fastprop.kernels.{name}")
-        except ImportError:  # a kernel module renamed or gone: it has no stats to give
-            continue
+    for info in pkgutil.iter_modules(kernels.__path__):
+        module = importlib.import_module(f"fastprop.kernels.{info.name}")
         for obj in vars(module).values():
             if isinstance(obj, CPUDispatcher):
                 hits += sum(obj.stats.cache_hits.values())

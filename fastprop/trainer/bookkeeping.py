@@ -8,7 +8,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..kernels import shuffle as shuffle_kernels
-from ._checks import check_int
+from .. import validate
 
 __all__ = ["LossLog", "book_permutations"]
 
@@ -37,7 +37,7 @@ def book_permutations(order, epochs: int) -> np.ndarray:
     if order.dtype.kind not in "iu":
         raise TypeError(f"order must hold integer row indices, got dtype {order.dtype}")
     order = np.ascontiguousarray(order, dtype=np.int64)
-    epochs = check_int(epochs, "epochs", 0)
+    epochs = validate.check_scalar(epochs, "epochs", int, low=0)
     if order.ndim != 1:
         raise ValueError(f"order must be 1-D row indices, got shape {order.shape}")
     n = len(order)

@@ -4,7 +4,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._checks import check_int
+from .. import validate
 
 __all__ = ["ACCURACY_CHUNK", "accuracy"]
 
@@ -56,7 +56,7 @@ def accuracy(model, x, t, chunk: int = ACCURACY_CHUNK) -> Optional[float]:
         Empty ``x``; ``t`` without one label or one-hot row per sample (a transposed
         one-hot matrix included); one-hot rows whose width is not the number of scores.
     """
-    chunk = check_int(chunk, "chunk", 1)
+    chunk = validate.check_scalar(chunk, "chunk", int, low=1)
     x, t = _check_targets(x, t)
     correct = 0
     for start in range(0, len(x), chunk):

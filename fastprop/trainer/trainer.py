@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import compiled
-from ._checks import check_int, check_positive_real
+from .. import validate
 from .bookkeeping import LossLog
 from .grads import clip_grads, remove_duplicate
 from .metrics import accuracy
@@ -212,14 +212,14 @@ class Trainer:
         if len(x) == 0:
             raise ValueError(f"x and t are empty (shapes {x.shape} and {t.shape}): "
                              "nothing to train on")
-        max_epoch = check_int(max_epoch, "max_epoch", 0)
-        batch_size = check_int(batch_size, "batch_size", 1)
+        max_epoch = validate.check_scalar(max_epoch, "max_epoch", int, low=0)
+        batch_size = validate.check_scalar(batch_size, "batch_size", int, low=1)
         if batch_size > len(x):
             raise ValueError(f"batch_size must be <= len(x) = {len(x)}, got {batch_size}")
         if eval_interval is not None:
-            eval_interval = check_int(eval_interval, "eval_interval", 1)
+            eval_interval = validate.check_scalar(eval_interval, "eval_interval", int, low=1)
         if max_grad is not None:
-            max_grad = check_positive_real(max_grad, "max_grad", "no clipping")
+            max_grad = validate.check_scalar(max_grad, "max_grad (None for no clipping)", float, low=0, low_open=True)
         return max_epoch, batch_size, max_grad, eval_interval
 
     @staticmethod

@@ -1,11 +1,11 @@
-"""fastprop.layers against the book's NumPy layers (fastprop.book), plus the drop-in
+"""fastprop.layers against the book's NumPy layers (fastprop.bench.book), plus the drop-in
 contract: references to the caller's parameters, stable gradient arrays, dtypes, no
 mutation of inputs."""
 import numpy as np
 import pytest
 
 # --------------------------------------------------------------------------- the book's layers
-from fastprop.book import (  # noqa: E402  (the book's layers, as printed)
+from fastprop.bench.book import (  # noqa: E402  (the book's layers, as printed)
     BookAffine,
     BookRelu,
     BookSigmoid,
@@ -275,7 +275,7 @@ def test_softmax_with_loss_matches_book(rng, targets, dout):
     assert ours.loss == loss
     assert_same(ours.y, book.y)
     assert ours.t is not None
-    # vol. 2 scales by dout (fastprop follows it); vol. 1, as printed in fastprop.book, ignores it
+    # vol. 2 scales by dout (fastprop follows it); vol. 1, as printed in fastprop.bench.book, ignores it
     assert_same(ours.backward(dout), book.backward() * dout)
 
 

@@ -1,5 +1,5 @@
 """TwoLayerNet: the book's ch05 net (structure, seeded init, gradient check, training loop
-against the book's code in plain NumPy, fastprop.book), vol. 2's protocol, Sigmoid, float32."""
+against the book's code in plain NumPy, fastprop.bench.book), vol. 2's protocol, Sigmoid, float32."""
 from collections import OrderedDict
 
 import numpy as np
@@ -12,9 +12,9 @@ KEYS = ("W1", "b1", "W2", "b2")
 # --------------------------------------------------------------------------- the book's net in NumPy
 
 
-# the book's net as printed (fastprop.book: also the benchmark baseline)
-from fastprop.book import BookTwoLayerNet  # noqa: E402
-from fastprop.book import book_softmax as _softmax  # noqa: E402
+# the book's net as printed (fastprop.bench.book: also the benchmark baseline)
+from fastprop.bench.book import BookTwoLayerNet  # noqa: E402
+from fastprop.bench.book import book_softmax as _softmax  # noqa: E402
 
 
 def _separable(rng, n=200, d=20, c=4):
