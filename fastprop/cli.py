@@ -6,6 +6,7 @@ or path is one ``fastprop: error: ...`` line with exit status 2, found before an
 run starts; so is every ValueError, TypeError or OSError the library raises.
 """
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -158,6 +159,17 @@ def cmd_data(args):
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Check the script and the volume (errors here are one line), then run the book's
+    script; what the script itself raises is its own traceback, as with ``python SCRIPT``."""
+    from . import dropin
+
+    if not os.path.isfile(args.script):
+        raise ValueError(f"no such script: {args.script}")
+    volume = args.volume if args.volume is not None else dropin.detect_volume(args.script)
+    return lambda: dropin.run_script(args.script, args.args, volume)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
@@ -207,6 +219,16 @@ def build_parser() -> argtypes.CommandParser:
     d.add_argument("--force", action="store_true", help="fetch even if cached")
     d.set_defaults(func=cmd_data)
 
+    r = sub.add_parser("run", help="run one of the book's scripts unchanged on fastprop",
+                       description="Run SCRIPT of either book's repository as __main__, with its "
+                                   "common.* and dataset.* imports resolved to fastprop (run it "
+                                   "from the chapter's folder, as the book does).")
+    r.add_argument("--volume", type=int, choices=(1, 2), default=None,
+                   help="which book (default: detected from the checkout holding SCRIPT)")
+    r.add_argument("script", metavar="SCRIPT")
+    r.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments")
+    r.set_defaults(func=cmd_run)
+
     b = sub.add_parser("bench", help="fastprop vs the book's NumPy code (vs PyTorch if installed)")
     from . import bench
 
@@ -231,6 +253,9 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, OSError) as e:
         # the library's own messages say what was expected and what came: no traceback
         parser.exit(2, f"fastprop: error: {e}\n")
+    if callable(rc):  # fastprop run: checked above; the script's own errors are its own
+        rc()
+        return 0
     return rc if isinstance(rc, int) else 0
 
 

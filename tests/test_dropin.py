@@ -157,3 +157,23 @@ def test_notebook_api_installs_and_uninstalls():
     assert "common" not in sys.modules
     with pytest.raises(ValueError, match="1 or 2"):
         dropin.install(3)
+
+
+def test_fastprop_run_command(tmp_path):
+    """The command line: arguments after SCRIPT are the script's; a missing script or a
+    folder outside any checkout is one error line."""
+    ch = _checkout(tmp_path, 1)
+    (ch / "two_layer_net.py").write_text(LOCAL_NET)
+    (ch / "train.py").write_text(TRAIN)
+    r = subprocess.run([sys.executable, "-m", "fastprop", "run", "train.py", "--lr", "x"], cwd=ch,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "['--lr', 'x']" in r.stdout
+    outside = tmp_path.parent / (tmp_path.name + "-outside")  # no checkout above it
+    os.makedirs(outside)
+    (outside / "x.py").write_text("print('ran')\n")
+    for args, words in ((["run", "nope.py"], "no such script"), (["run", str(outside / "x.py")], "--volume")):
+        r = subprocess.run([sys.executable, "-m", "fastprop", *args], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert "ran" not in r.stdout
