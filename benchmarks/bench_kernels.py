@@ -12,7 +12,8 @@ Parameters: by default ``batch`` rows, ``width`` columns (the affine layer maps 
 ``width`` outputs; softmax and the loss see ``width`` classes; the fused step is
 784-``width``-10), ``dtype``, and ``impl`` (``fastprop``: the compiled kernel; ``twin``: the
 NumPy twin with the same signature). :data:`PARAMS` gives the modules that differ: the
-optimizer updates work on one (784, ``width``) weight matrix (no ``batch``), the lanes
+optimizer updates work on one (784, ``width``) weight matrix (no ``batch``), the cast on
+``batch`` MNIST rows (no ``width``), the lanes
 kernel on vol. 2's spiral net, the shuffle and the loss bookkeeping on their own sizes.
 """
 import importlib
@@ -74,7 +75,7 @@ def _affine_backward(dx):
 
 
 def _cast_into(nan):
-    def build(n, m, dt, r):
+    def build(n, dt, r):
         # a float32 batch of n MNIST-sized rows into a kept buffer of the parameter dtype;
         # the warm-up call fills the buffer, so later calls find it unchanged (the book's
         # gradient-then-loss on one batch), unless x holds a NaN, which never compares equal
@@ -200,6 +201,7 @@ INPUTS = {
 DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 #: modules whose kernels take other parameters than DEFAULT_PARAMS
 PARAMS = {
+    "convert": (([100, 1000], DTYPES, IMPLS), ["batch", "dtype", "impl"]),
     "optim": (([50, 1000], DTYPES, IMPLS), ["width", "dtype", "impl"]),
     "fused_two_layer_lanes": (([30, 300], [10, 30], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"]),
     "shuffle": (([300, 60000], [1, 10], IMPLS), ["n", "epochs", "impl"]),

@@ -212,3 +212,12 @@ def test_the_harness_catches_a_wrong_value_and_a_modified_input():
         parity.compare(mutating, kernel, case, args, np.float64)
     with pytest.raises(AssertionError, match="names no argument"):
         parity.compare(kernel, kernel, parity.Case(_draw_one, outputs=("y",)), args, np.float64)
+
+
+def test_the_suites_seed_fixture_applies_here():
+    """tests/conftest.py's autouse fixture seeds np.random before every test here too (the
+    pinned grids draw their batch order from it)."""
+    import conftest
+
+    want = np.random.RandomState(conftest.SEED).get_state()[1]
+    np.testing.assert_array_equal(np.random.get_state()[1], want)

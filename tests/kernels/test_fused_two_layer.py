@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from fastprop.kernels import fused_two_layer as K
 from fastprop.kernels.optim import RULES, SGD
+from fastprop.twins import fused_two_layer as T
 
 OUTPUTS = ("params", "grads", "optimizer[2]", "optimizer[3]")
 HP = (0.05, 0.9, 0.999)  # lr, then momentum / decay_rate / beta1, then beta2
@@ -101,8 +102,7 @@ def test_kernel_float32_close_to_float64_twin(sigmoid):
     args32 = train_args(np.float32, x, lab, False, idx, 8, 4, 10, SGD, sigmoid, hp=(0.1, 0, 0))
     args64 = train_args(np.float64, x, lab, False, idx, 8, 4, 10, SGD, sigmoid, hp=(0.1, 0, 0))
     K.two_layer_train_steps(*args32)
-    from fastprop.twins.fused_two_layer import two_layer_train_steps
-    two_layer_train_steps(*args64)
+    T.two_layer_train_steps(*args64)
     assert all(p.dtype == np.float32 for p in args32[1] + args32[2] + args32[4])
     np.testing.assert_allclose(args32[-1], args64[-1], rtol=1e-5)
     for a, b in zip(args32[1], args64[1]):
@@ -114,13 +114,12 @@ def test_kernel_float32_close_to_float64_twin(sigmoid):
 def test_one_ready_batch_is_one_gathered_step_bit_for_bit(opt, sigmoid):
     """``two_layer_train_step`` on ``X[idx]`` is ``two_layer_train_steps`` for one step: the
     same loss and the same parameters, state and gradients, bit for bit."""
-    X, lab = data()
-    X = X.astype(np.float64)
+    X, lab = data()  # float32, gathered and cast on the way; the ready batch is cast first
     idx = np.random.permutation(300)[:25].astype(np.intp)
     many = train_args(np.float64, X, lab, False, idx, 8, 4, 1, opt, sigmoid)
     one = train_args(np.float64, X, lab, False, idx, 8, 4, 1, opt, sigmoid)
     K.two_layer_train_steps(*many)
-    loss = K.two_layer_train_step((X[idx], lab, one[0][2], False, idx), *one[1:6])
+    loss = K.two_layer_train_step((X[idx].astype(np.float64), lab, one[0][2], False, idx), *one[1:6])
     assert loss == many[-1][0]
     for a, b in zip(many[1] + many[2] + many[3][2] + many[3][3], one[1] + one[2] + one[3][2] + one[3][3]):
         assert a.tobytes() == b.tobytes()
