@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from fastprop.optimizers import SGD, Adam
-from fastprop.trainer import (Trainer, accuracy, book_permutations, clip_grads, plot_curves,
-                              remove_duplicate)
+from fastprop.trainer import Trainer, accuracy, book_permutations, clip_grads, plot_curves, remove_duplicate
 
 # ---------------------------------------------------------------- a tiny vol. 2 model
 
@@ -86,7 +85,7 @@ def _book_loop(model, optimizer, x, t, max_epoch, batch_size, eval_interval, max
     data_size = len(x)
     max_iters = data_size // batch_size
     total_loss, loss_count, loss_list = 0, 0, []
-    for epoch in range(max_epoch):
+    for _epoch in range(max_epoch):
         idx = np.random.permutation(np.arange(data_size))
         x = x[idx]
         t = t[idx]

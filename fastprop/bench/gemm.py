@@ -108,7 +108,7 @@ def gemm_shape_times(size: Size, dtype, budget: float = 0.05) -> dict:
     out = {}
     for name, (a, b, shape) in ops.items():
         c = np.empty(shape, dtype)
-        times = time_steps(lambda: gemm_kernel(a, b, c), None, budget, min_repeat=3, max_repeat=200)
+        times = time_steps(lambda a=a, b=b, c=c: gemm_kernel(a, b, c), None, budget, min_repeat=3, max_repeat=200)
         out[name] = float(np.median(times))
     return out
 

@@ -10,7 +10,6 @@ from collections import OrderedDict
 from typing import Optional
 
 
-
 def cpu_model() -> str:
     """``model name`` from /proc/cpuinfo, with family/model (VMs often hide the name)."""
     info = {}

@@ -7,8 +7,8 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from ..kernels import shuffle as shuffle_kernels
 from .. import validate
+from ..kernels import shuffle as shuffle_kernels
 
 __all__ = ["LossLog", "book_permutations"]
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import compiled
 from .. import validate
+from . import compiled
 from .bookkeeping import LossLog
 from .grads import clip_grads, remove_duplicate
 from .metrics import accuracy

@@ -30,7 +30,7 @@ def _mean_log_loss(y, labels):
 
 
 def label_loss_rows(y, labels, rows, dout, dx):
-    t = np.asarray(labels if rows is None else labels[rows], dtype=np.intp)
+    t = np.asarray(labels[:y.shape[0]] if rows is None else labels[rows], dtype=np.intp)
     if dx is not None:
         g = y.copy()
         g[np.arange(y.shape[0]), t] -= 1
@@ -39,7 +39,7 @@ def label_loss_rows(y, labels, rows, dout, dx):
 
 
 def target_loss_rows(y, targets, rows, dout, dx):
-    t = targets if rows is None else targets[rows]
+    t = targets[:y.shape[0]] if rows is None else targets[rows]
     if dx is not None:
         dx[...] = (y - t) * dout / y.shape[0]
     return _mean_log_loss(y, t.argmax(axis=1))

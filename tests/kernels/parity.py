@@ -60,9 +60,9 @@ class Case:
     ----------
     args : callable ``(draw, dtype) -> list``
         The kernel's positional arguments, built from the hypothesis ``draw`` for the
-        kernel dtype ``dtype`` (a scalar type such as ``np.float32``). Float arrays of ``dtype`` go to the twin as float64 copies
-        of the same values (float32 is compared against float64 math on identical
-        inputs); every other array, scalar and tuple goes as it is (copied).
+        kernel dtype ``dtype`` (a scalar type such as ``np.float32``). Float arrays of
+        ``dtype`` go to the twin as float64 copies of the same values (float32 is compared
+        against float64 math on identical inputs); every other array, scalar and tuple goes as it is (copied).
     outputs : tuple of str
         The arguments the kernel writes, compared with the twin's: a parameter name, or a
         path into a tuple argument such as ``"optimizer[2]"`` (tuples are compared element
