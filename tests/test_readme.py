@@ -17,10 +17,30 @@ def test_readme_example_runs(code):
     exec(compile(code, str(README), "exec"), {"__name__": "readme"})
 
 
-def test_ci_runs_the_readme_test_command():
+def _readme_command():
     text = README.read_text()
     marker = text.index("<!-- test-command -->")
-    command = text[marker:].split("```")[1].split("\n", 1)[1].strip()
+    return text[marker:].split("```")[1].split("\n", 1)[1].strip()
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run extracts exactly the README's command and runs it: its extraction line is run
+    here on the README, and the line that executes the result must be live code."""
+    import subprocess
+
+    command = _readme_command()
     assert "pytest" in command
-    ci = (README.parent / ".ci" / "run").read_text()
-    assert "test-command" in ci  # .ci/run reads the command from the README itself
+    ci = (README.parent / ".ci" / "run").read_text().splitlines()
+    live = [line.split("#", 1)[0].strip() for line in ci]
+    extract = [line for line in live if line.startswith("test_command=")]
+    assert len(extract) == 1, "the README's command must be read in exactly one place"
+    got = subprocess.run(["bash", "-c", extract[0] + '; printf %s "$test_command"'], cwd=README.parent,
+                         capture_output=True, text=True, timeout=30)
+    assert got.returncode == 0 and got.stdout == command
+    assert 'bash -c "$test_command"' in live, ".ci/run must execute the extracted command"
+    assert "set -euo pipefail" in live, "a failing test command must fail the CI run"
+
+
+def test_ci_runs_ruff():
+    live = [line.split("#", 1)[0].strip() for line in (README.parent / ".ci" / "run").read_text().splitlines()]
+    assert ".venv/bin/ruff check ." in live
