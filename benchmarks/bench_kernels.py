@@ -193,10 +193,56 @@ INPUTS = {
     "book_shuffles": {"default": lambda n, e, r: (
         np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),
         np.arange(n, dtype=np.int64), np.empty((e, n), np.int64))},
+    # vol. 2 ch. 4: a vocabulary of WORDS rows of ``width`` features, ``batch`` ids
+    "embedding_forward": {"default": lambda n, m, dt, r: (
+        _rand(r, (WORDS, m), dt), r.integers(0, WORDS, n), np.empty((n, m), dt))},
+    "embedding_backward": {"default": lambda n, m, dt, r: (
+        r.integers(0, WORDS, n), _rand(r, (n, m), dt), np.empty((WORDS, m), dt))},
+    "embedding_dot_forward": {"default": lambda n, m, dt, r: (
+        _rand(r, (WORDS, m), dt), _rand(r, (n, m), dt), r.integers(0, WORDS, n),
+        np.empty((n, m), dt), np.empty(n, dt))},
+    "embedding_dot_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt), _rand(r, (n, m), dt), r.integers(0, WORDS, n), _rand(r, n, dt),
+        np.empty((WORDS, m), dt), np.empty((n, m), dt))},
+    "sigmoid_with_loss_forward": {"default": lambda n, m, dt, r: (
+        _rand(r, n * m, dt, -5, 5), r.integers(0, 2, n * m), np.empty(n * m, dt))},
+    "sigmoid_with_loss_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, n * m, dt, 0, 1), r.integers(0, 2, n * m), 1.0, np.empty(n * m, dt))},
+    "inverted_dropout_forward": {"default": lambda n, m, dt, r: (
+        np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),
+        _rand(r, n * m, dt), 0.5, 2.0, np.empty(n * m, dt), np.empty(n * m, dt))},
+    "inverted_dropout_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, n * m, dt), _rand(r, n * m, dt), np.empty(n * m, dt))},
+    # the book's negatives: ``batch`` rows of 5 from a vocabulary of ``vocab`` words
+    "negative_samples": {"default": lambda n, v, r: (
+        np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),
+        _unigram(r, v), r.integers(0, v, n), np.empty((n, 5), np.int32))},
+    "pairwise_sum_without": {"default": lambda n, v, r: (
+        _unigram(r, v), 3, np.empty((64, 3), np.int64), np.empty(64))},
+    # ch. 2: a corpus of ``words`` ids over a vocabulary of ``vocab``
+    "co_matrix": {"default": lambda w, v, r: (
+        r.zipf(1.3, w) % v, 2, np.empty((v, v), np.int32))},
+    "ppmi": {"default": lambda w, v, r: _ppmi(r, w, v)},
     # the Trainer's loss bookkeeping over epochs x 10 steps (eval every 10)
     "average_losses": {"default": lambda e, r: (
         r.random(10 * e), 10, 10, np.zeros(2), np.empty(10 * e), np.empty(e))},
 }
+
+WORDS = 10000    # vocabulary of the embedding kernels
+
+
+def _unigram(r, v):
+    p = np.power(np.bincount(r.zipf(1.3, 50 * v) % v, minlength=v) + 1.0, 0.75)
+    return p / np.sum(p)
+
+
+def _ppmi(r, w, v):
+    corpus = r.zipf(1.3, w) % v
+    C = np.zeros((v, v), np.int32)
+    np.add.at(C, (corpus[1:], corpus[:-1]), 1)
+    C = C + C.T
+    return C, int(C.sum()), C.sum(axis=0).astype(np.int64), 1e-8, np.empty((v, v), np.float32)
+
 
 DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 #: modules whose kernels take other parameters than DEFAULT_PARAMS
@@ -206,6 +252,8 @@ PARAMS = {
     "fused_two_layer_lanes": (([30, 300], [10, 30], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"]),
     "shuffle": (([300, 60000], [1, 10], IMPLS), ["n", "epochs", "impl"]),
     "loss_average": (([300, 3000], IMPLS), ["epochs", "impl"]),
+    "sampling": (([100], [1000, 10000], IMPLS), ["batch", "vocab", "impl"]),
+    "cooccurrence": (([100000], [300, 3000], IMPLS), ["words", "vocab", "impl"]),
 }
 TIMEOUTS = {"fused_two_layer": 120}
 

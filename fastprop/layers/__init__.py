@@ -15,7 +15,11 @@ from .activations import Relu, Sigmoid
 from .affine import Affine, MatMul
 from .base import Layer
 from .basic import AddLayer, MulLayer, Repeat, Sum
+from .embedding import Embedding, EmbeddingDot
+from .sampling import NegativeSamplingLoss, UnigramSampler
+from .sigmoid_loss import InvertedDropout, SigmoidWithLoss
 from .softmax import Softmax, SoftmaxWithLoss
 
-__all__ = ["AddLayer", "Affine", "Layer", "MatMul", "MulLayer", "Relu", "Repeat", "Sigmoid",
-           "Softmax", "SoftmaxWithLoss", "Sum"]
+__all__ = ["AddLayer", "Affine", "Embedding", "EmbeddingDot", "InvertedDropout", "Layer", "MatMul",
+           "MulLayer", "NegativeSamplingLoss", "Relu", "Repeat", "Sigmoid", "SigmoidWithLoss", "Softmax",
+           "SoftmaxWithLoss", "Sum", "UnigramSampler"]

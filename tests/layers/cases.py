@@ -31,7 +31,8 @@ class LayerCase:
     make : ``make(rng, dtype) -> layer``
     inputs : ``inputs(rng, dtype) -> tuple`` of forward arguments
     grad_inputs : positions of the forward arguments that get a gradient from backward
-        (labels do not)
+        (labels do not); ``()`` for a layer whose input is word ids and whose backward
+        returns None (the book's Embedding)
     loss : True when forward returns a scalar loss and backward takes ``dout=1``
     attributes : names the book's code reads after forward (beyond ``params``/``grads``)
     saved : attributes forward stores and backward reads (the reliability tests replace them)
@@ -40,6 +41,9 @@ class LayerCase:
     forward : optional ``forward(layer, args) -> out`` used instead of ``layer.forward(*args)``
         (keyword arguments such as ``train_flg``, or re-seeding the global RNG before each
         call so a Dropout mask is the same in every forward of the gradient check)
+    tied : ``params`` holds the same array several times, each entry with its own partial
+        gradient (the book's NegativeSamplingLoss); the gradient check compares the sum of
+        the gradients of each distinct array with the numerical gradient of that array
     """
 
     name: str
@@ -52,6 +56,7 @@ class LayerCase:
     dtypes: tuple = (np.float64, np.float32)
     grad_atol: float = 1e-8
     forward: Callable | None = None
+    tied: bool = False
 
 
 def _collect():

@@ -1,0 +1,292 @@
+"""vol. 2's ``common/util.py``: text preprocessing, co-occurrence and PPMI (compiled),
+similarity search and analogies (printing what the book prints), gradient clipping and the
+evaluation helpers of ch. 5-7. fastprop is CPU-only: ``to_gpu`` is an error."""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from . import validate
+from .kernels import cooccurrence
+from .layers.embedding import word_ids
+
+
+def preprocess(text: str):
+    """``(corpus, word_to_id, id_to_word)`` of ``text``: lower-cased, ``'.'`` split off as a
+    word, split on single spaces, ids in order of first appearance (the book's rules).
+
+    Parameters
+    ----------
+    text : str, non-empty
+
+    Returns
+    -------
+    corpus : (T,) int array of word ids
+    word_to_id : dict str -> int
+    id_to_word : dict int -> str
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {validate.describe(text)}")
+    if not text:
+        raise ValueError("text is empty: there is no word to build a corpus from")
+    words = text.lower().replace(".", " .").split(" ")
+    word_to_id, id_to_word = {}, {}
+    for word in words:
+        if word not in word_to_id:
+            new_id = len(word_to_id)
+            word_to_id[word] = new_id
+            id_to_word[new_id] = word
+    return np.array([word_to_id[w] for w in words]), word_to_id, id_to_word
+
+
+def _vector(x, name: str) -> np.ndarray:
+    x = validate.as_real(x, name)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D vector, got shape {x.shape}")
+    return x
+
+
+def cos_similarity(x, y, eps: float = 1e-8) -> float:
+    """``(x / (|x| + eps)) . (y / (|y| + eps))``, as the book computes it."""
+    x, y = _vector(x, "x"), _vector(y, "y")
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.shape} and {y.shape}")
+    eps = validate.check_scalar(eps, "eps", float, low=0.0)
+    nx = x / (np.sqrt(np.sum(x ** 2)) + eps)
+    ny = y / (np.sqrt(np.sum(y ** 2)) + eps)
+    return np.dot(nx, ny)
+
+
+def _vocab(word_to_id, id_to_word, word_matrix):
+    if not isinstance(word_to_id, dict) or not isinstance(id_to_word, dict):
+        raise TypeError("word_to_id and id_to_word must be dicts (as preprocess returns them)")
+    m = validate.as_real(word_matrix, "word_matrix")
+    if m.ndim != 2 or m.shape[0] < len(id_to_word):
+        raise ValueError(f"word_matrix must be 2-D with a row per word ({len(id_to_word)}), got {m.shape}")
+    return m
+
+
+def most_similar(query: str, word_to_id: dict, id_to_word: dict, word_matrix, top: int = 5) -> None:
+    """Print the ``top`` words most cosine-similar to ``query``, as the book prints them."""
+    top = validate.positive_int(top, "top")
+    m = _vocab(word_to_id, id_to_word, word_matrix)
+    if query not in word_to_id:
+        print('%s is not found' % query)
+        return
+    print('\n[query] ' + query)
+    query_vec = m[word_to_id[query]]
+    vocab_size = len(id_to_word)
+    similarity = np.zeros(vocab_size)
+    # one 1-D dot per word, as the book: a matrix-vector product would round differently
+    # in the last digit, and these numbers are printed
+    for i in range(vocab_size):
+        similarity[i] = cos_similarity(m[i], query_vec)
+    count = 0
+    for i in (-1 * similarity).argsort():
+        if id_to_word[i] == query:
+            continue
+        print(' %s: %s' % (id_to_word[i], similarity[i]))
+        count += 1
+        if count >= top:
+            return
+
+
+def convert_one_hot(corpus, vocab_size: int) -> np.ndarray:
+    """(N, V) or (N, C, V) int32 one-hot rows of a 1-D or 2-D array of word ids."""
+    vocab_size = validate.positive_int(vocab_size, "vocab_size")
+    ids = word_ids(corpus, vocab_size, "corpus")
+    if ids.ndim not in (1, 2):
+        raise ValueError(f"corpus must be 1-D or 2-D word ids, got shape {ids.shape}")
+    one_hot = np.zeros(ids.shape + (vocab_size,), dtype=np.int32)
+    np.put_along_axis(one_hot, ids[..., None], 1, axis=-1)
+    return one_hot
+
+
+def _corpus(corpus, vocab_size=None) -> np.ndarray:
+    ids = word_ids(corpus, np.iinfo(np.int64).max if vocab_size is None else vocab_size, "corpus")
+    if ids.ndim != 1:
+        raise ValueError(f"corpus must be a 1-D sequence of word ids, got shape {ids.shape}")
+    return ids
+
+
+def create_co_matrix(corpus, vocab_size: int, window_size: int = 1) -> np.ndarray:
+    """(V, V) int32 co-occurrence counts within ``window_size`` words (compiled)."""
+    vocab_size = validate.positive_int(vocab_size, "vocab_size")
+    window_size = validate.positive_int(window_size, "window_size")
+    ids = _corpus(corpus, vocab_size)
+    return cooccurrence.co_matrix(ids, window_size, np.empty((vocab_size, vocab_size), np.int32))
+
+
+def ppmi(C, verbose: bool = False, eps: float = 1e-8) -> np.ndarray:
+    """Positive pointwise mutual information of a co-occurrence matrix, float32 (compiled).
+
+    ``verbose`` prints the book's progress lines (after the compiled loop, which does not
+    stop to print).
+    """
+    verbose = validate.flag(verbose, "verbose")
+    eps = validate.check_scalar(eps, "eps", float, low=0.0)
+    C = np.asarray(C)
+    if C.dtype.kind not in "iu":
+        raise TypeError(f"C must be an integer co-occurrence matrix, got {validate.describe(C)}")
+    if C.ndim != 2 or C.size == 0:
+        raise ValueError(f"C must be a non-empty 2-D matrix, got shape {C.shape}")
+    if (C < 0).any():
+        raise ValueError("C holds negative counts")
+    C = np.ascontiguousarray(C)
+    total = int(np.sum(C, dtype=np.int64))
+    S = np.ascontiguousarray(np.sum(C, axis=0, dtype=np.int64))
+    M = cooccurrence.ppmi(C, total, S, eps, np.empty(C.shape, np.float32))
+    if verbose:
+        n = C.shape[0] * C.shape[1]
+        for cnt in range(n // 100 + 1, n + 1, n // 100 + 1):
+            print('%.1f%% done' % (100 * cnt / n))
+    return M
+
+
+def create_contexts_target(corpus, window_size: int = 1):
+    """``(contexts (T - 2w, 2w), target (T - 2w,))`` of a corpus, as the book builds them."""
+    window_size = validate.positive_int(window_size, "window_size")
+    ids = _corpus(corpus)
+    src = np.asarray(corpus)
+    n = ids.shape[0]
+    if n <= 2 * window_size:
+        raise ValueError(f"corpus has {n} words: a window of {window_size} on each side needs at "
+                         f"least {2 * window_size + 1}")
+    offsets = [t for t in range(-window_size, window_size + 1) if t != 0]
+    contexts = np.stack([src[window_size + t:n - window_size + t] for t in offsets], axis=1)
+    return np.array(contexts), np.array(src[window_size:-window_size])
+
+
+def to_cpu(x):
+    """``x`` itself: fastprop's arrays are NumPy arrays already."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"to_cpu takes a NumPy array, got {validate.describe(x)}")
+    return x
+
+
+def to_gpu(x):
+    """Not available: fastprop runs on the CPU only (the book's GPU path needs CuPy)."""
+    raise RuntimeError("fastprop is CPU-only: to_gpu is not available; run the book's script "
+                       "with GPU = False in common/config.py")
+
+
+def clip_grads(grads, max_norm: float) -> None:
+    """Scale every gradient in place by ``max_norm / (norm + 1e-6)`` when that is below 1."""
+    max_norm = validate.check_scalar(max_norm, "max_norm", float, low=0.0)
+    if isinstance(grads, np.ndarray) or not hasattr(grads, "__iter__"):
+        raise TypeError(f"grads must be a list of arrays, got {validate.describe(grads)}")
+    grads = list(grads)
+    for g in grads:
+        validate.param_dtype(g, "each gradient")
+    total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+    rate = max_norm / (total_norm + 1e-6)
+    if rate < 1:
+        for g in grads:
+            g *= rate
+
+
+def eval_perplexity(model, corpus, batch_size: int = 10, time_size: int = 35) -> float:
+    """The book's perplexity of ``model`` over ``corpus`` (``model.forward(xs, ts[, train_flg])``)."""
+    batch_size = validate.positive_int(batch_size, "batch_size")
+    time_size = validate.positive_int(time_size, "time_size")
+    corpus = _corpus(corpus)
+    print('evaluating perplexity ...')
+    corpus_size = len(corpus)
+    max_iters = (corpus_size - 1) // (batch_size * time_size)
+    if max_iters == 0:
+        raise ValueError(f"corpus of {corpus_size} words is too short for one batch of "
+                         f"{batch_size} x {time_size} (+1)")
+    jump = (corpus_size - 1) // batch_size
+    total_loss = 0
+    steps = np.arange(time_size)
+    for iters in range(max_iters):
+        offsets = iters * time_size + jump * np.arange(batch_size)
+        pos = offsets[:, None] + steps[None, :]
+        xs = corpus[pos % corpus_size].astype(np.int32)
+        ts = corpus[(pos + 1) % corpus_size].astype(np.int32)
+        try:
+            loss = model.forward(xs, ts, train_flg=False)
+        except TypeError:
+            loss = model.forward(xs, ts)
+        total_loss += loss
+        sys.stdout.write('\r%d / %d' % (iters, max_iters))
+        sys.stdout.flush()
+    print('')
+    return np.exp(total_loss / max_iters)
+
+
+def eval_seq2seq(model, question, correct, id_to_char: dict, verbos: bool = False,
+                 is_reverse: bool = False) -> int:
+    """1 when ``model.generate`` reproduces ``correct`` (after its first, start id), else 0;
+    ``verbos`` (the book's spelling) prints the question, the answer and the guess."""
+    verbos, is_reverse = validate.flag(verbos, "verbos"), validate.flag(is_reverse, "is_reverse")
+    if not isinstance(id_to_char, dict):
+        raise TypeError(f"id_to_char must be a dict, got {validate.describe(id_to_char)}")
+    correct = np.asarray(correct).flatten()
+    if correct.size < 2:
+        raise ValueError("correct must hold a start id and at least one answer id")
+    start_id = correct[0]
+    correct = correct[1:]
+    guess = model.generate(question, start_id, len(correct))
+    question = ''.join([id_to_char[int(c)] for c in np.asarray(question).flatten()])
+    correct = ''.join([id_to_char[int(c)] for c in correct])
+    guess = ''.join([id_to_char[int(c)] for c in guess])
+    if verbos:
+        if is_reverse:
+            question = question[::-1]
+        colors = {'ok': '\033[92m', 'fail': '\033[91m', 'close': '\033[0m'}
+        print('Q', question)
+        print('T', correct)
+        is_windows = os.name == 'nt'
+        if correct == guess:
+            mark = 'O' if is_windows else colors['ok'] + '☑' + colors['close']
+        else:
+            mark = 'X' if is_windows else colors['fail'] + '☒' + colors['close']
+        print(mark + ' ' + guess)
+        print('---')
+    return 1 if guess == correct else 0
+
+
+def analogy(a: str, b: str, c: str, word_to_id: dict, id_to_word: dict, word_matrix, top: int = 5,
+            answer: str | None = None) -> None:
+    """Print the ``top`` answers of ``a : b = c : ?`` (``b - a + c``, normalised), as the book."""
+    top = validate.positive_int(top, "top")
+    m = _vocab(word_to_id, id_to_word, word_matrix)
+    for word in (a, b, c):
+        if word not in word_to_id:
+            print('%s is not found' % word)
+            return
+    print('\n[analogy] ' + a + ':' + b + ' = ' + c + ':?')
+    a_vec, b_vec, c_vec = m[word_to_id[a]], m[word_to_id[b]], m[word_to_id[c]]
+    query_vec = normalize(b_vec - a_vec + c_vec)
+    similarity = np.dot(m, query_vec)
+    if answer is not None:
+        print("==>" + answer + ":" + str(np.dot(m[word_to_id[answer]], query_vec)))
+    count = 0
+    for i in (-1 * similarity).argsort():
+        if np.isnan(similarity[i]):
+            continue
+        if id_to_word[i] in (a, b, c):
+            continue
+        print(' {0}: {1}'.format(id_to_word[i], similarity[i]))
+        count += 1
+        if count >= top:
+            return
+
+
+def normalize(x):
+    """Rows (2-D) or the vector (1-D) divided by their Euclidean norm, in place; returns ``x``."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a NumPy float array (normalised in place), got {validate.describe(x)}")
+    validate.param_dtype(x, "x")
+    if x.ndim == 2:
+        s = np.sqrt((x * x).sum(1))
+        x /= s.reshape((s.shape[0], 1))
+    elif x.ndim == 1:
+        s = np.sqrt((x * x).sum())
+        x /= s
+    else:
+        raise ValueError(f"x must be 1-D or 2-D, got shape {x.shape}")
+    return x
