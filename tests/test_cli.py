@@ -216,3 +216,33 @@ def test_module_entry_points_help():
     r = subprocess.run([sys.executable, "-m", "fastprop.bench", "--help"], capture_output=True,
                        text=True)
     assert r.returncode == 0 and "--sizes" in r.stdout and "--spiral-reps" in r.stdout
+
+
+def test_data_import_ptb_and_sequence(tmp_path):
+    """``fastprop data import PATH --name ptb|sequence`` puts the files in the cache; ``where``
+    lists them; the sequence sets have no mirror (one error line)."""
+    import os
+    import subprocess
+    import sys
+
+    import pathlib
+
+    import pytest
+
+    src = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (src / "addition.txt").is_file():
+        pytest.skip("../shared/data (the book's addition.txt) is not here")
+    env = dict(os.environ, FASTPROP_DATA=str(tmp_path / "cache"))
+
+    def fastprop(*args):
+        return subprocess.run([sys.executable, "-m", "fastprop", "data", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    r = fastprop("import", str(src / "addition.txt"), "--name", "sequence")
+    assert r.returncode == 0, r.stderr
+    r = fastprop("where", "--name", "sequence")
+    assert r.returncode == 0 and "addition.txt" in r.stdout
+    r = fastprop("fetch", "--name", "sequence")
+    assert r.returncode == 2 and r.stderr.count("fastprop: error:") == 1 and "import" in r.stderr
+    r = fastprop("import", str(tmp_path / "missing.txt"), "--name", "ptb")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
