@@ -222,10 +222,9 @@ def test_data_import_ptb_and_sequence(tmp_path):
     """``fastprop data import PATH --name ptb|sequence`` puts the files in the cache; ``where``
     lists them; the sequence sets have no mirror (one error line)."""
     import os
+    import pathlib
     import subprocess
     import sys
-
-    import pathlib
 
     import pytest
 
