@@ -2,6 +2,7 @@
 the book's ``np.add.at`` (rows of repeated ids are summed, in the order the ids come, so the
 sums are the book's bit for bit)."""
 from ._jit import jit
+from .rows import gather_rows
 
 
 @jit
@@ -18,12 +19,7 @@ def embedding_forward(W, idx, out):
     -------
     out
     """
-    for m in range(idx.shape[0]):
-        src = W[idx[m]]
-        dst = out[m]
-        for j in range(out.shape[1]):
-            dst[j] = src[j]
-    return out
+    return gather_rows(W, idx, out)
 
 
 @jit

@@ -4,26 +4,14 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
+from fake_data import fake_mnist
 
 from fastprop import cli, runs
 
 
-def _fake_mnist(n_train=600, n_test=100, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def part(n):
-        t = rng.integers(0, 10, n).astype(np.uint8)
-        x = rng.random((n, 784)).astype(np.float32) * 0.1
-        x[np.arange(n), t * 78] = 1.0  # a pixel that gives the label away: learnable
-        return x, t
-
-    return part(n_train), part(n_test)
-
-
 def test_train_book_loop_prints_progress_summary_and_plot(monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(runs, "load_dataset", lambda dataset: (_fake_mnist(), 0.0))
+    monkeypatch.setattr(runs, "load_dataset", lambda dataset: (fake_mnist(), 0.0))
     png = tmp_path / "curves.png"
     rc = cli.main(["train", "--iters", "121", "--batch", "10", "--lr", "0.5", "--no-progress",
                    "--plot", str(png)])
@@ -39,7 +27,7 @@ def test_train_book_loop_prints_progress_summary_and_plot(monkeypatch, capsys, t
 
 
 def test_train_float32_and_adam(monkeypatch, capsys):
-    monkeypatch.setattr(runs, "load_dataset", lambda dataset: (_fake_mnist(), 0.0))
+    monkeypatch.setattr(runs, "load_dataset", lambda dataset: (fake_mnist(), 0.0))
     assert cli.main(["train", "--iters", "20", "--batch", "10", "--optimizer", "adam",
                      "--lr", "0.01", "--dtype", "float32", "--no-progress"]) == 0
     out = capsys.readouterr().out

@@ -2,24 +2,13 @@
 train`` and the benchmarks call), their results and their up-front checks."""
 import numpy as np
 import pytest
+from fake_data import fake_mnist
 
 from fastprop import runs
 
 
-def _fake_mnist(n_train=600, n_test=100, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def part(n):
-        t = rng.integers(0, 10, n).astype(np.uint8)
-        x = rng.random((n, 784)).astype(np.float32) * 0.1
-        x[np.arange(n), t * 78] = 1.0  # a pixel that gives the label away: learnable
-        return x, t
-
-    return part(n_train), part(n_test)
-
-
 def test_train_ch05_result():
-    run = runs.train_ch05(_fake_mnist(), batch_size=10, lr=0.5, iters=121)
+    run = runs.train_ch05(fake_mnist(), batch_size=10, lr=0.5, iters=121)
     assert run.losses.shape == (121,) and run.losses.dtype == np.float64
     assert run.per_epoch == 60 and run.epochs == [0, 1, 2]   # the book's evaluation points
     assert len(run.train_acc) == len(run.test_acc) == 3
@@ -29,10 +18,10 @@ def test_train_ch05_result():
 
 
 def test_train_ch05_is_seeded():
-    a = runs.train_ch05(_fake_mnist(), batch_size=10, iters=30, seed=4)
-    b = runs.train_ch05(_fake_mnist(), batch_size=10, iters=30, seed=4)
+    a = runs.train_ch05(fake_mnist(), batch_size=10, iters=30, seed=4)
+    b = runs.train_ch05(fake_mnist(), batch_size=10, iters=30, seed=4)
     np.testing.assert_array_equal(a.losses, b.losses)
-    c = runs.train_ch05(_fake_mnist(), batch_size=10, iters=30, seed=5)
+    c = runs.train_ch05(fake_mnist(), batch_size=10, iters=30, seed=5)
     assert not np.array_equal(a.losses, c.losses)
 
 
@@ -50,7 +39,7 @@ def test_train_ch05_is_seeded():
 def test_train_ch05_refuses_bad_settings_before_any_step(kw, exc, words):
     state = np.random.get_state()[1].copy()
     with pytest.raises(exc) as info:
-        runs.train_ch05(_fake_mnist(), **kw)
+        runs.train_ch05(fake_mnist(), **kw)
     for w in words:
         assert w in str(info.value)
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # not even seeded
