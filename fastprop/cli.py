@@ -277,6 +277,12 @@ def build_parser():
     except ImportError:  # pragma: no cover - bench is part of the package
         pass
     b.set_defaults(func=cmd_bench)
+
+    from .sweep import command as _sweep  # vol. 1 ch. 6's search on Dask (imports no Dask)
+
+    w = sub.add_parser("sweep", help="hyperparameter search (vol. 1 ch. 6) on Dask distributed")
+    _sweep.add_arguments(w)
+    w.set_defaults(func=_sweep.run_from_args)
     return p
 
 
