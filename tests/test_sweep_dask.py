@@ -187,3 +187,13 @@ def test_the_default_local_cluster_from_the_command_line(tmp_path, monkeypatch, 
     assert rc == 0 and "dask: LocalCluster, 2 workers" in out
     assert "dask dashboard:" in out
     assert "plot of the best 3 trials written to fastprop-sweep.png" in out
+
+
+def test_benchmark_runs_and_compares_equal_rows():
+    from fastprop.sweep.bench import serial_vs_cluster
+
+    r = serial_vs_cluster(n_trials=2, epochs=1, n_workers=2, dataset="synthetic",
+                          train_size=200, repeats=1)
+    assert r["same"] is True and r["n_workers"] == 2
+    assert r["serial_s"][0] > 0 and r["cluster_s"][0] > 0 and r["speedup"] > 0
+    assert "CPU" in r["cpu"]
