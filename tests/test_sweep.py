@@ -307,3 +307,13 @@ def test_best_and_table_rank_by_validation_accuracy():
     assert len(table) == 5 and "val acc" in table[0] and "weight_decay" in table[0]
     assert f"{best[0]['val_acc']:.4f}" in table[2]
     assert all(math.isfinite(r["wall_s"]) for r in res.rows)
+
+
+def test_two_sweeps_never_append_to_one_file(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsFile.open(path, {"seed": 1}):
+        with pytest.raises(BlockingIOError, match="in use by another running sweep"):
+            ResultsFile.open(path, {"seed": 1}, resume=True)
+    assert os.listdir(tmp_path) == ["r.jsonl"]  # the lock went with the sweep
+    with ResultsFile.open(path, {"seed": 1}, resume=True) as f:
+        assert f.rows == []

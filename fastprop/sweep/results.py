@@ -99,8 +99,8 @@ def check_writable(path: str) -> str:
 class ResultsFile:
     """An open results file: :attr:`rows` already there, :meth:`append` adds one row."""
 
-    def __init__(self, path: str, config: dict, rows: list[dict]):
-        self.path, self.config, self.rows = path, config, rows
+    def __init__(self, path: str, config: dict, rows: list[dict], lock):
+        self.path, self.config, self.rows, self._lock = path, config, rows, lock
         self._f = open(path, "ab")
 
     @classmethod
@@ -113,6 +113,15 @@ class ResultsFile:
         """
         path = check_writable(path)
         config = _plain(config)
+        lock = _lock(path)
+        try:
+            return cls._open_locked(path, config, resume, lock)
+        except BaseException:
+            _unlock(lock)
+            raise
+
+    @classmethod
+    def _open_locked(cls, path, config, resume, lock):
         exists = os.path.exists(path) and os.path.getsize(path) > 0
         if exists and not resume:
             raise FileExistsError(f"results file {path} already exists: pass --resume "
@@ -120,7 +129,7 @@ class ResultsFile:
         if not exists:
             _atomic_write(path, (dumps({"type": "header", "version": VERSION, "config": config})
                                  + "\n").encode())
-            return cls(path, config, [])
+            return cls(path, config, [], lock)
         header, rows, good, partial = _parse(path)
         if header is None:
             raise ValueError(f"{path} is not a fastprop sweep results file (no header line)")
@@ -138,7 +147,7 @@ class ResultsFile:
             if r.get("index") not in seen:
                 seen.add(r.get("index"))
                 unique.append(r)
-        return cls(path, old, unique)
+        return cls(path, old, unique, lock)
 
     def append(self, row: dict) -> None:
         """Write ``row`` as one line, flushed and fsynced, and keep it in :attr:`rows`."""
@@ -150,12 +159,41 @@ class ResultsFile:
 
     def close(self) -> None:
         self._f.close()
+        _unlock(self._lock)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _lock(path: str):
+    """An exclusive lock on ``.<name>.lock`` next to ``path``: two sweeps never append to
+    one file at once (the lock goes with the process if it dies)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    lock_path = os.path.join(folder, f".{name}.lock")
+    fh = open(lock_path, "a")
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return fh, lock_path
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise BlockingIOError(f"results file {path} is in use by another running sweep "
+                              f"(lock {lock_path})") from None
+    return fh, lock_path
+
+
+def _unlock(lock) -> None:
+    fh, lock_path = lock
+    try:
+        os.unlink(lock_path)
+    except OSError:
+        pass
+    fh.close()
 
 
 def _atomic_write(path: str, data: bytes) -> None:
