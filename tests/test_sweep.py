@@ -317,3 +317,23 @@ def test_two_sweeps_never_append_to_one_file(tmp_path):
     assert os.listdir(tmp_path) == ["r.jsonl"]  # the lock went with the sweep
     with ResultsFile.open(path, {"seed": 1}, resume=True) as f:
         assert f.rows == []
+
+
+class _Half:
+    def __call__(self, params, seed, data):
+        return {"val_acc": 0.5}
+
+
+def test_objectives_are_named_stably_in_the_header(tmp_path):
+    from fastprop.sweep.objective import describe_objective
+
+    assert describe_objective(BookObjective(epochs=3)) == {
+        "name": "fastprop.sweep.objective.BookObjective",
+        "args": {"epochs": 3, "batch_size": 100, "hidden_size": 100}}
+    assert describe_objective(_Half()) == describe_objective(_Half())  # no address in it
+    assert describe_objective(_flaky)["name"].endswith("._flaky")
+    path = tmp_path / "r.jsonl"
+    _serial(n=2, objective=_Half(), results=path)
+    assert len(_serial(n=3, objective=_Half(), results=path, resume=True).rows) == 3
+    with pytest.raises(ValueError, match="different objective"):
+        _serial(n=3, objective=BookObjective(epochs=2), results=path, resume=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import importlib
+import inspect
 import math
 import numbers
 from dataclasses import dataclass
@@ -196,13 +197,15 @@ class BookObjective:
 
 
 def describe_objective(objective: Callable) -> dict:
-    """``{'name': 'module.qualname', 'args': {...}}`` for the results file's header (the
-    fields of a dataclass objective; ``{}`` otherwise)."""
+    """``{'name': 'module.qualname', 'args': {...}}`` for the results file's header: a
+    function's or class's name, an instance's class name, and the fields of a dataclass
+    instance as ``args`` (``{}`` otherwise)."""
     if not callable(objective):
         raise TypeError(f"objective must be callable as objective(params, seed, data), "
                         f"got {type(objective).__name__}")
     instance = dataclasses.is_dataclass(objective) and not isinstance(objective, type)
-    target = type(objective) if instance else objective
+    named = isinstance(objective, type) or inspect.isroutine(objective)
+    target = objective if named else type(objective)  # an instance: its class (no address)
     name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
     args = dataclasses.asdict(objective) if instance else {}
     return {"name": name, "args": args}
