@@ -189,11 +189,11 @@ def test_the_default_local_cluster_from_the_command_line(tmp_path, monkeypatch, 
     assert "plot of the best 3 trials written to fastprop-sweep.png" in out
 
 
-def test_benchmark_runs_and_compares_equal_rows():
+def test_benchmark_runs_and_compares_equal_rows(client):
     from fastprop.sweep.bench import serial_vs_cluster
 
-    r = serial_vs_cluster(n_trials=2, epochs=1, n_workers=2, dataset="synthetic",
-                          train_size=200, repeats=1)
+    r = serial_vs_cluster(n_trials=2, epochs=1, dataset="synthetic", train_size=200,
+                          repeats=1, client=client)
     assert r["same"] is True and r["n_workers"] == 2
     assert r["serial_s"][0] > 0 and r["cluster_s"][0] > 0 and r["speedup"] > 0
     assert "CPU" in r["cpu"]

@@ -44,12 +44,13 @@ def _warm(objective, data, trial):
 
 def serial_vs_cluster(n_trials: int = 8, epochs: int = 5, n_workers: int | None = None,
                       dataset: str = "mnist", train_size: int = 500, repeats: int = 3,
-                      seed: int = 0, say=None) -> dict:
+                      seed: int = 0, say=None, client=None) -> dict:
     """Time ``random_search`` serially (``n_workers=0``) and on a LocalCluster.
 
     Returns a dict with the per-repeat seconds (``serial_s``, ``cluster_s``), their
     medians, ``speedup`` (serial median / cluster median), ``startup_s`` (LocalCluster
-    start), ``n_workers``, ``cpu`` and whether both runs gave the same rows (``same``).
+    start, 0 with ``client``), ``n_workers``, ``cpu`` and whether both runs gave the same
+    rows (``same``). ``client``: time on that cluster instead of a new LocalCluster.
     """
     n_workers = n_workers or os.cpu_count() or 1
     objective = BookObjective(epochs=epochs)
@@ -60,8 +61,10 @@ def serial_vs_cluster(n_trials: int = 8, epochs: int = 5, n_workers: int | None 
     _warm(objective, data, warm_trial)
     load_before = os.getloadavg()[0]
     t = time.perf_counter()
-    with cluster_client(n_workers=n_workers, timeout=60) as client:
-        startup = time.perf_counter() - t
+    given = client
+    with cluster_client(given, n_workers=n_workers, timeout=60) as client:
+        startup = 0.0 if given is not None else time.perf_counter() - t
+        n_workers = len(client.scheduler_info()["workers"])
         client.run(_warm, objective, data, warm_trial)
         serial_s, cluster_s, serial, par = [], [], None, None
         for _ in range(repeats):  # interleaved: both sides see the same background load
