@@ -46,6 +46,20 @@ def test_cluster_equals_serial_and_loads_data_once_per_worker(client):
     assert all(loads[w] == 1 for w in workers)  # 8 trials, one load per worker
 
 
+def _worker_env():
+    import scipy.linalg.cython_blas  # noqa: F401  (load SciPy's BLAS as the kernels do)
+    from threadpoolctl import threadpool_info
+
+    return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OPENBLAS_NUM_THREADS"),
+            sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}))
+
+
+def test_local_workers_are_pinned_to_one_blas_thread_and_keep_malloc_adaptive(client):
+    envs = client.run(_worker_env)
+    assert len(envs) == 2
+    assert all(e == (None, "1", [1]) for e in envs.values()), envs
+
+
 def test_eight_workers_give_the_table_of_one(tmp_path):
     one = _sweep(8, 5, n_workers=0, results=tmp_path / "one.jsonl")
     with cluster_client(n_workers=8, timeout=60) as c:

@@ -47,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Register ``fastprop sweep``'s options on ``p``."""
     p.description = (
         "vol. 1 ch. 6's hyperparameter search (lr = 10^U(-6, -2), weight decay = 10^U(-8, -4), "
-        "50 epochs on 500 MNIST images, 20%% held out) as Dask tasks: a LocalCluster of "
+        "50 epochs on 500 MNIST images, 20% held out) as Dask tasks: a LocalCluster of "
         "worker processes, or an existing cluster with --scheduler.")
     p.add_argument("--trials", type=_positive_int, default=100, help="number of trials (100)")
     p.add_argument("--epochs", type=_positive_int, default=50, help="epochs per trial (50)")
