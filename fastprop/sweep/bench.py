@@ -1,9 +1,10 @@
 """Serial against LocalCluster: the same sweep in this process and on N worker processes.
 
-The serial and cluster runs alternate (so both see the same background load; the
-1-minute load average before and after is returned). Both sides run every trial with BLAS on one thread (as :func:`run_trial` always does), with
-the data loaded and the kernels compiled before timing (a warm-up trial in this process,
-one on every worker through ``client.run``); the cluster's start-up is timed separately.
+The serial and cluster runs alternate, so both see the same background load (the 1-minute
+load average before and after is returned). Both sides run every trial with BLAS on one
+thread (as :func:`run_trial` always does), with the data loaded and the kernels compiled
+before timing (a warm-up trial in this process, one on every worker through
+``client.run``); the cluster's start-up is timed separately.
 ``python -m fastprop.sweep.bench [--trials 8 --epochs 5 --dataset mnist --repeats 3]``.
 """
 from __future__ import annotations

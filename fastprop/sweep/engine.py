@@ -151,7 +151,8 @@ def _has_bokeh() -> bool:
 
 @contextlib.contextmanager
 def cluster_client(client: Any = None, scheduler: str | None = None, n_workers: int | None = None,
-                   timeout: float = 10.0, say: Callable[[str], None] | None = None) -> Iterator[Any]:
+                   timeout: float = 10.0,
+                   say: Callable[[str], None] | None = None) -> Iterator[Any]:
     """A ``distributed.Client``: ``client`` itself, one connected to ``scheduler`` (an
     existing cluster; an ``OSError`` after ``timeout`` seconds if nothing answers), or one
     on a new ``LocalCluster`` of ``n_workers`` single-threaded worker processes (default:
@@ -351,8 +352,8 @@ def _on_cluster(client, pending, objective, data, retries, stream):
     token = uuid.uuid4().hex[:10]
     futures = {}
     for t in pending:
-        fut = client.submit(run_trial, t, objective, data, key=f"fastprop-trial-{token}-{t['index']}",
-                            retries=retries, pure=False)
+        fut = client.submit(run_trial, t, objective, data, retries=retries, pure=False,
+                            key=f"fastprop-trial-{token}-{t['index']}")
         futures[fut.key] = (fut, t)
     try:
         for fut in distributed.as_completed([f for f, _ in futures.values()]):

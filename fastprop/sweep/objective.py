@@ -80,7 +80,8 @@ class DataSpec:
             raise ValueError(f"train_size {self.train_size} with validation_rate {rate} leaves "
                              f"{n_val} validation and {self.train_size - n_val} training rows; "
                              "both must be at least 1")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise ValueError(f"data seed must be an integer >= 0, got {self.seed!r}")
 
 
@@ -162,7 +163,8 @@ class BookObjective:
 
         unknown = set(params) - {"lr", "weight_decay"}
         if "lr" not in params or unknown:
-            raise ValueError(f"BookObjective takes params lr and weight_decay, got {sorted(params)}")
+            raise ValueError("BookObjective takes params lr and weight_decay, "
+                             f"got {sorted(params)}")
         lr, wd = float(params["lr"]), float(params.get("weight_decay", 0.0))
         x, t, xv, tv = data["x_train"], data["t_train"], data["x_val"], data["t_val"]
         n_in, n_out = x.shape[1], int(max(t.max(), tv.max())) + 1
