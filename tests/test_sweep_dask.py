@@ -97,20 +97,35 @@ class _Marked:
         return self.inner(params, seed, data)
 
 
+def _started(marks):
+    """{seed: {pid, ...}} of the trials that were started."""
+    starts = {}
+    for name in os.listdir(marks):
+        seed, pid = name.split("-")
+        starts.setdefault(int(seed), set()).add(int(pid))
+    return starts
+
+
 def test_killing_a_worker_mid_sweep_loses_no_trial(tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
-    objective = _Marked(marks, epochs=25)
-    killed = []
+    objective = _Marked(marks, epochs=60)
+    finished, killed = set(), []
     with cluster_client(n_workers=2, timeout=30) as c:
         def kill_one(row):
+            finished.add(row["seed"])
             if killed:
                 return
-            pids = c.run(os.getpid)
-            # the worker that did not just finish is mid-trial: kill it
-            victim = next(p for w, p in pids.items() if w != row["worker"])
-            os.kill(victim, signal.SIGKILL)
-            killed.append(victim)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                # a trial that has started (its mark exists) and not finished: mid-trial
+                running = [p for s, pids in _started(marks).items() if s not in finished
+                           for p in pids if p != row["pid"]]
+                if running:
+                    os.kill(running[0], signal.SIGKILL)
+                    killed.append(running[0])
+                    return
+                time.sleep(0.01)
 
         res = _sweep(6, 9, objective=objective, client=c, results=tmp_path / "r.jsonl",
                      on_row=kill_one)
@@ -118,13 +133,10 @@ def test_killing_a_worker_mid_sweep_loses_no_trial(tmp_path):
     assert killed and killed[0] not in alive
     assert sorted(r["index"] for r in res.rows) == list(range(6))
     assert all(r["error"] is None for r in res.rows)
-    starts = {}
-    for name in os.listdir(marks):
-        seed, pid = name.split("-")
-        starts.setdefault(seed, set()).add(int(pid))
-    rerun = [s for s, pids in starts.items() if killed[0] in pids and len(pids) > 1]
+    rerun = [s for s, pids in _started(marks).items() if killed[0] in pids and len(pids) > 1]
     assert rerun, "the killed worker's trial was started again elsewhere"
-    serial = _sweep(6, 9, objective=BookObjective(epochs=25), n_workers=0)
+    assert all(r["pid"] != killed[0] for r in res.rows if r["seed"] in rerun)
+    serial = _sweep(6, 9, objective=BookObjective(epochs=60), n_workers=0)
     _same(res, serial)
     assert len(read_rows(tmp_path / "r.jsonl")[1]) == 6
 
