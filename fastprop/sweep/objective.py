@@ -1,0 +1,213 @@
+"""The book's trial (vol. 1 ch. 6 ``hyperparameter_optimization.py``) and its data.
+
+An objective is any picklable callable ``objective(params, seed, data) -> dict`` whose dict
+holds at least ``'val_acc'`` (the number the sweep ranks by); ``'train_acc'`` and the
+per-epoch curves ``'train_acc_curve'``/``'val_acc_curve'`` are recorded and plotted when
+present. The sweep seeds the global NumPy RNG with ``seed`` just before the call (the
+book's nets draw their weights and batches from it), so an objective that draws from
+``np.random`` gives the same numbers on any worker.
+
+The default, :class:`BookObjective`, is the book's search on a stand-in network until
+fastprop has ``MultiLayerNet``: the book trains ``MultiLayerNet(784, [100] * 6, 10,
+weight_decay_lambda=wd)``; this trains ``TwoLayerNet(784, 100, 10)`` (one hidden layer of
+100, not six) with the book MultiLayerNet's He initialisation (``sqrt(2 / fan_in)`` per
+layer, drawn W1 then W2 as the book draws them) and its weight decay (loss
+``+ 0.5 * wd * sum(W ** 2)``, gradient ``+ wd * W``), with vol. 1's Trainer loop: SGD,
+mini-batches of 100 drawn with ``np.random.choice(train_size, batch_size)``,
+``iter_per_epoch = max(train_size / batch_size, 1)``, accuracy on the training and
+validation sets whenever ``iter % iter_per_epoch == 0``.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import importlib
+import inspect
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["DataSpec", "BookObjective", "load_split", "synthetic_mnist", "describe_objective"]
+
+_DATASETS = ("mnist", "fashion-mnist", "synthetic")
+
+
+def _positive_int(v: Any, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+        raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return int(v)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which data a sweep trains on; the key of the per-worker data cache.
+
+    Parameters
+    ----------
+    dataset : str
+        ``'mnist'`` (default, :func:`fastprop.datasets.load_mnist`), ``'fashion-mnist'``,
+        ``'synthetic'`` (:func:`synthetic_mnist`: MNIST-shaped, learnable, no download), or
+        ``'package.module:function'``, a function ``f(n, seed)`` returning
+        ``(x, t)`` with at least ``n`` rows.
+    train_size : int
+        Rows taken from the start of the training set (the book: 500).
+    validation_rate : float
+        Share of those rows held out for validation after shuffling (the book: 0.2).
+    seed : int
+        Seed of the shuffle (``np.random.RandomState(seed).permutation``) and of the
+        synthetic data: every worker makes the same split.
+    """
+
+    dataset: str = "mnist"
+    train_size: int = 500
+    validation_rate: float = 0.2
+    seed: int = 0
+
+    def __post_init__(self):
+        if not isinstance(self.dataset, str) or (
+                self.dataset not in _DATASETS and ":" not in self.dataset):
+            raise ValueError(f"dataset must be one of {list(_DATASETS)} or 'module:function', "
+                             f"got {self.dataset!r}")
+        object.__setattr__(self, "train_size", _positive_int(self.train_size, "train_size"))
+        rate = self.validation_rate
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 < rate < 1:
+            raise ValueError(f"validation_rate must be in (0, 1), got {rate!r}")
+        n_val = int(self.train_size * rate)
+        if n_val < 1 or n_val >= self.train_size:
+            raise ValueError(f"train_size {self.train_size} with validation_rate {rate} leaves "
+                             f"{n_val} validation and {self.train_size - n_val} training rows; "
+                             "both must be at least 1")
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"data seed must be an integer >= 0, got {self.seed!r}")
+
+
+def synthetic_mnist(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` MNIST-shaped rows (float32 in [0, 1], 784 columns, labels 0-9) where a strip
+    of 8 pixels per class gives the label away among noise: learnable in a few epochs."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.random((n, 784)).astype(np.float32) * 0.3
+    x[np.arange(n)[:, None], t.astype(np.intp)[:, None] * 78 + np.arange(8)] += 0.7
+    return x, t
+
+
+def _raw(spec: DataSpec) -> tuple[np.ndarray, np.ndarray]:
+    if spec.dataset == "synthetic":
+        return synthetic_mnist(spec.train_size, spec.seed)
+    if ":" in spec.dataset:
+        module, _, name = spec.dataset.partition(":")
+        return getattr(importlib.import_module(module), name)(spec.train_size, spec.seed)
+    from .. import datasets
+
+    load = datasets.load_mnist if spec.dataset == "mnist" else datasets.load_fashion_mnist
+    (x, t), _ = load(normalize=True)
+    return x, t
+
+
+_CACHE: dict[DataSpec, dict] = {}
+#: how many times this process loaded each DataSpec (once per worker, not once per trial)
+LOADS: collections.Counter = collections.Counter()
+
+
+def load_split(spec: DataSpec) -> dict[str, np.ndarray]:
+    """The book's split, loaded once per process and cached by ``spec``.
+
+    ``x_train[:train_size]``, shuffled (the book's ``shuffle_dataset``, seeded), the first
+    ``int(train_size * validation_rate)`` rows as validation, the rest for training:
+    ``{'x_train', 't_train', 'x_val', 't_val'}``.
+    """
+    if spec in _CACHE:
+        return _CACHE[spec]
+    x, t = _raw(spec)
+    x, t = np.asarray(x)[:spec.train_size], np.asarray(t)[:spec.train_size]
+    if len(x) < spec.train_size or len(t) != len(x):
+        raise ValueError(f"{spec.dataset}: asked for {spec.train_size} rows, got {len(x)} "
+                         f"images and {len(t)} labels")
+    perm = np.random.RandomState(spec.seed).permutation(x.shape[0])
+    x, t = x[perm], t[perm]
+    n_val = int(x.shape[0] * spec.validation_rate)
+    data = {"x_train": x[n_val:], "t_train": t[n_val:], "x_val": x[:n_val], "t_val": t[:n_val]}
+    for a in data.values():
+        a.setflags(write=False)
+    _CACHE[spec] = data
+    LOADS[spec] += 1
+    return data
+
+
+@dataclass(frozen=True)
+class BookObjective:
+    """vol. 1 ch. 6's trial on ``TwoLayerNet(input, hidden_size, classes)`` (see the module
+    docstring for how it stands in for the book's MultiLayerNet).
+
+    ``params`` must hold ``lr`` and may hold ``weight_decay`` (default 0). Returns
+    ``train_acc``/``val_acc`` after the last step, the per-epoch ``train_acc_curve`` and
+    ``val_acc_curve`` (the book's ``train_acc_list``/``test_acc_list``) and ``loss_curve``
+    (the batch loss with weight decay at the same points).
+    """
+
+    epochs: int = 50
+    batch_size: int = 100
+    hidden_size: int = 100
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "hidden_size"):
+            object.__setattr__(self, name, _positive_int(getattr(self, name), name))
+
+    def __call__(self, params: dict, seed: int, data: dict) -> dict:
+        from ..nets import TwoLayerNet
+        from ..optimizers import SGD
+
+        unknown = set(params) - {"lr", "weight_decay"}
+        if "lr" not in params or unknown:
+            raise ValueError("BookObjective takes params lr and weight_decay, "
+                             f"got {sorted(params)}")
+        lr, wd = float(params["lr"]), float(params.get("weight_decay", 0.0))
+        x, t, xv, tv = data["x_train"], data["t_train"], data["x_val"], data["t_val"]
+        n_in, n_out = x.shape[1], int(max(t.max(), tv.max())) + 1
+        # the book's MultiLayerNet draws scale * randn per layer, W1 then W2 ("relu": He)
+        net = TwoLayerNet(n_in, self.hidden_size, n_out, weight_init_std=1.0)
+        net.params["W1"] *= math.sqrt(2.0 / n_in)
+        net.params["W2"] *= math.sqrt(2.0 / self.hidden_size)
+        opt = SGD(lr=lr)
+        weights = [k for k in net.params if k.startswith("W")]
+
+        def decay():
+            return sum(0.5 * wd * float(np.sum(net.params[k] ** 2)) for k in weights)
+
+        train_size = x.shape[0]
+        iter_per_epoch = max(train_size / self.batch_size, 1)
+        max_iter = int(self.epochs * iter_per_epoch)
+        train_curve, val_curve, loss_curve = [], [], []
+        for i in range(max_iter):
+            mask = np.random.choice(train_size, self.batch_size)
+            xb, tb = x[mask], t[mask]
+            grads = net.gradient(xb, tb)
+            for k in weights:
+                grads[k] += wd * net.params[k]
+            opt.update(net.params, grads)
+            if i % iter_per_epoch == 0:
+                loss_curve.append(float(net.loss(xb, tb)) + decay())
+                train_curve.append(float(net.accuracy(x, t)))
+                val_curve.append(float(net.accuracy(xv, tv)))
+        return {"train_acc": float(net.accuracy(x, t)), "val_acc": float(net.accuracy(xv, tv)),
+                "train_acc_curve": train_curve, "val_acc_curve": val_curve,
+                "loss_curve": loss_curve}
+
+
+def describe_objective(objective: Callable) -> dict:
+    """``{'name': 'module.qualname', 'args': {...}}`` for the results file's header: a
+    function's or class's name, an instance's class name, and the fields of a dataclass
+    instance as ``args`` (``{}`` otherwise)."""
+    if not callable(objective):
+        raise TypeError(f"objective must be callable as objective(params, seed, data), "
+                        f"got {type(objective).__name__}")
+    instance = dataclasses.is_dataclass(objective) and not isinstance(objective, type)
+    named = isinstance(objective, type) or inspect.isroutine(objective)
+    target = objective if named else type(objective)  # an instance: its class (no address)
+    name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+    args = dataclasses.asdict(objective) if instance else {}
+    return {"name": name, "args": args}

@@ -1,0 +1,339 @@
+"""fastprop.sweep without a cluster: spaces and seeds, the book's trial, the results file,
+resume, the command's validation. The Dask tests are in test_sweep_dask.py."""
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from fastprop import cli
+from fastprop.sweep import (BOOK_SPACE, BookObjective, DataSpec, LogUniform, ResultsFile,
+                            Uniform, comparable, load_split, make_trials, parse_space,
+                            random_search, read_rows, run_trial, trial_seed)
+from fastprop.sweep.space import check_space
+
+FAST_SPACE = {"lr": LogUniform(-1.5, -0.5), "weight_decay": LogUniform(-8, -4)}
+DATA = DataSpec("synthetic", train_size=200, seed=3)
+
+
+def _serial(n=5, seed=7, objective=None, **kw):
+    return random_search(FAST_SPACE, objective or BookObjective(epochs=2), n, seed, data=DATA,
+                         n_workers=0, **kw)
+
+
+# ---------------------------------------------------------------- space and seeds
+
+def test_trials_depend_only_on_sweep_seed_and_index():
+    a = make_trials(BOOK_SPACE, 10, seed=5)
+    b = make_trials(BOOK_SPACE, 4, seed=5)
+    assert a[:4] == b  # trial i does not depend on how many trials the sweep has
+    assert len({t["seed"] for t in a}) == 10
+    assert make_trials(BOOK_SPACE, 4, seed=6)[0]["params"] != a[0]["params"]
+    for t in a:
+        assert 1e-6 <= t["params"]["lr"] <= 1e-2
+        assert 1e-8 <= t["params"]["weight_decay"] <= 1e-4
+        assert t["seed"] == trial_seed(5, t["index"])
+    # the documented derivation: SeedSequence(seed).spawn children, two levels deep
+    child = np.random.SeedSequence(5).spawn(4)[3].spawn(2)[1]
+    assert a[3]["seed"] == int(child.generate_state(1)[0])
+
+
+def test_log_uniform_covers_its_decades():
+    lrs = [t["params"]["lr"] for t in make_trials(BOOK_SPACE, 400, seed=0)]
+    exps = np.log10(lrs)
+    assert exps.min() < -5.8 and exps.max() > -2.2
+    assert abs(np.mean(exps) + 4) < 0.2
+
+
+@pytest.mark.parametrize("space, err", [
+    ({}, ValueError), ([("lr", 1)], TypeError), ({"lr": (1e-6, 1e-2)}, TypeError),
+    ({"not a name": LogUniform(-6, -2)}, ValueError)])
+def test_bad_spaces_are_clear_errors(space, err):
+    with pytest.raises(err, match="space"):
+        check_space(space)
+
+
+@pytest.mark.parametrize("args", [(-2, -6), (1, 1), (float("nan"), 1), (0, float("inf"))])
+def test_bad_bounds(args):
+    with pytest.raises(ValueError):
+        Uniform(*args)
+
+
+def test_parse_space():
+    assert parse_space("lr=log10:-6:-2,weight_decay=log10:-8:-4") == BOOK_SPACE
+    assert parse_space("momentum=uniform:0.5:0.99") == {"momentum": Uniform(0.5, 0.99)}
+    for bad in ("lr", "lr=log10:-6", "lr=gauss:0:1", "lr=log10:a:b", "lr=log10:-2:-6",
+                "lr=log10:-6:-2,lr=log10:-6:-2", ""):
+        with pytest.raises(ValueError):
+            parse_space(bad)
+
+
+# ---------------------------------------------------------------- the book's trial
+
+def _book_reference(params, seed, data, epochs, batch=100, hidden=100):
+    """vol. 1's MultiLayerNet (one hidden layer, He init, weight decay) and Trainer, in
+    plain NumPy: the loss (with decay) at every evaluation point."""
+    x, t = data["x_train"].astype(np.float64), data["t_train"]
+    lr, wd = params["lr"], params["weight_decay"]
+    np.random.seed(seed)
+    W1 = np.sqrt(2.0 / 784) * np.random.randn(784, hidden)
+    W2 = np.sqrt(2.0 / hidden) * np.random.randn(hidden, 10)
+    b1, b2 = np.zeros(hidden), np.zeros(10)
+    n = len(x)
+    per_epoch = max(n / batch, 1)
+    losses = []
+    for i in range(int(epochs * per_epoch)):
+        m = np.random.choice(n, batch)
+        xb, tb = x[m], t[m]
+        h = xb @ W1 + b1
+        a = np.maximum(h, 0)
+        s = a @ W2 + b2
+        y = np.exp(s - s.max(1, keepdims=True))
+        y /= y.sum(1, keepdims=True)
+        d = y.copy()
+        d[np.arange(batch), tb] -= 1
+        d /= batch
+        dW2, db2 = a.T @ d + wd * W2, d.sum(0)
+        da = (d @ W2.T) * (h > 0)
+        dW1, db1 = xb.T @ da + wd * W1, da.sum(0)
+        W1 -= lr * dW1
+        b1 -= lr * db1
+        W2 -= lr * dW2
+        b2 -= lr * db2
+        if i % per_epoch == 0:
+            s = np.maximum(xb @ W1 + b1, 0) @ W2 + b2
+            s = s - s.max(1, keepdims=True)
+            logp = s - np.log(np.exp(s).sum(1, keepdims=True))
+            ce = -np.sum(np.log(np.exp(logp[np.arange(batch), tb]) + 1e-7)) / batch
+            losses.append(ce + 0.5 * wd * (np.sum(W1 ** 2) + np.sum(W2 ** 2)))
+    return losses
+
+
+def test_book_objective_is_the_books_trainer_with_weight_decay():
+    data = load_split(DataSpec("synthetic", train_size=250, seed=3))  # 200 train: 2 steps/epoch
+    params = {"lr": 0.05, "weight_decay": 3e-3}
+    np.random.seed(11)
+    out = BookObjective(epochs=3)(params, 11, data)
+    ref = _book_reference(params, 11, data, epochs=3)
+    assert len(ref) == 3  # evaluations after steps 0, 2 and 4 of 6
+    assert len(out["loss_curve"]) == len(out["val_acc_curve"]) == len(ref)
+    np.testing.assert_allclose(out["loss_curve"], ref, rtol=1e-9)
+    np.random.seed(11)
+    no_decay = BookObjective(epochs=3)(dict(params, weight_decay=0.0), 11, data)
+    assert np.all(np.array(no_decay["loss_curve"]) < np.array(out["loss_curve"]))
+
+
+def test_book_objective_epochs_and_learning():
+    data = load_split(DataSpec("synthetic", train_size=500, seed=0))  # 400 train: 4 steps/epoch
+    np.random.seed(0)
+    out = BookObjective(epochs=10)({"lr": 0.3, "weight_decay": 1e-6}, 0, data)
+    assert len(out["train_acc_curve"]) == len(out["val_acc_curve"]) == 10
+    assert out["val_acc"] > 0.6 and out["train_acc"] > 0.6
+    assert out["val_acc_curve"][-1] > out["val_acc_curve"][0]
+
+
+def test_split_is_the_books_and_cached():
+    spec = DataSpec("synthetic", train_size=100, seed=1)
+    a = load_split(spec)
+    assert load_split(spec) is a
+    assert len(a["x_val"]) == 20 and len(a["x_train"]) == 80
+    assert len(load_split(DataSpec("synthetic", train_size=100, seed=2))["x_val"]) == 20
+    with pytest.raises(ValueError, match="validation"):
+        DataSpec("synthetic", train_size=2)
+    with pytest.raises(ValueError, match="dataset"):
+        DataSpec("nope")
+
+
+def test_run_trial_is_independent_of_the_callers_rng_and_restores_it():
+    trial = make_trials(FAST_SPACE, 1, seed=4)[0]
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    a = run_trial(trial, BookObjective(epochs=2), DATA)
+    assert np.array_equal(np.random.get_state()[1], before)
+    np.random.rand(17)
+    b = run_trial(trial, BookObjective(epochs=2), DATA)
+    assert comparable(a) == comparable(b) and a["error"] is None
+
+
+def _flaky(params, seed, data):
+    if params["lr"] > 0.1:
+        raise RuntimeError(f"lr {params['lr']:.3f} too high for this test")
+    return {"val_acc": 0.5, "train_acc": 0.5}
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on():
+    res = _serial(n=8, objective=_flaky)
+    assert len(res.rows) == 8
+    bad = [r for r in res.rows if r["params"]["lr"] > 0.1]
+    assert bad and len(bad) < 8
+    for r in bad:
+        assert r["error"].startswith("RuntimeError: lr") and "Traceback" in r["traceback"]
+    assert all(r["error"] is None and r["val_acc"] == 0.5 for r in res.rows if r not in bad)
+    assert len(res.best(20)) == 8 - len(bad)
+
+
+def test_objective_without_val_acc_is_an_error_row():
+    res = _serial(n=1, objective=lambda p, s, d: {"acc": 1})
+    assert "val_acc" in res.rows[0]["error"]
+
+
+# ---------------------------------------------------------------- results file and resume
+
+def test_results_file_rows_and_header(tmp_path):
+    path = tmp_path / "r.jsonl"
+    res = _serial(results=path)
+    lines = path.read_text().splitlines()
+    assert json.loads(lines[0])["type"] == "header" and len(lines) == 6
+    config, rows = read_rows(path)
+    assert config["seed"] == 7 and config["space"]["lr"] == ["log10", -1.5, -0.5]
+    assert sorted(comparable(r) == comparable(s) for r, s in
+                  zip(sorted(rows, key=lambda r: r["index"]), res.rows)) == [True] * 5
+    for r in rows:
+        assert {"index", "params", "seed", "train_acc", "val_acc", "train_acc_curve",
+                "val_acc_curve", "wall_s", "worker", "error"} <= set(r)
+    with pytest.raises(FileExistsError, match="resume"):
+        _serial(results=path)
+    with pytest.raises(ValueError, match="different seed"):
+        _serial(results=path, resume=True, seed=8)
+
+
+def test_resume_after_an_interrupted_run_and_a_half_written_row(tmp_path):
+    path = tmp_path / "r.jsonl"
+    full = _serial(n=6)
+    seen = []
+
+    def stop_after_three(row):
+        seen.append(row["index"])
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _serial(n=6, results=path, on_row=stop_after_three)
+    assert len(read_rows(path)[1]) == 3
+    with open(path, "ab") as f:  # a crash in the middle of a write
+        f.write(b'{"type":"trial","index":3,"params":{"lr":0.')
+    ran = []
+    res = _serial(n=6, results=path, resume=True, on_row=lambda r: ran.append(r["index"]))
+    assert sorted(ran) == [3, 4, 5]  # finished trials are skipped
+    assert [comparable(r) for r in res.rows] == [comparable(r) for r in full.rows]
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(x) for x in lines[:-1]) and len(lines) == 8
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    # a longer sweep resumes too (trial i does not depend on n_trials)
+    more = _serial(n=8, results=path, resume=True)
+    assert [comparable(r) for r in more.rows[:6]] == [comparable(r) for r in full.rows]
+
+
+def test_append_is_one_complete_line(tmp_path):
+    path = tmp_path / "x.jsonl"
+    with ResultsFile.open(path, {"seed": 1}) as f:
+        f.append({"index": 0, "val_acc": np.float64(0.25), "curve": np.arange(3),
+                  "loss": float("nan")})
+    row = json.loads(path.read_text().splitlines()[1])
+    assert row == {"index": 0, "val_acc": 0.25, "curve": [0, 1, 2], "loss": None,
+                   "type": "trial"}
+    path.write_text("not json\n{}\n")
+    with pytest.raises(ValueError, match="not"):
+        ResultsFile.open(path, {"seed": 1}, resume=True)
+
+
+# ---------------------------------------------------------------- packaging and the command
+
+def _python(code, **env):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **env})
+
+
+def test_importing_fastprop_does_not_import_dask():
+    r = _python("import sys, fastprop, fastprop.sweep, fastprop.cli; fastprop.cli.build_parser(); "
+                "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_without_dask_the_error_says_how_to_install_it():
+    r = _python("import sys; sys.modules['distributed'] = None; from fastprop import cli; "
+                "sys.exit(cli.main(['sweep', '--trials', '1']))")
+    assert r.returncode == 2
+    assert "fastprop: error:" in r.stderr and "pip install 'fastprop[dist]'" in r.stderr
+    r = _python("import sys; sys.modules['distributed'] = None\n"
+                "from fastprop.sweep import random_search\n"
+                "try:\n    random_search(n_trials=1)\nexcept ImportError as e:\n    print(e)")
+    assert "pip install 'fastprop[dist]'" in r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--trials", "0"], "positive integer"),
+    (["--epochs", "-1"], "positive integer"),
+    (["--workers", "x"], "positive integer"),
+    (["--train-size", "0"], "positive integer"),
+    (["--train-size", "3"], "validation"),
+    (["--space", "lr=log10:-2:-6"], "low < high"),
+    (["--space", "lr"], "bad space"),
+    (["--results", "/no/such/folder/r.jsonl"], "does not exist"),
+    (["--plot", "curves.nope"], "extension"),
+    (["--plot", "/no/such/folder/p.png"], "does not exist"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "one or the other"),
+])
+def test_bad_options_fail_fast_without_a_cluster(argv, words, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sweep", "--dataset", "synthetic"] + argv)
+    assert e.value.code == 2
+    assert words in capsys.readouterr().err
+    assert time.perf_counter() - start < 5
+    assert not (tmp_path / "fastprop-sweep.jsonl").exists()
+
+
+def test_existing_results_without_resume_is_an_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fastprop-sweep.jsonl").write_text("{}\n")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sweep", "--dataset", "synthetic"])
+    assert e.value.code == 2 and "--resume" in capsys.readouterr().err
+
+
+def test_best_and_table_rank_by_validation_accuracy():
+    res = _serial(n=6)
+    best = res.best(3)
+    assert [r["val_acc"] for r in best] == sorted((r["val_acc"] for r in res.rows),
+                                                  reverse=True)[:3]
+    table = res.table(3).splitlines()
+    assert len(table) == 5 and "val acc" in table[0] and "weight_decay" in table[0]
+    assert f"{best[0]['val_acc']:.4f}" in table[2]
+    assert all(math.isfinite(r["wall_s"]) for r in res.rows)
+
+
+def test_two_sweeps_never_append_to_one_file(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with ResultsFile.open(path, {"seed": 1}):
+        with pytest.raises(BlockingIOError, match="in use by another running sweep"):
+            ResultsFile.open(path, {"seed": 1}, resume=True)
+    assert os.listdir(tmp_path) == ["r.jsonl"]  # the lock went with the sweep
+    with ResultsFile.open(path, {"seed": 1}, resume=True) as f:
+        assert f.rows == []
+
+
+class _Half:
+    def __call__(self, params, seed, data):
+        return {"val_acc": 0.5}
+
+
+def test_objectives_are_named_stably_in_the_header(tmp_path):
+    from fastprop.sweep.objective import describe_objective
+
+    assert describe_objective(BookObjective(epochs=3)) == {
+        "name": "fastprop.sweep.objective.BookObjective",
+        "args": {"epochs": 3, "batch_size": 100, "hidden_size": 100}}
+    assert describe_objective(_Half()) == describe_objective(_Half())  # no address in it
+    assert describe_objective(_flaky)["name"].endswith("._flaky")
+    path = tmp_path / "r.jsonl"
+    _serial(n=2, objective=_Half(), results=path)
+    assert len(_serial(n=3, objective=_Half(), results=path, resume=True).rows) == 3
+    with pytest.raises(ValueError, match="different objective"):
+        _serial(n=3, objective=BookObjective(epochs=2), results=path, resume=True)
