@@ -263,14 +263,11 @@ def build_parser() -> argtypes.CommandParser:
     bench.add_arguments(b)
     b.set_defaults(func=cmd_bench)
 
-    try:
-        from .sweep import command as _sweep  # vol. 1 ch. 6's search on Dask (imports no Dask)
-    except ImportError:  # pragma: no cover - a build that left fastprop.sweep out
-        _sweep = None
-    if _sweep is not None:
-        w = sub.add_parser("sweep", help="hyperparameter search (vol. 1 ch. 6) on Dask distributed")
-        _sweep.add_arguments(w)
-        w.set_defaults(func=_sweep.run_from_args)
+    from .sweep import command as sweep_command  # vol. 1 ch. 6's search on Dask (imports no Dask)
+
+    w = sub.add_parser("sweep", help="hyperparameter search (vol. 1 ch. 6) on Dask distributed")
+    sweep_command.add_arguments(w)
+    w.set_defaults(func=sweep_command.run_from_args)
     return p
 
 

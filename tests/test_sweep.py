@@ -11,9 +11,22 @@ import numpy as np
 import pytest
 
 from fastprop import cli
-from fastprop.sweep import (BOOK_SPACE, BookObjective, DataSpec, LogUniform, ResultsFile,
-                            Uniform, comparable, load_split, make_trials, parse_space,
-                            random_search, read_rows, run_trial, trial_seed)
+from fastprop.sweep import (
+    BOOK_SPACE,
+    BookObjective,
+    DataSpec,
+    LogUniform,
+    ResultsFile,
+    Uniform,
+    comparable,
+    load_split,
+    make_trials,
+    parse_space,
+    random_search,
+    read_rows,
+    run_trial,
+    trial_seed,
+)
 from fastprop.sweep.space import check_space
 
 FAST_SPACE = {"lr": LogUniform(-1.5, -0.5), "weight_decay": LogUniform(-8, -4)}

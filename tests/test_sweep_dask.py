@@ -11,8 +11,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from fastprop import cli  # noqa: E402
-from fastprop.sweep import (BookObjective, DataSpec, LogUniform, cluster_client,  # noqa: E402
-                            comparable, random_search, read_rows)
+from fastprop.sweep import BookObjective, DataSpec, LogUniform, cluster_client, comparable, random_search, read_rows  # noqa: E402
 from fastprop.sweep import objective as objective_module  # noqa: E402
 
 SPACE = {"lr": LogUniform(-1.5, -0.5), "weight_decay": LogUniform(-8, -4)}
