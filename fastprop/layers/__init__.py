@@ -1,4 +1,4 @@
-"""Drop-in layers for the book's ``common/layers.py`` (vol. 1 ch. 5 and vol. 2 ch. 1).
+"""Drop-in layers for the book's ``common/layers.py`` (vol. 1 ch. 5 and 6, vol. 2 ch. 1).
 
 One module per family; every name the book uses is exported here::
 
@@ -15,7 +15,9 @@ from .activations import Relu, Sigmoid
 from .affine import Affine, MatMul
 from .base import Layer
 from .basic import AddLayer, MulLayer, Repeat, Sum
+from .batchnorm import BatchNormalization
+from .dropout import Dropout
 from .softmax import Softmax, SoftmaxWithLoss
 
-__all__ = ["AddLayer", "Affine", "Layer", "MatMul", "MulLayer", "Relu", "Repeat", "Sigmoid",
-           "Softmax", "SoftmaxWithLoss", "Sum"]
+__all__ = ["AddLayer", "Affine", "BatchNormalization", "Dropout", "Layer", "MatMul", "MulLayer",
+           "Relu", "Repeat", "Sigmoid", "Softmax", "SoftmaxWithLoss", "Sum"]
