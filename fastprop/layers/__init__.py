@@ -1,4 +1,4 @@
-"""Drop-in layers for the book's ``common/layers.py`` (vol. 1 ch. 5 and 7, vol. 2 ch. 1).
+"""Drop-in layers for the book's ``common/layers.py`` (vol. 1 ch. 5-7, vol. 2 ch. 1).
 
 One module per family; every name the book uses is exported here::
 
@@ -15,8 +15,10 @@ from .activations import Relu, Sigmoid
 from .affine import Affine, MatMul
 from .base import Layer
 from .basic import AddLayer, MulLayer, Repeat, Sum
+from .batchnorm import BatchNormalization
 from .conv import Convolution, Pooling
+from .dropout import Dropout
 from .softmax import Softmax, SoftmaxWithLoss
 
-__all__ = ["AddLayer", "Affine", "Convolution", "Layer", "MatMul", "MulLayer", "Pooling", "Relu",
-           "Repeat", "Sigmoid", "Softmax", "SoftmaxWithLoss", "Sum"]
+__all__ = ["AddLayer", "Affine", "BatchNormalization", "Convolution", "Dropout", "Layer", "MatMul",
+           "MulLayer", "Pooling", "Relu", "Repeat", "Sigmoid", "Softmax", "SoftmaxWithLoss", "Sum"]
