@@ -198,6 +198,64 @@ INPUTS = {
         r.random(10 * e), 10, 10, np.zeros(2), np.empty(10 * e), np.empty(e))},
 }
 
+
+# convolution and pooling: ``layer`` names a layer of the book's nets, at ``batch`` images
+#: (C, H, W, FN, filter size, stride, pad): SimpleConvNet's Conv1, DeepConvNet's Conv2
+CONV_LAYERS = {"simple": (1, 28, 28, 30, 5, 1, 0), "deep": (16, 28, 28, 16, 3, 1, 1)}
+
+
+def _conv_geometry(layer, n):
+    c, h, w, fn, f, s, p = CONV_LAYERS[layer]
+    oh, ow = (h + 2 * p - f) // s + 1, (w + 2 * p - f) // s + 1
+    return c, h, w, fn, f, s, p, oh, ow
+
+
+def _conv(kind):
+    def build(layer, n, dt, r):
+        c, h, w, fn, f, s, p, oh, ow = _conv_geometry(layer, n)
+        x, k = _rand(r, (n, c, h, w), dt), c * f * f
+        if kind == "im2col":
+            return x, f, f, s, p, np.empty((n * oh * ow, k), dt)
+        if kind == "col2im":
+            return _rand(r, (n * oh * ow, k), dt), f, f, s, p, np.empty((n, c, h, w), dt)
+        if kind == "unfold":
+            return x, f, f, s, p, np.empty((n, k, oh * ow), dt)
+        if kind == "fold":
+            return _rand(r, (n, k, oh * ow), dt), f, f, s, p, np.empty((n, c, h, w), dt)
+        W = _rand(r, (fn, c, f, f), dt)
+        if kind == "forward":
+            return x, W, _rand(r, fn, dt), s, p, np.empty((n, k, oh * ow), dt), np.empty((n, fn, oh, ow), dt)
+        cols = _rand(r, (n, k, oh * ow), dt)
+        dx = kind == "backward"
+        return (_rand(r, (n, fn, oh, ow), dt), cols, W, s, p, np.empty_like(W), np.empty(fn, dt),
+                np.empty_like(cols) if dx else None, np.empty((n, c, h, w), dt) if dx else None)
+    return build
+
+
+def _pool(kind):
+    # the 2x2, stride-2 pooling after the layer's convolution (ReLU'd outputs)
+    def build(layer, n, dt, r):
+        _, _, _, fn, _, _, _, oh, ow = _conv_geometry(layer, n)
+        x = _rand(r, (n, fn, oh, ow), dt, 0.0, 1.0)
+        po, pw = (oh - 2) // 2 + 1, (ow - 2) // 2 + 1
+        arg_max = r.integers(0, 4, n * po * pw * fn).astype(np.intp)
+        if kind == "forward":
+            return x, 2, 2, 2, 0, np.empty((n, fn, po, pw), dt), arg_max
+        return _rand(r, (n, fn, po, pw), dt), arg_max, 2, 2, 2, 0, np.empty_like(x)
+    return build
+
+
+INPUTS.update({
+    "im2col": {"default": _conv("im2col")},
+    "col2im": {"default": _conv("col2im")},
+    "unfold": {"default": _conv("unfold")},
+    "fold": {"default": _conv("fold")},
+    "conv_forward": {"default": _conv("forward")},
+    "conv_backward": {"default": _conv("backward"), "no_dx": _conv("backward_no_dx")},
+    "pool_forward": {"default": _pool("forward")},
+    "pool_backward": {"default": _pool("backward")},
+})
+
 DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 #: modules whose kernels take other parameters than DEFAULT_PARAMS
 PARAMS = {
@@ -206,6 +264,8 @@ PARAMS = {
     "fused_two_layer_lanes": (([30, 300], [10, 30], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"]),
     "shuffle": (([300, 60000], [1, 10], IMPLS), ["n", "epochs", "impl"]),
     "loss_average": (([300, 3000], IMPLS), ["epochs", "impl"]),
+    "conv": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
+    "pool": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
 }
 TIMEOUTS = {"fused_two_layer": 120}
 
