@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import optimizers, validate
+from .nets.multi_layer import MultiLayerNetExtend
 
 #: the book's optimizer names (``optimizer.lower()`` picks one) -> fastprop's rule names
 BOOK_OPTIMIZERS = {"sgd": "sgd", "momentum": "momentum", "nesterov": "nesterov",
@@ -73,7 +74,10 @@ class Trainer:
     Notes
     -----
     Each step draws ``np.random.choice(train_size, batch_size)`` (with replacement), like the
-    book, so a seeded run samples the book's batches.
+    book, so a seeded run samples the book's batches. With fastprop's MultiLayerNet(Extend)
+    the gradient and the update of a step run as one compiled call
+    (:meth:`~fastprop.nets.MultiLayerNetExtend.fused_step`, the same numbers); any other
+    net goes through its ``gradient`` and the optimizer's ``update``, as in the book.
     """
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
@@ -98,6 +102,8 @@ class Trainer:
         self.x_test, self.t_test = x_test, t_test
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
 
+        # fastprop's MultiLayerNet(Extend) runs gradient + update as one compiled step
+        self._fused = isinstance(network, MultiLayerNetExtend)
         self.train_size = x_train.shape[0]
         self.iter_per_epoch = max(self.train_size / self.batch_size, 1)
         self.max_iter = int(self.epochs * self.iter_per_epoch)
@@ -113,8 +119,11 @@ class Trainer:
         x_batch = self.x_train[batch_mask]
         t_batch = self.t_train[batch_mask]
 
-        grads = self.network.gradient(x_batch, t_batch)
-        self.optimizer.update(self.network.params, grads)
+        if self._fused:  # the same numbers (and RNG draws), one compiled call
+            self.network.fused_step(x_batch, t_batch, self.optimizer)
+        else:
+            grads = self.network.gradient(x_batch, t_batch)
+            self.optimizer.update(self.network.params, grads)
 
         loss = self.network.loss(x_batch, t_batch)
         self.train_loss_list.append(loss)

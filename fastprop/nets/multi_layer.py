@@ -19,6 +19,7 @@ from ..gradient import numerical_gradient as _numerical_gradient
 from ..layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
 from ..layers.dropout import check_ratio
 from ..layers.softmax import as_2d_scores
+from .fused_multi import FusedMultiLayer
 from .params import ParamDict
 
 _ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
@@ -140,6 +141,7 @@ class MultiLayerNetExtend:
         self._bindings = bindings
         self._params = ParamDict(params, bindings)
         self._decayed = {}
+        self._fused = FusedMultiLayer(self)
 
     @property
     def params(self) -> ParamDict:
@@ -214,13 +216,36 @@ class MultiLayerNetExtend:
         The loss gradient comes out of the loss's own pass and the first layer's unused
         input gradient is skipped; the numbers are the book's.
         """
+        return self._gradient(x, t)[1]
+
+    def _gradient(self, x, t):
         y = self.predict(x, train_flg=True)
-        _, dout = self.last_layer.forward_backward(y, t)
+        loss, dout = self.last_layer.forward_backward(y, t)
         layers = list(self.layers.values())
         for layer in reversed(layers[1:]):
             dout = layer.backward(dout)
         layers[0].backward(dout, need_dx=False)
-        return self._collect()
+        return loss, self._collect()
+
+    def fused_step(self, x, t, optimizer) -> float:
+        """:meth:`gradient` and ``optimizer.update(params, grads)`` of one batch in one
+        compiled call (the update inside it for fastprop's SGD); returns the training-mode
+        cross-entropy of this forward (without the weight-decay term).
+
+        The numbers are the layer path's (the same masks from the global RNG, the same
+        running averages). The layers' saved attributes (``x``, ``mask``, ``xc``, ``xn``,
+        ``std``, ``dW``, ...) are not updated, only the parameters and the running
+        statistics. Integer labels only; one-hot targets, a net without hidden layers or
+        non-contiguous parameters take the layer path (same results, slower).
+        """
+        if not callable(getattr(optimizer, "update", None)):
+            raise TypeError(f"optimizer must have an update(params, grads) method (e.g. "
+                            f"fastprop.optimizers.SGD()), got {type(optimizer).__name__}")
+        if self._fused.supports(t):
+            return self._fused.step(x, t, optimizer)[0]
+        loss, grads = self._gradient(x, t)
+        optimizer.update(self.params, grads)
+        return loss
 
     def _collect(self) -> dict:
         lam = self.weight_decay_lambda

@@ -251,3 +251,103 @@ def test_train_flg_must_be_a_bool(rng):
     net = MultiLayerNetExtend(20, [8], 5, use_dropout=True)
     with pytest.raises(TypeError, match="train_flg"):
         net.predict(x, train_flg=1)
+
+
+# --------------------------------------------------------------------------- the fused step
+
+
+@pytest.mark.parametrize("kw", [
+    dict(), dict(use_batchnorm=True, use_dropout=True, dropout_ration=0.2, weight_decay_lambda=0.05),
+    dict(activation="sigmoid", use_batchnorm=True, use_dropout=True),
+], ids=["plain", "batchnorm-dropout-decay", "sigmoid-batchnorm-dropout"])
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+def test_fused_step_is_the_books_gradient_and_update(kw, opt, rng):
+    x, t = _data(rng)
+    book, ours = _pair(3, 20, [16, 12, 8], 5, **kw)
+    ob = BookSGD(0.1) if opt == "sgd" else optimizers.by_name(opt, lr=0.1)
+    oo = optimizers.by_name(opt, lr=0.1)
+    for step in range(4):
+        np.random.seed(50 + step)
+        ob.update(book.params, book.gradient(x, t))
+        after_book = np.random.get_state()
+        np.random.seed(50 + step)
+        loss = ours.fused_step(x, t, oo)
+        after_ours = np.random.get_state()
+        assert np.array_equal(after_book[1], after_ours[1]) and after_book[2] == after_ours[2]
+        assert isinstance(loss, float) and np.isfinite(loss)
+    tol = 1e-10 if opt == "adam" else 1e-12  # Adam divides by sqrt(v): tiny gradients amplify rounding
+    for k in book.params:
+        np.testing.assert_allclose(ours.params[k], book.params[k], rtol=tol,
+                                   atol=tol * max(1.0, float(np.abs(book.params[k]).max())), err_msg=k)
+    for name, layer in book.layers.items():
+        if "BatchNorm" in name:
+            _close(ours.layers[name].running_mean, layer.running_mean, name)
+    _close(ours.predict(x), book.predict(x), "predict after training")
+
+
+def test_fused_step_returns_the_training_forwards_cross_entropy(rng):
+    x, t = _data(rng)
+    np.random.seed(0)
+    a = MultiLayerNetExtend(20, [10, 10], 5, use_batchnorm=True, use_dropout=True)
+    np.random.seed(0)
+    b = MultiLayerNetExtend(20, [10, 10], 5, use_batchnorm=True, use_dropout=True)
+    np.random.seed(7)
+    expected = b.last_layer.forward(b.predict(x, train_flg=True), t)
+    np.random.seed(7)
+    assert a.fused_step(x, t, optimizers.SGD(0.1)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_fused_step_falls_back_to_the_layer_path_with_the_same_numbers(rng):
+    x, t = _data(rng)
+    for kw, targets in ((dict(use_batchnorm=True), np.eye(5)[t]), (dict(), t)):
+        hidden = [8] if "use_batchnorm" in kw else []
+        np.random.seed(1)
+        a = MultiLayerNetExtend(20, hidden, 5, **kw)
+        np.random.seed(1)
+        b = MultiLayerNetExtend(20, hidden, 5, **kw)
+        assert not a._fused.supports(targets)
+        a.fused_step(x, targets, optimizers.SGD(0.1))
+        optimizers.SGD(0.1).update(b.params, b.gradient(x, targets))
+        for k in a.params:
+            np.testing.assert_array_equal(a.params[k], b.params[k])
+
+
+def test_fused_step_float32_end_to_end(rng):
+    x, t = _data(rng)
+    np.random.seed(2)
+    net = MultiLayerNetExtend(20, [16, 16], 5, use_batchnorm=True, use_dropout=True, dtype=np.float32)
+    opt = optimizers.SGD(0.1)
+    losses = [net.fused_step(x, t, opt) for _ in range(30)]
+    assert all(p.dtype == np.float32 for p in net.params.values())
+    assert net.layers["BatchNorm1"].running_var.dtype == np.float32
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("change, exc, match", [
+    (lambda n: n.params.__setitem__("W2", np.zeros((15, 16))), ValueError, "W2"),
+    (lambda n: n.params.__setitem__("b1", np.zeros(16, np.float32)), ValueError, "b1"),
+    (lambda n: n.params.__setitem__("gamma1", np.ones(15)), ValueError, "gamma1"),
+    (lambda n: n.params.__setitem__("beta2", [0.0] * 16), TypeError, "beta"),  # layer path
+    (lambda n: setattr(n.layers["BatchNorm1"], "running_var", np.ones(3)), ValueError, "running_var"),
+    (lambda n: setattr(n.layers["Dropout2"], "dropout_ratio", 1.5), ValueError, "dropout_ratio"),
+    (lambda n: setattr(n.layers["BatchNorm2"], "momentum", "x"), TypeError, "momentum"),
+    (lambda n: n.params["W1"].setflags(write=False), ValueError, "read-only"),
+])
+def test_fused_step_checks_the_state_as_it_is_now(change, exc, match, rng):
+    x, t = _data(rng)
+    net = MultiLayerNetExtend(20, [16, 16], 5, use_batchnorm=True, use_dropout=True)
+    net.fused_step(x, t, optimizers.SGD(0.1))
+    change(net)
+    with pytest.raises(exc, match=match):
+        net.fused_step(x, t, optimizers.SGD(0.1))
+
+
+def test_fused_step_bad_batch(rng):
+    x, t = _data(rng)
+    net = MultiLayerNetExtend(20, [8], 5, use_dropout=True)
+    with pytest.raises(ValueError, match="features"):
+        net.fused_step(x[:, :10], t, optimizers.SGD())
+    with pytest.raises(ValueError, match="label"):
+        net.fused_step(x, t + 10, optimizers.SGD())
+    with pytest.raises(TypeError, match="update"):
+        net.fused_step(x, t, "sgd")
