@@ -154,6 +154,47 @@ def _lanes(n, h, dt, r):
     return batch, params, grads, _sgd(dt), scratch, True, np.empty(LANES_STEPS)
 
 
+def _batchnorm_train(n, m, dt, r):
+    x = _rand(r, (n, m), dt, -2, 3)
+    g, b, rm, rv = _rand(r, m, dt, 0.5, 1.5), _rand(r, m, dt), _rand(r, m, dt), _rand(r, m, dt, 0, 1)
+    out = tuple(np.empty(s, dt) for s in ((n, m), (n, m), m, (n, m), m, m))
+    return (x, g, b, 0.9, rm, rv) + out
+
+
+def _batchnorm_backward(n, m, dt, r):
+    """From a training forward's saved ``xc``, ``xn``, ``std`` (the twin's, in float64)."""
+    from fastprop.twins import batchnorm as twin
+    x = r.uniform(-2, 3, (n, m))
+    xc, xn, out = (np.empty((n, m)) for _ in range(3))
+    std, mo, vo = (np.empty(m) for _ in range(3))
+    twin.batchnorm_forward_train(x, np.ones(m), np.zeros(m), 0.9, np.zeros(m), np.zeros(m), xc, xn, std,
+                                 out, mo, vo)
+    return (_rand(r, (n, m), dt), _rand(r, m, dt, 0.5, 1.5), xc.astype(dt), xn.astype(dt), std.astype(dt),
+            np.empty(m, dt), np.empty(m, dt), np.empty((n, m), dt))
+
+
+MULTI_HIDDEN = 5  # the book's overfit_dropout.py / the issue's 784-100x5-10 net
+
+
+def _multi_layer(n, m, dt, r):
+    """``multi_layer_train_step`` of a 784-``width``x5-10 ReLU net with BatchNorm, Dropout 0.2
+    and SGD, one batch of ``n`` (the issue's benchmark net at width 100)."""
+    L, sizes = MULTI_HIDDEN, [D] + [m] * MULTI_HIDDEN + [CLASSES]
+    Ws = tuple(_rand(r, (a, b), dt, -0.05, 0.05) for a, b in zip(sizes[:-1], sizes[1:]))
+    bs = tuple(np.zeros(b, dt) for b in sizes[1:])
+    vec = [tuple(np.ones(m, dt) for _ in range(L)) for _ in range(6)]
+    grads = (tuple(np.zeros_like(W) for W in Ws), tuple(np.zeros_like(b) for b in bs),
+             tuple(np.zeros(m, dt) for _ in range(L)), tuple(np.zeros(m, dt) for _ in range(L)))
+    drop = (tuple(r.random((n, m)) for _ in range(L)), tuple(np.empty((n, m), np.bool_) for _ in range(L)),
+            np.full(L, 0.2))
+    per = [tuple(np.empty((n, m), dt) for _ in range(L)) for _ in range(5)]
+    zs, xcs, xns, hs, ds = per
+    scratch = (zs, xcs, xns, tuple(np.empty(m, dt) for _ in range(L)), zs, hs, ds,
+               *(np.empty((n, CLASSES), dt) for _ in range(3)))
+    return ((_rand(r, (n, D), dt, 0, 1), _labels(r, n, CLASSES)), (Ws, bs), tuple(vec), grads, drop, scratch,
+            (False, True, True, True), np.array([0.0, 0.01] + [0.9] * L))
+
+
 INPUTS = {
     "column_sum": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt), np.empty(m, dt))},
     "affine_forward": {"default": lambda n, m, dt, r: (
@@ -189,6 +230,17 @@ INPUTS = {
     "two_layer_train_step": {"default": lambda n, m, dt, r: _fused(n, m, dt, r, False)},
     "two_layer_train_steps": {"gather": lambda n, m, dt, r: _fused(n, m, dt, r, True)},
     "two_layer_train_steps_lanes": {"default": _lanes},
+    # vol. 1 ch. 6: Dropout's mask-and-multiply from the uniform draws, BatchNorm both ways
+    "dropout_forward": {"default": lambda n, m, dt, r: (
+        _rand(r, n * m, dt), r.random(n * m), 0.2, np.empty(n * m, dt), np.empty(n * m, np.bool_))},
+    "dropout_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, n * m, dt), r.random(n * m) > 0.2, np.empty(n * m, dt))},
+    "batchnorm_forward_train": {"default": _batchnorm_train},
+    "batchnorm_forward_test": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt), _rand(r, m, dt), _rand(r, m, dt), _rand(r, m, dt), _rand(r, m, dt, 0.1, 1),
+        np.empty((n, m), dt))},
+    "batchnorm_backward": {"default": _batchnorm_backward},
+    "multi_layer_train_step": {"default": _multi_layer},
     # epochs of the book's x = x[np.random.permutation(n)] on row indices
     "book_shuffles": {"default": lambda n, e, r: (
         np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),
@@ -244,6 +296,64 @@ def _ppmi(r, w, v):
     return C, int(C.sum()), C.sum(axis=0).astype(np.int64), 1e-8, np.empty((v, v), np.float32)
 
 
+
+# convolution and pooling: ``layer`` names a layer of the book's nets, at ``batch`` images
+#: (C, H, W, FN, filter size, stride, pad): SimpleConvNet's Conv1, DeepConvNet's Conv2
+CONV_LAYERS = {"simple": (1, 28, 28, 30, 5, 1, 0), "deep": (16, 28, 28, 16, 3, 1, 1)}
+
+
+def _conv_geometry(layer, n):
+    c, h, w, fn, f, s, p = CONV_LAYERS[layer]
+    oh, ow = (h + 2 * p - f) // s + 1, (w + 2 * p - f) // s + 1
+    return c, h, w, fn, f, s, p, oh, ow
+
+
+def _conv(kind):
+    def build(layer, n, dt, r):
+        c, h, w, fn, f, s, p, oh, ow = _conv_geometry(layer, n)
+        x, k = _rand(r, (n, c, h, w), dt), c * f * f
+        if kind == "im2col":
+            return x, f, f, s, p, np.empty((n * oh * ow, k), dt)
+        if kind == "col2im":
+            return _rand(r, (n * oh * ow, k), dt), f, f, s, p, np.empty((n, c, h, w), dt)
+        if kind == "unfold":
+            return x, f, f, s, p, np.empty((n, k, oh * ow), dt)
+        if kind == "fold":
+            return _rand(r, (n, k, oh * ow), dt), f, f, s, p, np.empty((n, c, h, w), dt)
+        W = _rand(r, (fn, c, f, f), dt)
+        if kind == "forward":
+            return x, W, _rand(r, fn, dt), s, p, np.empty((n, k, oh * ow), dt), np.empty((n, fn, oh, ow), dt)
+        cols = _rand(r, (n, k, oh * ow), dt)
+        dx = kind == "backward"
+        return (_rand(r, (n, fn, oh, ow), dt), cols, W, s, p, np.empty_like(W), np.empty(fn, dt),
+                np.empty_like(cols) if dx else None, np.empty((n, c, h, w), dt) if dx else None)
+    return build
+
+
+def _pool(kind):
+    # the 2x2, stride-2 pooling after the layer's convolution (ReLU'd outputs)
+    def build(layer, n, dt, r):
+        _, _, _, fn, _, _, _, oh, ow = _conv_geometry(layer, n)
+        x = _rand(r, (n, fn, oh, ow), dt, 0.0, 1.0)
+        po, pw = (oh - 2) // 2 + 1, (ow - 2) // 2 + 1
+        arg_max = r.integers(0, 4, n * po * pw * fn).astype(np.intp)
+        if kind == "forward":
+            return x, 2, 2, 2, 0, np.empty((n, fn, po, pw), dt), arg_max
+        return _rand(r, (n, fn, po, pw), dt), arg_max, 2, 2, 2, 0, np.empty_like(x)
+    return build
+
+
+INPUTS.update({
+    "im2col": {"default": _conv("im2col")},
+    "col2im": {"default": _conv("col2im")},
+    "unfold": {"default": _conv("unfold")},
+    "fold": {"default": _conv("fold")},
+    "conv_forward": {"default": _conv("forward")},
+    "conv_backward": {"default": _conv("backward"), "no_dx": _conv("backward_no_dx")},
+    "pool_forward": {"default": _pool("forward")},
+    "pool_backward": {"default": _pool("backward")},
+})
+
 DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 #: modules whose kernels take other parameters than DEFAULT_PARAMS
 PARAMS = {
@@ -254,8 +364,12 @@ PARAMS = {
     "loss_average": (([300, 3000], IMPLS), ["epochs", "impl"]),
     "sampling": (([100], [1000, 10000], IMPLS), ["batch", "vocab", "impl"]),
     "cooccurrence": (([100000], [300, 3000], IMPLS), ["words", "vocab", "impl"]),
+    "conv": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
+    "pool": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
 }
-TIMEOUTS = {"fused_two_layer": 120}
+TIMEOUTS = {"fused_two_layer": 120, "fused_multi_layer": 120}
+# the 784-1000x5-10 fused step at batch 1000 is ~20x the batch-100 one: width 100 only
+PARAMS["fused_multi_layer"] = (([100, 1000], [100], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 
 
 # --------------------------------------------------------------------------- discovery

@@ -71,3 +71,71 @@ def gradient_check(net, x, t, tol=None):
                 "backprop and numerical gradients disagree above tol=%g: %s"
                 % (tol, ", ".join(f"{k}: {d:.3g}" for k, d in bad.items())))
     return diffs
+
+
+def _numerical_gradient_1d(f, x):
+    """The book's ``_numerical_gradient_1d``: central differences (h = 1e-4) of ``f`` at a
+    1-D ``x``, perturbing ``x`` IN PLACE and restoring each element, even when ``f`` raises.
+
+    Parameters
+    ----------
+    f : callable, ``f(x) -> float``
+    x : 1-D float32/float64 array (a row of a larger array works: it is a view)
+
+    Returns
+    -------
+    grad : ndarray, same shape and dtype as ``x``
+    """
+    _check_perturbable(f, x)
+    if x.ndim != 1:
+        raise ValueError(f"x must be 1-D, got shape {x.shape} (use numerical_gradient_2d or "
+                         "numerical_gradient)")
+    h = 1e-4
+    grad = np.zeros_like(x)
+    for idx in range(x.size):
+        tmp_val = x[idx]
+        try:
+            x[idx] = float(tmp_val) + h
+            fxh1 = f(x)
+            x[idx] = tmp_val - h  # the book's step: in x's own dtype
+            fxh2 = f(x)
+        finally:
+            x[idx] = tmp_val
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+    return grad
+
+
+def numerical_gradient_2d(f, X):
+    """The book's ``numerical_gradient_2d``: :func:`_numerical_gradient_1d` of a 1-D ``X``,
+    or of each row of a 2-D ``X`` in turn (rows are views, so ``f`` sees the perturbation
+    through ``X``).
+
+    Parameters
+    ----------
+    f : callable, ``f(x) -> float`` (called with the row being perturbed)
+    X : 1-D or 2-D float32/float64 array, perturbed in place and restored
+
+    Returns
+    -------
+    grad : ndarray, same shape and dtype as ``X``
+    """
+    _check_perturbable(f, X)
+    if X.ndim == 1:
+        return _numerical_gradient_1d(f, X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 1-D or 2-D, got shape {X.shape} (use numerical_gradient for "
+                         "any shape)")
+    grad = np.zeros_like(X)
+    for idx, x in enumerate(X):
+        grad[idx] = _numerical_gradient_1d(f, x)
+    return grad
+
+
+def _check_perturbable(f, x):
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    if not isinstance(x, np.ndarray) or x.dtype not in validate.FLOAT_DTYPES:
+        raise TypeError("x must be a float32/float64 NumPy array (it is perturbed in place), "
+                        f"got {validate.describe(x)}")
+    if not x.flags.writeable:
+        raise ValueError("x is read-only; the numerical gradient perturbs it in place")

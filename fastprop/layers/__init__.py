@@ -1,4 +1,4 @@
-"""Drop-in layers for the book's ``common/layers.py`` (vol. 1 ch. 5 and vol. 2 ch. 1).
+"""Drop-in layers for the book's ``common/layers.py`` (vol. 1 ch. 5-7, vol. 2 ch. 1).
 
 One module per family; every name the book uses is exported here::
 
@@ -15,11 +15,14 @@ from .activations import Relu, Sigmoid
 from .affine import Affine, MatMul
 from .base import Layer
 from .basic import AddLayer, MulLayer, Repeat, Sum
+from .batchnorm import BatchNormalization
+from .conv import Convolution, Pooling
+from .dropout import Dropout
 from .embedding import Embedding, EmbeddingDot
 from .sampling import NegativeSamplingLoss, UnigramSampler
 from .sigmoid_loss import InvertedDropout, SigmoidWithLoss
 from .softmax import Softmax, SoftmaxWithLoss
 
-__all__ = ["AddLayer", "Affine", "Embedding", "EmbeddingDot", "InvertedDropout", "Layer", "MatMul",
-           "MulLayer", "NegativeSamplingLoss", "Relu", "Repeat", "Sigmoid", "SigmoidWithLoss", "Softmax",
-           "SoftmaxWithLoss", "Sum", "UnigramSampler"]
+__all__ = ["AddLayer", "Affine", "BatchNormalization", "Convolution", "Dropout", "Embedding", "EmbeddingDot",
+           "InvertedDropout", "Layer", "MatMul", "MulLayer", "NegativeSamplingLoss", "Pooling", "Relu", "Repeat",
+           "Sigmoid", "SigmoidWithLoss", "Softmax", "SoftmaxWithLoss", "Sum", "UnigramSampler"]

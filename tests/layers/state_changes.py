@@ -14,10 +14,19 @@ import numpy as np
 from cases import BY_NAME, build, forward, upstream
 
 
+def _bigger(shape):
+    """A shape larger along every axis that can still be allocated: +1000 on each axis of
+    a rank <= 2 array, +1000 on the first and +3 on the others above (a 4-D filter bank or
+    image batch grown by 1000 on every axis would need terabytes)."""
+    if len(shape) <= 2:
+        return tuple(n + 1000 for n in shape)
+    return (shape[0] + 1000,) + tuple(n + 3 for n in shape[1:])
+
+
 def _param_changes(p):
     """(label, replacement) pairs for the parameter array ``p``."""
-    big = tuple(n + 1000 for n in p.shape)
-    out = [("bigger", np.zeros(big, p.dtype)), ("smaller", np.zeros(tuple(max(n - 1, 0) for n in p.shape), p.dtype)),
+    out = [("bigger", np.zeros(_bigger(p.shape), p.dtype)),
+           ("smaller", np.zeros(tuple(max(n - 1, 0) for n in p.shape), p.dtype)),
            ("float16", p.astype(np.float16)), ("int", p.astype(np.int64)),
            ("complex", p.astype(np.complex128)), ("list", p.tolist()), ("None", None)]
     if p.ndim == 2:
@@ -26,6 +35,9 @@ def _param_changes(p):
                 ("strided", np.repeat(p, 2, axis=1)[:, ::2])]
     else:
         out += [("2-D", p[None].copy())]
+    if p.ndim > 2:  # filter banks: the same layouts as a 2-D weight
+        out += [("fortran", np.asfortranarray(p)), ("strided", np.repeat(p, 2, axis=-1)[..., ::2]),
+                ("flat", p.reshape(-1).copy())]
     ro = p.copy()
     ro.flags.writeable = False
     out.append(("read-only", ro))
@@ -35,7 +47,7 @@ def _param_changes(p):
 def _saved_changes(value):
     if not isinstance(value, np.ndarray):
         return [("None", None), ("string", "x")]
-    out = [("bigger", np.zeros(tuple(n + 1000 for n in value.shape), value.dtype)),
+    out = [("bigger", np.zeros(_bigger(value.shape), value.dtype)),
            ("flat", value.reshape(-1).copy()), ("complex", value.astype(np.complex128)),
            ("object", value.astype(object)), ("None", None)]
     if value.dtype.kind in "iu":  # labels: an index far out of range, edited in place
@@ -92,12 +104,13 @@ def run_case(name):
 
 
 def same_results_with_a_fortran_weight(name):
-    """A tied ``W.T`` (F-contiguous) parameter must work and give the C-order results."""
+    """A tied ``W.T`` (F-contiguous) parameter must work and give the C-order results (a
+    Fortran-ordered filter bank too)."""
     case = BY_NAME[name]
     ref, args = build(case)
     tied, _ = build(case)
     for i, p in enumerate(tied.params):
-        if p.ndim == 2:
+        if p.ndim >= 2:
             tied.params[i] = np.asfortranarray(p)
     a, b = _forward_backward(ref, args, case), _forward_backward(tied, args, case)
     return bool(np.array_equal(a, b) and all(np.array_equal(g, h) for g, h in zip(ref.grads, tied.grads)))

@@ -1,0 +1,238 @@
+"""Convolution and Pooling (vol. 1 ch. 7): the book's im2col layers on compiled kernels."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import validate
+from ..kernels import conv, pool
+from .base import Layer
+
+
+def spatial_out(size: int, f: int, stride: int, pad: int) -> int:
+    """``(size + 2*pad - f) // stride + 1``: output positions along one axis."""
+    return (size + 2 * pad - f) // stride + 1
+
+
+def hyper(value, name: str, low: int = 1) -> int:
+    """A stride, pad or pool size: an int (not a bool or float) of at least ``low``."""
+    return validate.check_scalar(value, name, int, low=low)
+
+
+def image_batch(x, name: str, dtype=None) -> np.ndarray:
+    """``x`` as a C-contiguous (N, C, H, W) float array with N >= 1."""
+    x = validate.batch(validate.as_real(x, name, dtype), name)
+    if x.ndim != 4:
+        raise ValueError(f"{name} must be a 4-D (N, C, H, W) batch of images, got shape {x.shape}")
+    return x
+
+
+def check_fits(x_shape, fh: int, fw: int, pad: int, what: str) -> None:
+    """ValueError when the (padded) image is smaller than the filter or pooling window."""
+    h, w = x_shape[2], x_shape[3]
+    if h + 2 * pad < fh or w + 2 * pad < fw:
+        raise ValueError(f"the input images are {h} x {w} (shape {tuple(x_shape)}) with pad {pad}, "
+                         f"smaller than the {fh} x {fw} {what}")
+
+
+def filters(W, name: str = "W", dtype=None) -> np.ndarray:
+    """A 4-D (FN, C, FH, FW) float32/float64 filter bank, C-contiguous (a copy for this
+    call only when it is not), of ``dtype`` when given."""
+    dt = validate.param_dtype(W, name)
+    if W.ndim != 4:
+        raise ValueError(f"{name} must be a 4-D (FN, C, FH, FW) filter array, got shape {W.shape}")
+    if min(W.shape) == 0:
+        raise ValueError(f"{name} must not be empty, got shape {W.shape}")
+    if dtype is not None and dt != dtype:
+        raise ValueError(f"{name} has dtype {dt} but the computation is {np.dtype(dtype)} (it changed "
+                         "since forward? run forward again)")
+    return np.ascontiguousarray(W)
+
+
+class Convolution(Layer):
+    """The book's ``Convolution(W, b, stride=1, pad=0)``: im2col, one GEMM, the bias.
+
+    Parameters
+    ----------
+    W : (FN, C, FH, FW) float32/float64 filters, kept by reference (``params[0]``)
+    b : (FN,) bias of the same dtype (``params[1]``)
+    stride : int >= 1
+    pad : int >= 0, zero padding on each side
+
+    Attributes
+    ----------
+    W, b, stride, pad : as given (``layer.W = ...`` rebinds ``params[0]``)
+    x : the last forward input as computed on (W's dtype, C-contiguous)
+    col : the book's (N*OH*OW, C*FH*FW) im2col matrix of ``x`` (built on access from the
+        transposed columns the kernels keep; assigning it replaces what backward uses)
+    col_W : ``W.reshape(FN, -1).T``, a view of the filters
+    dW, db : ``grads``, stable arrays written in place by every backward
+
+    Notes
+    -----
+    ``out[n, f, i, j] = b[f] + sum_{c,y,x} W[f, c, y, x] * xpad[n, c, i*stride + y, j*stride + x]``
+    with ``OH = (H + 2*pad - FH) // stride + 1``.
+    """
+
+    def __init__(self, W: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0):
+        filters(W)
+        validate.param_dtype(b, "b")
+        if b.shape != (W.shape[0],):
+            raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, "
+                             f"got {b.shape}")
+        super().__init__(W, b)
+        self.stride = hyper(stride, "stride")
+        self.pad = hyper(pad, "pad", 0)
+        self.x = None
+        self.col_W = None
+        self._cols = None      # (N, K, P) columns of the last forward (reused between calls)
+        self._col = None       # a book-layout col assigned by the caller, if any
+        self._dcols = None     # scratch of backward (reused)
+
+    W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
+    b = property(lambda self: self.params[1], lambda self, v: self.params.__setitem__(1, v))
+    dW = property(lambda self: self.grads[0])
+    db = property(lambda self: self.grads[1])
+
+    @property
+    def col(self):
+        if self._col is not None:
+            return self._col
+        if self._cols is None:
+            return None
+        n, k, p = self._cols.shape
+        return self._cols.transpose(0, 2, 1).reshape(n * p, k)
+
+    @col.setter
+    def col(self, value):
+        self._col = value
+        if value is None:
+            self._cols = None
+
+    def _geometry(self, x_shape, W):
+        stride, pad = hyper(self.stride, "stride"), hyper(self.pad, "pad", 0)
+        fn, c, fh, fw = W.shape
+        if x_shape[1] != c:
+            raise ValueError(f"x has {x_shape[1]} channels (shape {tuple(x_shape)}), but W expects "
+                             f"{c} (W has shape {W.shape})")
+        check_fits(x_shape, fh, fw, pad, "filter")
+        oh, ow = spatial_out(x_shape[2], fh, stride, pad), spatial_out(x_shape[3], fw, stride, pad)
+        return stride, pad, oh, ow
+
+    def forward(self, x) -> np.ndarray:
+        W = filters(self.params[0])
+        dt = W.dtype
+        x = image_batch(x, "x", dt)
+        stride, pad, oh, ow = self._geometry(x.shape, W)
+        b = validate.bias(self.params[1], W.shape[0], dt)
+        n, k, p = x.shape[0], W[0].size, oh * ow
+        cols = self._cols
+        if cols is None or cols.shape != (n, k, p) or cols.dtype != dt:
+            cols = np.empty((n, k, p), dtype=dt)
+        out = np.empty((n, W.shape[0], oh, ow), dtype=dt)
+        conv.conv_forward(x, W, b, stride, pad, cols, out)
+        self.x, self._cols, self._col = x, cols, None
+        self.col_W = self.params[0].reshape(W.shape[0], -1).T
+        return out
+
+    def backward(self, dout, need_dx: bool = True):
+        """Write ``dW``, ``db`` in place and return ``dx`` (N, C, H, W).
+
+        ``need_dx=False`` skips the input gradient (a net's first layer) and returns None.
+        """
+        self._require_forward(self.x)
+        need_dx = validate.flag(need_dx, "need_dx")
+        x = image_batch(self.x, "the saved input x")
+        W = filters(self.params[0], "W", x.dtype)
+        stride, pad, oh, ow = self._geometry(x.shape, W)
+        n, k, p = x.shape[0], W[0].size, oh * ow
+        cols = self._saved_cols((n, k, p), x.dtype)
+        validate.bias(self.params[1], W.shape[0], x.dtype)
+        dout = self._dout(dout, (n, W.shape[0], oh, ow), x.dtype)
+        dW, db = self._grad(0), self._grad(1)
+        dx = dcols = None
+        if need_dx:
+            dx = np.empty_like(x)
+            dcols = self._dcols
+            if dcols is None or dcols.shape != cols.shape or dcols.dtype != cols.dtype:
+                dcols = self._dcols = np.empty_like(cols)
+        conv.conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx)
+        return dx
+
+    def _saved_cols(self, shape, dtype) -> np.ndarray:
+        """The columns backward reads: the forward's, or a ``col`` the caller assigned,
+        checked against the input, filters, stride and pad as they are now."""
+        n, k, p = shape
+        if self._col is None:
+            cols = self._cols
+            if cols is None:
+                raise ValueError("Convolution.backward() called before forward() (col is None)")
+            if cols.shape != shape or cols.dtype != dtype:
+                raise ValueError(f"the saved columns have shape {cols.shape}, but x, W, stride and pad "
+                                 f"now need {shape} (changed since forward? run forward again)")
+            return cols
+        col = validate.as_real(self._col, "col", dtype)
+        validate.same_shape(col, (n * p, k), "col", "N*OH*OW rows of C*FH*FW, from x, W, stride, pad")
+        return np.ascontiguousarray(col.reshape(n, p, k).transpose(0, 2, 1))
+
+
+class Pooling(Layer):
+    """The book's max ``Pooling(pool_h, pool_w, stride=1, pad=0)``.
+
+    Parameters
+    ----------
+    pool_h, pool_w : int >= 1, the window
+    stride : int >= 1 (the book's nets pass 2)
+    pad : int >= 0; padded positions count as 0, as in the book's zero-padded im2col
+
+    Attributes
+    ----------
+    pool_h, pool_w, stride, pad : as given
+    x : the last forward input (float, C-contiguous)
+    arg_max : (N*OH*OW*C,) intp, the book's flat index of each window's first maximum
+
+    Notes
+    -----
+    ``OH = (H + 2*pad - pool_h) // stride + 1``. The book's class computes OH without the
+    pad and so fails for pad > 0; here pad counts as in its im2col (the same for pad = 0).
+    """
+
+    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0):
+        super().__init__()
+        self.pool_h = hyper(pool_h, "pool_h")
+        self.pool_w = hyper(pool_w, "pool_w")
+        self.stride = hyper(stride, "stride")
+        self.pad = hyper(pad, "pad", 0)
+        self.x = None
+        self.arg_max = None
+
+    def _geometry(self, x_shape):
+        ph, pw = hyper(self.pool_h, "pool_h"), hyper(self.pool_w, "pool_w")
+        stride, pad = hyper(self.stride, "stride"), hyper(self.pad, "pad", 0)
+        check_fits(x_shape, ph, pw, pad, "pooling window")
+        return ph, pw, stride, pad, spatial_out(x_shape[2], ph, stride, pad), spatial_out(x_shape[3], pw, stride, pad)
+
+    def forward(self, x) -> np.ndarray:
+        x = image_batch(x, "x")
+        ph, pw, stride, pad, oh, ow = self._geometry(x.shape)
+        n, c = x.shape[0], x.shape[1]
+        out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        arg_max = np.empty(n * oh * ow * c, dtype=np.intp)
+        pool.pool_forward(x, ph, pw, stride, pad, out, arg_max)
+        self.x, self.arg_max = x, arg_max
+        return out
+
+    def backward(self, dout) -> np.ndarray:
+        self._require_forward(self.x)
+        x = image_batch(self.x, "the saved input x")
+        ph, pw, stride, pad, oh, ow = self._geometry(x.shape)
+        n, c = x.shape[0], x.shape[1]
+        arg_max = self.arg_max
+        if not isinstance(arg_max, np.ndarray) or arg_max.dtype.kind not in "iu":
+            raise TypeError(f"Pooling.arg_max must be an integer array (the forward's window maxima), "
+                            f"got {validate.describe(arg_max)}")
+        validate.same_shape(arg_max, (n * oh * ow * c,), "arg_max", "one index per window, N*OH*OW*C")
+        arg_max = np.ascontiguousarray(arg_max, dtype=np.intp)
+        dout = self._dout(dout, (n, c, oh, ow), x.dtype)
+        dx = np.empty_like(x)
+        pool.pool_backward(dout, arg_max, ph, pw, stride, pad, dx)
+        return dx

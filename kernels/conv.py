@@ -1,0 +1,352 @@
+"""Convolution kernels (vol. 1 ch. 7): im2col, col2im, and the layer's forward and backward.
+
+Shapes are the book's: ``x`` is (N, C, H, W), filters ``W`` (FN, C, FH, FW), and
+``OH = (H + 2*pad - FH) // stride + 1`` (likewise ``OW``); ``K = C*FH*FW``, ``P = OH*OW``.
+The book's column matrix ``col`` is (N*P, K): row ``n*P + i*OW + j`` holds the receptive
+field of output pixel (i, j) of sample n in (c, y, x) order. :func:`im2col` and
+:func:`col2im` produce and consume exactly that.
+
+The layer kernels keep the same numbers in the transposed layout ``cols`` (N, K, P),
+``cols[n, k, p] = col[n*P + p, k]``: there, filling and folding run along output rows,
+contiguous in both ``x`` and ``cols`` (a vectorised copy at stride 1, where the book's
+layout scatters runs of FW elements), and the GEMMs need no transposed copy:
+``W (FN, K) @ cols[n] (K, P)`` lands straight in the NCHW output (the book's
+``reshape(...).transpose(0, 3, 1, 2)`` copy never happens), and the weight gradient
+accumulates ``dout_n (FN, P) @ cols[n].T`` into ``dW`` inside the GEMM (:func:`.blas.gemm_acc`).
+
+Padding is never materialised: positions outside the image read as 0 (filling) or are
+dropped (folding). Every array is written in its own dtype, so float32 stays float32.
+"""
+import numpy as np
+from numba import uintp
+
+from ._jit import jit
+from .blas import gemm_acc
+
+
+@jit
+def _valid_range(size, offset, stride, pad, count):
+    """``(lo, hi)``: the output positions ``j`` in ``[0, count)`` whose input position
+    ``j*stride + offset - pad`` falls inside ``[0, size)`` (an empty range is lo == hi)."""
+    lo_num = pad - offset
+    lo = 0 if lo_num <= 0 else (lo_num + stride - 1) // stride
+    hi_num = size - 1 + pad - offset
+    hi = 0 if hi_num < 0 else hi_num // stride + 1
+    hi = min(hi, count)
+    lo = min(lo, hi)
+    return lo, hi
+
+
+@jit
+def _copy_run(xf, src0, stride, lo, hi, count, dst, dst0):
+    """``dst[dst0 + j] = xf[src0 + j*stride]`` for j in [lo, hi), 0 for the rest of
+    [0, count): one output row of one filter entry.
+
+    Flat arrays, no views (their reference counting costs more than a short copy), and
+    unsigned indices from the first valid j on: a signed index makes Numba emit a
+    negative-index test per element, which keeps LLVM from vectorising the copy."""
+    zero = dst.dtype.type(0)
+    for j in range(lo):
+        dst[dst0 + j] = zero
+    d = uintp(dst0 + lo)
+    src = uintp(src0 + lo * stride)
+    m = uintp(hi - lo)
+    if stride == 1:
+        for e in range(m):
+            dst[d + e] = xf[src + e]
+    else:
+        st = uintp(stride)
+        for e in range(m):
+            dst[d + e] = xf[src + e * st]
+    for j in range(hi, count):
+        dst[dst0 + j] = zero
+
+
+@jit
+def _add_run(src, src0, lo, hi, img, dst0, stride):
+    """``img[dst0 + j*stride] += src[src0 + j]`` for j in [lo, hi) (flat, unsigned
+    indices from the first valid j on, as in :func:`_copy_run`)."""
+    s = uintp(src0 + lo)
+    d = uintp(dst0 + lo * stride)
+    m = uintp(hi - lo)
+    if stride == 1:
+        for e in range(m):
+            img[d + e] += src[s + e]
+    else:
+        st = uintp(stride)
+        for e in range(m):
+            img[d + e * st] += src[s + e]
+
+
+@jit
+def _fill_sample(x, n, filter_h, filter_w, stride, pad, dst, dst0):
+    """Write sample n's (K, P) columns into the flat ``dst`` from ``dst0`` on: entry
+    ``(k, i*OW + j)`` at ``dst0 + k*P + i*OW + j``."""
+    c_, h, w = x.shape[1], x.shape[2], x.shape[3]
+    ow = (w + 2 * pad - filter_w) // stride + 1
+    oh = (h + 2 * pad - filter_h) // stride + 1
+    p = oh * ow
+    xf = x.reshape(-1)
+    zero = dst.dtype.type(0)
+    k = 0
+    for c in range(c_):
+        for y in range(filter_h):
+            for xk in range(filter_w):
+                lo, hi = _valid_range(w, xk, stride, pad, ow)
+                for i in range(oh):
+                    d0 = dst0 + k * p + i * ow
+                    yy = i * stride + y - pad
+                    if 0 <= yy < h:
+                        src0 = ((n * c_ + c) * h + yy) * w + xk - pad
+                        _copy_run(xf, src0, stride, lo, hi, ow, dst, d0)
+                    else:
+                        for j in range(ow):
+                            dst[d0 + j] = zero
+                k += 1
+
+
+@jit
+def unfold(x, filter_h, filter_w, stride, pad, cols):
+    """im2col in the transposed layout: ``cols[n, k, i*OW + j]`` = ``col[n*P + i*OW + j, k]``.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) float array, C-contiguous
+    filter_h, filter_w, stride, pad : int (stride >= 1, pad >= 0, the filter fits)
+    cols : (N, C*filter_h*filter_w, OH*OW) array, C-contiguous, written
+
+    Returns
+    -------
+    cols
+    """
+    n_, k_, p = cols.shape
+    cf = cols.reshape(-1)
+    for n in range(n_):
+        _fill_sample(x, n, filter_h, filter_w, stride, pad, cf, n * k_ * p)
+    return cols
+
+
+@jit
+def _fold_sample(cf, src0, n, filter_h, filter_w, stride, pad, img):
+    """Overwrite ``img[n]`` with the sum of sample n's (K, P) columns, which start at
+    ``cf[src0]`` (flat), at their input pixels.
+
+    Offsets outermost: for one filter offset (y, x) the output-to-input pixel map is
+    one-to-one, so every pixel adds its terms in the book's order (offset (y, x)
+    ascending, from 0.0) whatever the order of (i, j) inside, and the sums are the same
+    bits as the book's ``col2im``. Entries in the padding are dropped."""
+    c_, h, w = img.shape[1], img.shape[2], img.shape[3]
+    ow = (w + 2 * pad - filter_w) // stride + 1
+    oh = (h + 2 * pad - filter_h) // stride + 1
+    p = oh * ow
+    imf = img.reshape(-1)
+    zero = img.dtype.type(0)
+    base_n = n * c_ * h * w
+    for e in range(base_n, base_n + c_ * h * w):
+        imf[e] = zero
+    k = 0
+    for c in range(c_):
+        for y in range(filter_h):
+            for xk in range(filter_w):
+                lo, hi = _valid_range(w, xk, stride, pad, ow)
+                for i in range(oh):
+                    yy = i * stride + y - pad
+                    if 0 <= yy < h:
+                        dst0 = base_n + (c * h + yy) * w + xk - pad
+                        _add_run(cf, src0 + k * p + i * ow, lo, hi, imf, dst0, stride)
+                k += 1
+
+
+@jit
+def fold(cols, filter_h, filter_w, stride, pad, img):
+    """col2im from the transposed layout of :func:`unfold` into ``img`` (overwritten),
+    bit for bit the book's ``col2im`` of the same numbers.
+
+    Parameters
+    ----------
+    cols : (N, C*filter_h*filter_w, OH*OW) float array, C-contiguous
+    filter_h, filter_w, stride, pad : int, as given to :func:`unfold`
+    img : (N, C, H, W) array, C-contiguous, written
+
+    Returns
+    -------
+    img
+    """
+    n_, k_, p = cols.shape
+    cf = cols.reshape(-1)
+    for n in range(n_):
+        _fold_sample(cf, n * k_ * p, n, filter_h, filter_w, stride, pad, img)
+    return img
+
+
+@jit
+def _transpose_into(src, src0, rows, cols, dst, dst0):
+    """``dst[dst0 + c*rows + r] = src[src0 + r*cols + c]``: a (rows, cols) block, flat,
+    transposed in 16 x 16 tiles (both sides then stay in cache lines already loaded;
+    unsigned indices throughout, see :func:`_copy_run`)."""
+    s0, d0 = uintp(src0), uintp(dst0)
+    nr, nc = uintp(rows), uintp(cols)
+    b = uintp(16)
+    for rb in range(uintp(0), nr, b):
+        re = min(rb + b, nr)
+        for cb in range(uintp(0), nc, b):
+            ce = min(cb + b, nc)
+            for c in range(cb, ce):
+                for r in range(rb, re):
+                    dst[d0 + c * nr + r] = src[s0 + r * nc + c]
+
+
+@jit
+def im2col(x, filter_h, filter_w, stride, pad, col):
+    """The book's ``im2col`` into a preallocated ``col`` (a pure copy: the same bits).
+
+    Parameters
+    ----------
+    x : (N, C, H, W) float array, C-contiguous
+    filter_h, filter_w, stride, pad : int (stride >= 1, pad >= 0, the filter fits)
+    col : (N*OH*OW, C*filter_h*filter_w) float array, C-contiguous, written
+
+    Returns
+    -------
+    col
+
+    Notes
+    -----
+    Written row by row in memory order: each (c, y) of a row is a run of ``filter_w``
+    input elements, copied without per-element tests when the whole run is inside the
+    image (flat, unsigned indices, as in :func:`_copy_run`).
+    """
+    n_, c_, h, w = x.shape
+    oh = (h + 2 * pad - filter_h) // stride + 1
+    ow = (w + 2 * pad - filter_w) // stride + 1
+    k_ = c_ * filter_h * filter_w
+    xf = x.reshape(-1)
+    cf = col.reshape(-1)
+    zero = col.dtype.type(0)
+    ufw = uintp(filter_w)
+    for n in range(n_):
+        for i in range(oh):
+            for j in range(ow):
+                d = uintp(((n * oh + i) * ow + j) * k_)
+                x0 = j * stride - pad
+                inside = x0 >= 0 and x0 + filter_w <= w
+                for c in range(c_):
+                    for y in range(filter_h):
+                        yy = i * stride + y - pad
+                        row0 = ((n * c_ + c) * h + yy) * w
+                        if yy < 0 or yy >= h:
+                            for e in range(ufw):
+                                cf[d + e] = zero
+                        elif inside:
+                            s = uintp(row0 + x0)
+                            for e in range(ufw):
+                                cf[d + e] = xf[s + e]
+                        else:
+                            for xk in range(filter_w):
+                                xx = x0 + xk
+                                cf[d + uintp(xk)] = xf[row0 + xx] if 0 <= xx < w else zero
+                        d += ufw
+    return col
+
+
+@jit
+def col2im(col, filter_h, filter_w, stride, pad, img):
+    """The book's ``col2im`` into a preallocated (N, C, H, W) ``img`` (overwritten), bit
+    for bit (see :func:`_fold_sample` for the order of the sums).
+
+    Parameters
+    ----------
+    col : (N*OH*OW, C*filter_h*filter_w) float array, C-contiguous
+    filter_h, filter_w, stride, pad : int, as given to :func:`im2col`
+    img : (N, C, H, W) float array, C-contiguous, written
+
+    Returns
+    -------
+    img
+    """
+    n_, k_ = img.shape[0], col.shape[1]
+    p = col.shape[0] // n_
+    buf = np.empty(k_ * p, dtype=img.dtype)
+    cf = col.reshape(-1)
+    for n in range(n_):
+        _transpose_into(cf, n * p * k_, p, k_, buf, 0)
+        _fold_sample(buf, 0, n, filter_h, filter_w, stride, pad, img)
+    return img
+
+
+@jit
+def conv_forward(x, W, b, stride, pad, cols, out):
+    """``out = conv(x, W) + b``: :func:`unfold` into ``cols``, then one GEMM per sample.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) float array, C-contiguous
+    W : (FN, C, FH, FW) same dtype, C-contiguous
+    b : (FN,) same dtype
+    stride, pad : int
+    cols : (N, K, P) same dtype, written (the layer keeps it for backward)
+    out : (N, FN, OH, OW) same dtype, written
+
+    Returns
+    -------
+    out
+
+    Notes
+    -----
+    ``out[n].reshape(FN, P) = W.reshape(FN, K) @ cols[n] + b[:, None]``.
+    """
+    fn, c_, fh, fw = W.shape
+    n_, k, p = cols.shape
+    unfold(x, fh, fw, stride, pad, cols)
+    wm = W.reshape(fn, k)
+    for n in range(n_):
+        on = out[n].reshape(fn, p)
+        np.dot(wm, cols[n], on)
+        for f in range(fn):
+            bf = b[f]
+            for q in range(p):
+                on[f, q] += bf
+    return out
+
+
+@jit
+def conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx):
+    """Gradients of :func:`conv_forward`; the input gradient is optional.
+
+    Parameters
+    ----------
+    dout : (N, FN, OH, OW) float array, C-contiguous, upstream gradient
+    cols : (N, K, P) the forward's unfolded input, K = C*FH*FW
+    W : (FN, C, FH, FW)
+    stride, pad : int, the forward's
+    dW : (FN, C, FH, FW) written with the book's ``col.T @ dout`` in the filters' shape
+    db : (FN,) written with the sum of ``dout`` over N, OH, OW (in the book's order)
+    dcols : (N, K, P) scratch for ``W.T @ dout_n``, or None
+    dx : (N, C, H, W) written with ``col2im`` of ``dcols``, or None to skip both (a net's
+        first layer never needs its input gradient)
+
+    Returns
+    -------
+    dx (or None)
+    """
+    fn = W.shape[0]
+    n_, k, p = cols.shape
+    fh, fw = W.shape[2], W.shape[3]
+    wm = W.reshape(fn, k)
+    dwm = dW.reshape(fn, k)
+    zero = dW.dtype.type(0)
+    dwm[:] = zero
+    db[:] = zero
+    one = dW.dtype.type(1)
+    for n in range(n_):
+        dn = dout[n].reshape(fn, p)
+        gemm_acc(dn, cols[n].T, dwm, one)
+        for f in range(fn):
+            s = db[f]
+            for q in range(p):
+                s += dn[f, q]
+            db[f] = s
+        if dx is not None:
+            np.dot(wm.T, dn, dcols[n])
+            _fold_sample(dcols.reshape(-1), n * k * p, n, fh, fw, stride, pad, dx)
+    return dx
