@@ -38,13 +38,15 @@ def _step(draw, dt):
     def per(f, on=True):
         return tuple(f(h) for h in hidden) if on else (np.empty((0, 0), dt),) * L
 
-    zs = per(lambda h: np.empty((n, h), dt))
-    hs = per(lambda h: np.empty((n, h), dt)) if use_drop else zs
+    # scratch as zeros, not np.empty: uninitialised float32 bits can be signalling NaNs,
+    # which the harness's float64 copy for the twin reports as an invalid cast
+    zs = per(lambda h: np.zeros((n, h), dt))
+    hs = per(lambda h: np.zeros((n, h), dt)) if use_drop else zs
     c = sizes[-1]
-    scratch = (zs, per(lambda h: np.empty((n, h), dt), use_bn), per(lambda h: np.empty((n, h), dt), use_bn),
-               tuple(np.empty(h, dt) for h in hidden) if use_bn else (np.empty(0, dt),) * L,
-               zs, hs, per(lambda h: np.empty((n, h), dt)),
-               np.empty((n, c), dt), np.empty((n, c), dt), np.empty((n, c), dt))
+    scratch = (zs, per(lambda h: np.zeros((n, h), dt), use_bn), per(lambda h: np.zeros((n, h), dt), use_bn),
+               tuple(np.zeros(h, dt) for h in hidden) if use_bn else (np.empty(0, dt),) * L,
+               zs, hs, per(lambda h: np.zeros((n, h), dt)),
+               np.zeros((n, c), dt), np.zeros((n, c), dt), np.zeros((n, c), dt))
     hp = np.array([lam, 0.05] + [0.9] * L)
     return [(x, labels), (Ws, bs), bn, grads, drop, scratch, (sigmoid, use_bn, use_drop, update), hp]
 
