@@ -75,3 +75,11 @@ def test_nan_inf_and_negative_hyper_parameters_are_errors(make, v):
 def test_sizes_must_be_integers(size):
     with pytest.raises(TypeError, match="integer"):
         TwoLayerNet(size, 5, 3)
+
+
+def test_a_column_of_labels_is_labels_as_in_the_books_ch07_gradient_check():
+    x = np.random.default_rng(0).standard_normal((1, 10))
+    assert SoftmaxWithLoss().forward(x, np.array([[3]])) == SoftmaxWithLoss().forward(x, np.array([3]))
+    x2 = np.random.default_rng(1).standard_normal((4, 3))
+    col = np.array([[0], [2], [1], [1]])
+    assert SoftmaxWithLoss().forward(x2, col) == SoftmaxWithLoss().forward(x2, col.ravel())
