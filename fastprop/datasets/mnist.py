@@ -11,8 +11,8 @@ import numpy as np
 
 from . import _idx, _sources
 from ._cache import (CHECKSUMS, FASHION_SYSTEM_DIR, FILES, MIRRORS, N_CLASSES, cached_file,
-                     data_dir, fetch, hint, how_to_import, import_local, missing, split_arrays,
-                     status)
+                     clean_partial, data_dir, fetch, hint, how_to_import, import_local, missing,
+                     split_arrays, status)
 
 __all__ = ["load_mnist", "load_fashion_mnist", "fetch", "import_local", "data_dir", "status",
            "DataNotFoundError", "CHECKSUMS", "MIRRORS"]
@@ -42,6 +42,7 @@ def _not_found(name, absent, reason=None):
 
 def _read_cache(name, download):
     """Verified, parsed arrays from the cache; fetch first if files are absent and allowed."""
+    clean_partial(name)
     absent = missing(name)
     if absent and download:
         try:
