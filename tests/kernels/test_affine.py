@@ -1,0 +1,75 @@
+"""fastprop.kernels.affine against its twins: the GEMMs with the fused bias passes."""
+import numpy as np
+import parity
+from hypothesis import strategies as st
+
+from fastprop.kernels import affine as K
+
+
+def _forward(draw, dt):
+    r = parity.rng(draw)
+    n, d, m = draw(parity.batch), draw(parity.width), draw(parity.width)
+    x, W = draw(parity.scales) * r.standard_normal((n, d)), r.standard_normal((d, m))
+    b = r.standard_normal(m).astype(dt) if draw(st.booleans()) else None
+    return [x.astype(dt), W.astype(dt), b, np.full((n, m), np.nan, dt)]
+
+
+def _backward(draw, dt):
+    r = parity.rng(draw)
+    n, d, m = draw(parity.batch), draw(parity.width), draw(parity.width)
+    x, W = r.standard_normal((n, d)), r.standard_normal((d, m))
+    dout = draw(parity.scales) * r.standard_normal((n, m))
+    db = np.full(m, np.nan, dt) if draw(st.booleans()) else None
+    dx = np.full((n, d), np.nan, dt) if draw(st.booleans()) else None
+    return [x.astype(dt), W.astype(dt), dout.astype(dt), np.full((d, m), np.nan, dt), db, dx]
+
+
+def _backward_math(k, t, dt):
+    """dW is x.T @ dout itself, not only what the twin says."""
+    x, dout = k.args["x"].astype(np.float64), k.args["dout"].astype(np.float64)
+    parity.assert_close(k.args["dW"], x.T @ dout, dt, "dW = x.T @ dout",
+                        floor=float((np.abs(x).T @ np.abs(dout)).max()))
+
+
+CASES = {
+    "affine_forward": parity.Case(_forward, outputs=("out",), returns="out", linear=True),
+    "affine_backward": parity.Case(_backward, outputs=("dW", "db", "dx"), returns="dx", linear=True,
+                                   check=_backward_math),
+}
+
+test_parity = parity.make_test("affine", CASES)
+
+
+def test_affine_forward_without_bias_is_a_plain_matmul():
+    x = np.arange(6.0).reshape(2, 3)
+    W = np.arange(12.0).reshape(3, 4) - 5
+    out = np.empty((2, 4))
+    K.affine_forward(x, W, None, out)
+    np.testing.assert_array_equal(out, x @ W)
+    out_b = np.empty((2, 4))
+    b = np.array([1.0, -1.0, 0.5, 100.0])
+    K.affine_forward(x, W, b, out_b)
+    np.testing.assert_array_equal(out_b, x @ W + b)
+
+
+def test_affine_backward_none_variants_leave_the_rest_identical():
+    r = np.random.default_rng(5)
+    x, W, dout = r.standard_normal((7, 4)), r.standard_normal((4, 3)), r.standard_normal((7, 3))
+    full = [np.zeros((4, 3)), np.empty(3), np.zeros((7, 4))]
+    assert K.affine_backward(x, W, dout, *full) is full[2]
+    np.testing.assert_allclose(full[0], x.T @ dout, rtol=1e-12)
+    np.testing.assert_allclose(full[1], dout.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(full[2], dout @ W.T, rtol=1e-12)
+    for db_on, dx_on in [(False, True), (True, False), (False, False)]:
+        dW = np.full((4, 3), np.nan)
+        db = np.full(3, np.nan) if db_on else None
+        dx = np.full((7, 4), np.nan) if dx_on else None
+        res = K.affine_backward(x, W, dout, dW, db, dx)
+        np.testing.assert_array_equal(dW, full[0])
+        if db_on:
+            np.testing.assert_array_equal(db, full[1])
+        if dx_on:
+            assert res is dx
+            np.testing.assert_array_equal(dx, full[2])
+        else:
+            assert res is None
