@@ -15,7 +15,20 @@ from .activations import Relu, Sigmoid
 from .affine import Affine, MatMul
 from .base import Layer
 from .basic import AddLayer, MulLayer, Repeat, Sum
+from .recurrent import GRU, LSTM, RNN
 from .softmax import Softmax, SoftmaxWithLoss
+from .time import (
+                   Simple_TimeAffine,
+                   Simple_TimeSoftmaxWithLoss,
+                   TimeAffine,
+                   TimeDropout,
+                   TimeEmbedding,
+                   TimeSigmoidWithLoss,
+                   TimeSoftmaxWithLoss,
+)
+from .time_recurrent import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 
-__all__ = ["AddLayer", "Affine", "Layer", "MatMul", "MulLayer", "Relu", "Repeat", "Sigmoid",
-           "Softmax", "SoftmaxWithLoss", "Sum"]
+__all__ = ["AddLayer", "Affine", "GRU", "LSTM", "Layer", "MatMul", "MulLayer", "RNN", "Relu", "Repeat",
+           "Sigmoid", "Simple_TimeAffine", "Simple_TimeSoftmaxWithLoss", "Softmax", "SoftmaxWithLoss", "Sum",
+           "TimeAffine", "TimeBiLSTM", "TimeDropout", "TimeEmbedding", "TimeGRU", "TimeLSTM", "TimeRNN",
+           "TimeSigmoidWithLoss", "TimeSoftmaxWithLoss"]

@@ -31,7 +31,8 @@ class LayerCase:
     make : ``make(rng, dtype) -> layer``
     inputs : ``inputs(rng, dtype) -> tuple`` of forward arguments
     grad_inputs : positions of the forward arguments that get a gradient from backward
-        (labels do not)
+        (labels do not); ``()`` for a layer whose only input is integer ids (TimeEmbedding):
+        its backward returns None, as the book's
     loss : True when forward returns a scalar loss and backward takes ``dout=1``
     attributes : names the book's code reads after forward (beyond ``params``/``grads``)
     saved : attributes forward stores and backward reads (the reliability tests replace them)
