@@ -153,28 +153,36 @@ class TimeSoftmaxWithLoss(Layer):
                              f"got {arr.shape}")
         return word_ids(arr, V, "ts", ignore).reshape(-1), ignore
 
-    def _run(self, xs, ts, dout, with_dx, out=None):
-        xs = _scores(xs)
+    def _run(self, xs, ts, dout, with_dx, overwrite=False):
+        if overwrite:
+            if not (isinstance(xs, np.ndarray) and xs.dtype in validate.FLOAT_DTYPES):
+                raise TypeError(f"xs must be a float32/float64 array to be overwritten, got {validate.describe(xs)}")
+            xs = validate.output(_scores(xs), xs.shape, xs.dtype, "xs")
+        else:
+            xs = _scores(xs)
         N, T, V = xs.shape
         t, ignore = self._labels(ts, xs.shape)
         x2 = xs.reshape(N * T, V)
-        y = np.empty_like(x2)
-        dx = None
-        if with_dx:
-            dx = y if out is None else out
+        y = x2 if overwrite else np.empty_like(x2)
+        dx = (y if overwrite else np.empty_like(y)) if with_dx else None
         self.loss = sequence.time_softmax_cross_entropy(x2, t, ignore, y, dx, dout)
-        self.cache = (t, y, ignore, (N, T, V))
-        return dx
+        # written over by the gradient, the softmax is gone: backward must not reuse it
+        self.cache = None if dx is y else (t, y, ignore, (N, T, V))
+        return None if dx is None else dx.reshape(N, T, V)
 
     def forward(self, xs, ts) -> float:
         self._run(xs, ts, 1.0, False)
         return self.loss
 
-    def forward_backward(self, xs, ts, dout=1.0):
-        """Loss and ``dxs`` in one pass over the scores (sets the same ``cache``; a later
-        ``backward`` is then not needed)."""
-        dx = np.empty(np.shape(xs), dtype=validate.as_real(xs, "xs").dtype)
-        self._run(xs, ts, validate.real_scalar(dout, "dout"), True, dx.reshape(-1, dx.shape[-1]))
+    def forward_backward(self, xs, ts, dout=1.0, overwrite: bool = False):
+        """Loss and ``dxs`` in one pass over the scores (what a training step wants).
+
+        ``overwrite=True`` writes the softmax and then the gradient over ``xs`` itself (a
+        writeable C-contiguous float array: no second N*T*V array) and returns it; ``cache`` is
+        then None, since the softmax is gone.
+        """
+        dout = validate.real_scalar(dout, "dout")
+        dx = self._run(xs, ts, dout, True, validate.flag(overwrite, "overwrite"))
         return self.loss, dx
 
     def backward(self, dout=1) -> np.ndarray:

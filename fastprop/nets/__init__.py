@@ -1,8 +1,11 @@
-"""The book's networks: vol. 1 ch. 5's TwoLayerNet (also vol. 2's spiral model).
+"""The book's networks: vol. 1 ch. 5's TwoLayerNet (also vol. 2's spiral model), vol. 2 ch. 6's
+Rnnlm and BetterRnnlm (and their BaseModel).
 
 ``fused`` holds the Python side of the compiled training steps; ``params`` the parameter
 dict that keeps a net's layers bound to the arrays it holds.
 """
+from .base_model import BaseModel
+from .rnnlm import BetterRnnlm, Rnnlm
 from .two_layer import TwoLayerNet
 
-__all__ = ["TwoLayerNet"]
+__all__ = ["BaseModel", "BetterRnnlm", "Rnnlm", "TwoLayerNet"]

@@ -87,3 +87,9 @@ def lstm_backward(dhs, Wx, Wh, xtm, Hs, Cs, G, TC, dWx, dWh, db, dxs, dh, dc, dA
         dh[...] = np.dot(dA[t], Wh.T)
     _weight_grads(xtm, Hs, dA, Wx, dWx, dWh, db, dxtm, dxs)
     return dxs
+
+
+def lstm_gate_coefficients(H, dtype):
+    scale, mul, add = np.ones(4 * H, dtype), np.ones(4 * H, dtype), np.zeros(4 * H, dtype)
+    scale[H:2 * H], mul[H:2 * H], add[H:2 * H] = 2, 2, -1
+    return scale, mul, add
