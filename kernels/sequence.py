@@ -87,17 +87,22 @@ def exp_shift_sum(r, mx, out):
 
 
 @jit
-def _softmax_row(x, i, y, buf):
-    """``y[i] = softmax(x[i])`` in three passes over the row while it is in cache.
+def _softmax_row(x, i, y, buf, k):
+    """``y[i] = softmax(x[i])`` in three passes over the row while it is in cache; returns
+    ``log y[i, k]`` as ``x[i, k] - max - log(sum)`` (read before ``y`` may overwrite ``x``),
+    finite for every finite row, where ``log`` of a float32 softmax underflows to -inf.
 
     The exps go to the scratch row ``buf``, never straight over ``x`` when ``y`` is ``x``:
     LLVM's runtime alias check would see the overlap and run that loop without SIMD."""
     xr = x[i]
     yr = y[i]
-    s = exp_shift_sum(xr, row_max(xr), buf)
+    mx = row_max(xr)
+    s = exp_shift_sum(xr, mx, buf)
+    logp = (np.float64(xr[k]) - mx) - np.log(s) if k >= 0 else 0.0
     inv = 1.0 / s
     for j in range(yr.shape[0]):
         yr[j] = buf[j] * inv
+    return logp
 
 
 @jit
@@ -151,10 +156,10 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout):
     total = 0.0
     buf = np.empty(x.shape[1], np.float64)
     for i in range(x.shape[0]):
-        _softmax_row(x, i, y, buf)
         k = t[i]
+        logp = _softmax_row(x, i, y, buf, k if k != ignore else -1)
         if k != ignore:
-            total += np.log(y[i, k])
+            total += logp
         if dx is not None:
             _masked_grad_row(y, i, k, ignore, scale, dx)
     return -total / count

@@ -4,7 +4,8 @@ import numpy as np
 
 
 def _sig(x):
-    return 1 / (1 + np.exp(-x))
+    with np.errstate(over="ignore"):  # exp(1000) = inf gives exactly 0
+        return 1 / (1 + np.exp(-x))
 
 
 def sigmoid(v):

@@ -56,7 +56,8 @@ class LSTM:
         tc = np.tanh(c_next)
         ds = dc_next + (dh_next * o) * (1 - tc ** 2)
         dc_prev = ds * f
-        di, df, do, dg = ds * g * i * (1 - i), ds * c_prev * f * (1 - f), dh_next * tc * o * (1 - o), ds * i * (1 - g ** 2)
+        di, df = ds * g * i * (1 - i), ds * c_prev * f * (1 - f)
+        do, dg = dh_next * tc * o * (1 - o), ds * i * (1 - g ** 2)
         dA = np.hstack((df, dg, di, do))
         self.grads[0][...] = np.dot(x.T, dA)
         self.grads[1][...] = np.dot(h_prev.T, dA)

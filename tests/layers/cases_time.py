@@ -71,7 +71,8 @@ CASES = [
         _seq),
     LayerCase("TimeEmbedding", lambda rng, dt: layers.TimeEmbedding(rng.standard_normal((V, D)).astype(dt)),
               _ids, grad_inputs=(), attributes=("W", "idx"), saved=("idx",)),
-    LayerCase("TimeAffine", lambda rng, dt: layers.TimeAffine(_w(rng, (D, V), dt, D), rng.standard_normal(V).astype(dt)),
+    LayerCase("TimeAffine", lambda rng, dt: layers.TimeAffine(
+        _w(rng, (D, V), dt, D), rng.standard_normal(V).astype(dt)),
               _seq, attributes=("x",), saved=("x",)),
     LayerCase("Simple_TimeAffine", lambda rng, dt: layers.Simple_TimeAffine(
         _w(rng, (D, V), dt, D), rng.standard_normal(V).astype(dt)), _seq,
