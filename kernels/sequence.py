@@ -121,6 +121,14 @@ def _masked_grad_row(y, i, k, ignore, scale, dx):
 
 
 @jit
+def _add_row(dx, i, dsum):
+    """``dsum += dx[i]`` (the next layer's bias gradient, summed while the row is in cache)."""
+    dr = dx[i]
+    for j in range(dr.shape[0]):
+        dsum[j] += dr[j]
+
+
+@jit
 def _count(t, ignore):
     count = 0
     for i in range(t.shape[0]):
@@ -130,7 +138,7 @@ def _count(t, ignore):
 
 
 @jit
-def time_softmax_cross_entropy(x, t, ignore, y, dx, dout):
+def time_softmax_cross_entropy(x, t, ignore, y, dx, dout, dsum):
     """Softmax of every row, the masked mean cross-entropy and (optionally) its gradient.
 
     Parameters
@@ -141,6 +149,8 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout):
     y : (R, V) written with the softmax (may be ``x``)
     dx : (R, V) written with the gradient, or None (may be ``y``: written over it row by row)
     dout : float, upstream gradient
+    dsum : (V,) written with ``dx.sum(axis=0)`` (the bias gradient of the TimeAffine that
+        made ``x``: one pass over the N*T*V gradient fewer), or None; needs ``dx``
 
     Returns
     -------
@@ -155,6 +165,8 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout):
     scale = dout / max(count, 1)
     total = 0.0
     buf = np.empty(x.shape[1], np.float64)
+    if dsum is not None:
+        dsum[:] = 0
     for i in range(x.shape[0]):
         k = t[i]
         logp = _softmax_row(x, i, y, buf, k if k != ignore else -1)
@@ -162,6 +174,8 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout):
             total += logp
         if dx is not None:
             _masked_grad_row(y, i, k, ignore, scale, dx)
+            if dsum is not None:
+                _add_row(dx, i, dsum)
     return -total / count
 
 

@@ -153,7 +153,7 @@ class TimeSoftmaxWithLoss(Layer):
                              f"got {arr.shape}")
         return word_ids(arr, V, "ts", ignore).reshape(-1), ignore
 
-    def _run(self, xs, ts, dout, with_dx, overwrite=False):
+    def _run(self, xs, ts, dout, with_dx, overwrite=False, dsum=None):
         if overwrite:
             if not (isinstance(xs, np.ndarray) and xs.dtype in validate.FLOAT_DTYPES):
                 raise TypeError(f"xs must be a float32/float64 array to be overwritten, got {validate.describe(xs)}")
@@ -165,7 +165,7 @@ class TimeSoftmaxWithLoss(Layer):
         x2 = xs.reshape(N * T, V)
         y = x2 if overwrite else np.empty_like(x2)
         dx = (y if overwrite else np.empty_like(y)) if with_dx else None
-        self.loss = sequence.time_softmax_cross_entropy(x2, t, ignore, y, dx, dout)
+        self.loss = sequence.time_softmax_cross_entropy(x2, t, ignore, y, dx, dout, dsum)
         # written over by the gradient, the softmax is gone: backward must not reuse it
         self.cache = None if dx is y else (t, y, ignore, (N, T, V))
         return None if dx is None else dx.reshape(N, T, V)

@@ -35,6 +35,7 @@ class _LanguageModel(BaseModel):
             self.grads += layer.grads
         self._scores = None
         self._dscores = None
+        self._db = None
 
     def _head(self, hs, ts, with_grad: bool) -> float:
         """TimeAffine forward into the kept scores buffer, then the loss (and its gradient
@@ -51,7 +52,10 @@ class _LanguageModel(BaseModel):
         affine_k.affine_forward(hs.reshape(N * T, H), W, b, buf.reshape(N * T, -1))
         affine.x = hs
         if with_grad:
-            loss, self._dscores = self.loss_layer.forward_backward(buf, ts, overwrite=True)
+            # the bias gradient is summed in the loss pass, while each row is in cache
+            self._db = affine._grad(1)
+            self._dscores = self.loss_layer._run(buf, ts, 1.0, True, True, self._db)
+            loss = self.loss_layer.loss
         else:
             self._dscores = None
             self.loss_layer._run(buf, ts, 1.0, False, True)
@@ -63,10 +67,27 @@ class _LanguageModel(BaseModel):
         if self._dscores is None:
             raise ValueError(f"{type(self).__name__}.backward() called before a training forward()")
         dout = validate.real_scalar(dout, "dout")
-        d = self._dscores if dout == 1 else self._dscores * self._dscores.dtype.type(dout)
-        for layer in reversed(self.layers):
+        affine = self.layers[-1]
+        if dout == 1 and affine._grad(1) is self._db:
+            d = self._affine_backward(affine, self._dscores)
+        else:  # another dout, or grads[1] replaced since forward: the plain layer path
+            d = affine.backward(self._dscores * self._dscores.dtype.type(dout))
+        for layer in reversed(self.layers[:-1]):
             d = layer.backward(d)
         return d
+
+    @staticmethod
+    def _affine_backward(affine, dscores):
+        """TimeAffine.backward without the bias sum (done at forward): ``dW`` and ``dx``."""
+        affine._require_forward(affine.x)
+        W = validate.weight(affine.params[0], "W")
+        x = affine._rows(affine.x, W)
+        N, T, D = x.shape
+        dscores = validate.output(dscores, (N, T, W.shape[1]), W.dtype, "dscores")
+        dx = np.empty_like(x)
+        affine_k.affine_backward(x.reshape(N * T, D), W, dscores.reshape(N * T, -1), affine._grad(0), None,
+                                 dx.reshape(N * T, D))
+        return dx
 
 
 class Rnnlm(_LanguageModel):

@@ -23,7 +23,7 @@ def _masked_grad(y, t, ignore, dout, count, dx):
     dx[...] = g * dout / count * mask[:, None]
 
 
-def time_softmax_cross_entropy(x, t, ignore, y, dx, dout):
+def time_softmax_cross_entropy(x, t, ignore, y, dx, dout, dsum):
     softmax_rows(x, y)
     mask = t != ignore
     count = int(mask.sum())
@@ -31,6 +31,8 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout):
         loss = float(-np.sum(np.log(y[np.arange(len(t))[mask], t[mask]])) / count) if count else float("nan")
     if dx is not None:
         _masked_grad(y, t, ignore, dout, max(count, 1), dx)
+        if dsum is not None:
+            dsum[...] = dx.sum(axis=0)
     return loss
 
 

@@ -33,8 +33,9 @@ def _loss(draw, dt):
     R, V = draw(parity.batch), draw(parity.classes)
     x = (draw(st.sampled_from([1e-3, 1.0, 30.0])) * r.standard_normal((R, V))).astype(dt)
     with_dx = draw(st.booleans())
+    dsum = np.full(V, np.nan, dt) if with_dx and draw(st.booleans()) else None
     return [x, _labels(draw, r, R, V), -1, np.full((R, V), np.nan, dt),
-            np.full((R, V), np.nan, dt) if with_dx else None, draw(douts)]
+            np.full((R, V), np.nan, dt) if with_dx else None, draw(douts), dsum]
 
 
 def _loss_backward(draw, dt):
@@ -70,7 +71,7 @@ def _same_as_loss_then_backward(k, t, dt):
 CASES = {
     "embedding_gather": parity.Case(_gather, outputs=("out",), returns="out", exact=True),
     "embedding_scatter_add": parity.Case(_scatter, outputs=("dW",), returns="dW", linear=True),
-    "time_softmax_cross_entropy": parity.Case(_loss, outputs=("y", "dx"), floor=1.0,
+    "time_softmax_cross_entropy": parity.Case(_loss, outputs=("y", "dx", "dsum"), floor=1.0,
                                               check=_same_as_loss_then_backward),
     "time_softmax_cross_entropy_backward": parity.Case(_loss_backward, outputs=("dx",), returns="dx",
                                                        floor=1.0),
@@ -84,7 +85,7 @@ test_parity = parity.make_test("sequence", CASES)
 def test_every_label_ignored_is_nan_with_zero_gradient():
     x = np.random.default_rng(0).standard_normal((3, 4))
     y, dx = np.empty_like(x), np.full_like(x, np.nan)
-    loss = K.time_softmax_cross_entropy(x, np.full(3, -1, np.intp), -1, y, dx, 1.0)
+    loss = K.time_softmax_cross_entropy(x, np.full(3, -1, np.intp), -1, y, dx, 1.0, None)
     assert np.isnan(loss) and (dx == 0).all()
 
 
@@ -94,9 +95,11 @@ def test_in_place_softmax_and_gradient_match_separate_arrays():
     t = r.integers(0, 9, 6).astype(np.intp)
     t[2] = -1
     y, dx = np.empty_like(x), np.empty_like(x)
-    loss = K.time_softmax_cross_entropy(x, t, -1, y, dx, 1.0)
+    dsum = np.empty(9, np.float32)
+    loss = K.time_softmax_cross_entropy(x, t, -1, y, dx, 1.0, dsum)
     z = x.copy()
-    loss2 = K.time_softmax_cross_entropy(z, t, -1, z, z, 1.0)
+    loss2 = K.time_softmax_cross_entropy(z, t, -1, z, z, 1.0, None)
+    np.testing.assert_allclose(dsum, dx.sum(axis=0), atol=1e-6)
     assert loss == loss2
     np.testing.assert_array_equal(z, dx)
 
@@ -104,7 +107,7 @@ def test_in_place_softmax_and_gradient_match_separate_arrays():
 def test_huge_logits_give_a_finite_loss():
     x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]])
     y, dx = np.empty_like(x), np.empty_like(x)
-    loss = K.time_softmax_cross_entropy(x, np.array([0, 1], np.intp), -1, y, dx, 1.0)
+    loss = K.time_softmax_cross_entropy(x, np.array([0, 1], np.intp), -1, y, dx, 1.0, None)
     assert np.isfinite(loss) and abs(loss - np.log(2) / 2) < 1e-12
     assert np.isfinite(dx).all()
 
