@@ -1,64 +1,48 @@
-"""Every kernel of ``fastprop.kernels`` against its NumPy twin in ``fastprop.reference``.
+"""Every kernel of ``fastprop.kernels`` against its NumPy twin in ``fastprop.twins``.
 
-Parameters: ``batch`` rows, ``width`` columns (the affine layer maps 784 inputs to
+The kernels are found by walking ``fastprop.kernels`` (as ``tests/kernels`` does); this file
+only holds their inputs. :data:`INPUTS` maps a kernel name to its benchmark cases, each a
+``build(*params, rng)`` returning the argument tuple; one class per kernel module
+(``Affine``, ``FusedTwoLayer``, ...) is generated from it, with a ``time_<kernel>`` method
+per case (``time_<kernel>_<case>`` for the cases not called ``default``).
+``tests/kernels/test_discovery.py`` fails when a kernel callable from Python has no input
+here (the kernels of :data:`THROUGH_CALLERS` are timed inside the kernels that call them).
+
+Parameters: by default ``batch`` rows, ``width`` columns (the affine layer maps 784 inputs to
 ``width`` outputs; softmax and the loss see ``width`` classes; the fused step is
-784-``width``-10), ``dtype``, ``impl`` (``fastprop``: the compiled kernel; ``reference``:
-the NumPy twin with the same signature). Optimizer updates work on one (784, ``width``)
-weight matrix, so they have no ``batch``.
+784-``width``-10), ``dtype``, and ``impl`` (``fastprop``: the compiled kernel; ``twin``: the
+NumPy twin with the same signature). :data:`PARAMS` gives the modules that differ: the
+optimizer updates work on one (784, ``width``) weight matrix (no ``batch``), the cast on
+``batch`` MNIST rows (no ``width``), the lanes
+kernel on vol. 2's spiral net, the shuffle and the loss bookkeeping on their own sizes.
 """
-import numpy as np
+import importlib
+import inspect
+import pkgutil
 
-from fastprop import reference
-from fastprop._fused import padded_batch
-from fastprop.kernels import activations, affine, loss_average, optim, reductions, shuffle, softmax, step
+import numpy as np
+from numba.core.dispatcher import Dispatcher
+from numba.core.extending import _Intrinsic
+
+import fastprop.kernels
+from fastprop.kernels.optim import ADAM, SGD
+from fastprop.nets.fused import padded_batch
 
 from ._memo import memo
 
-IMPLS = ["fastprop", "reference"]
+IMPLS = ["fastprop", "twin"]
 DTYPES = ["float64", "float32"]
 D = 784          # input features of the affine layer and of the fused step
 CLASSES = 10     # outputs of the fused step
-_MODULES = (activations, affine, loss_average, optim, reductions, shuffle, softmax, step)
+
+#: helper modules: their kernels run inside the layer kernels and fused steps, which are timed
+THROUGH_CALLERS = ("rows", "vmath", "blas")
 
 
-def kernel(name, impl):
-    """The compiled kernel ``name`` or its NumPy twin."""
-    if impl == "reference":
-        return getattr(reference, name)
-    for mod in _MODULES:
-        fn = getattr(mod, name, None)
-        if fn is not None:
-            return fn
-    raise LookupError(name)
-
-
-class _KernelBench:
-    """Base: ``cases`` maps a benchmark (method suffix) to ``(kernel name, build)``;
-    ``build(batch, width, dtype, rng)`` returns the argument tuple."""
-
-    params = ([100, 1000], [50, 1000], DTYPES, IMPLS)
-    param_names = ["batch", "width", "dtype", "impl"]
-    cases = {}
-
-    def setup(self, *p):
-        impl = p[-1]
-        shape = p[:-1]
-
-        def build():
-            rng = np.random.default_rng(0)
-            ready = {}
-            for case, (name, make) in self.cases.items():
-                fn = kernel(name, impl)
-                args = make(*shape, rng)
-                fn(*args)  # compile (or load from Numba's cache) here, never while timed
-                ready[case] = (fn, args)
-            return ready
-
-        self.ready = memo((type(self).__name__,) + p, build)
-
-    def _run(self, case):
-        fn, args = self.ready[case]
-        fn(*args)
+def benchmarked_through_callers(module, kernel):
+    """True for a kernel that is timed only through its callers: the helpers of
+    :data:`THROUGH_CALLERS`, and intrinsics (callable from compiled code only)."""
+    return module in THROUGH_CALLERS or isinstance(kernel, _Intrinsic)
 
 
 def _rand(rng, shape, dtype, lo=-1.0, hi=1.0):
@@ -75,236 +59,244 @@ def _onehot(rng, n, c, dtype):
     return t
 
 
-class ColumnSum(_KernelBench):
-    cases = {"column_sum": ("column_sum", lambda n, m, dt, r: (
-        _rand(r, (n, m), dt), np.empty(m, dt)))}
-
-    def time_column_sum(self, *p):
-        self._run("column_sum")
+# --------------------------------------------------------------------------- inputs
 
 
-class Affine(_KernelBench):
-    cases = {
-        "forward": ("affine_forward", lambda n, m, dt, r: (
-            _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt))),
-        "backward": ("affine_backward", lambda n, m, dt, r: (
-            _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, (n, m), dt),
-            np.empty((D, m), dt), np.empty(m, dt), np.empty((n, D), dt))),
-        "backward_no_dx": ("affine_backward", lambda n, m, dt, r: (
-            _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, (n, m), dt),
-            np.empty((D, m), dt), np.empty(m, dt), None)),
-    }
-
-    def time_forward(self, *p):
-        self._run("forward")
-
-    def time_backward(self, *p):
-        self._run("backward")
-
-    def time_backward_no_dx(self, *p):
-        self._run("backward_no_dx")
-
-
-def _relu_fwd(n, m, dt, r):
+def _relu_forward(n, m, dt, r):
+    # elementwise kernels take 1-D views, as the layers pass them (reshape(-1))
     return _rand(r, n * m, dt), np.empty(n * m, dt), np.empty(n * m, np.bool_)
 
 
-class Relu(_KernelBench):
-    # elementwise kernels take 1-D views, as the layers pass them (reshape(-1))
-    cases = {
-        "forward": ("relu_forward", _relu_fwd),
-        "backward": ("relu_backward", lambda n, m, dt, r: (
-            _rand(r, n * m, dt), r.random(n * m) < 0.5, np.empty(n * m, dt))),
-    }
-
-    def time_forward(self, *p):
-        self._run("forward")
-
-    def time_backward(self, *p):
-        self._run("backward")
+def _affine_backward(dx):
+    def build(n, m, dt, r):
+        return (_rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, (n, m), dt),
+                np.empty((D, m), dt), np.empty(m, dt), np.empty((n, D), dt) if dx else None)
+    return build
 
 
-class Sigmoid(_KernelBench):
-    cases = {
-        "forward": ("sigmoid_forward", lambda n, m, dt, r: (
-            _rand(r, n * m, dt, -5, 5), np.empty(n * m, dt))),
-        "backward": ("sigmoid_backward", lambda n, m, dt, r: (
-            _rand(r, n * m, dt), _rand(r, n * m, dt, 0, 1), np.empty(n * m, dt))),
-    }
-
-    def time_forward(self, *p):
-        self._run("forward")
-
-    def time_backward(self, *p):
-        self._run("backward")
+def _cast_into(nan):
+    def build(n, dt, r):
+        # a float32 batch of n MNIST-sized rows into a kept buffer of the parameter dtype;
+        # the warm-up call fills the buffer, so later calls find it unchanged (the book's
+        # gradient-then-loss on one batch), unless x holds a NaN, which never compares equal
+        # and so times the rewrite of a new batch
+        x = _rand(r, n * D, np.float32, 0, 1)
+        if nan:
+            x[0] = np.nan
+        return x, np.empty(n * D, dt)
+    return build
 
 
-class Softmax(_KernelBench):
-    cases = {"softmax": ("softmax", lambda n, m, dt, r: (
-        _rand(r, (n, m), dt, -10, 10), np.empty((n, m), dt)))}
-
-    def time_softmax(self, *p):
-        self._run("softmax")
-
-
-class SoftmaxCrossEntropy(_KernelBench):
-    """Loss and gradient in one call (``dx`` given), for labels and for one-hot targets,
-    and the backward alone from a saved softmax."""
-
-    cases = {
-        "labels": ("softmax_cross_entropy", lambda n, m, dt, r: (
-            _rand(r, (n, m), dt, -10, 10), _labels(r, n, m), np.empty((n, m), dt),
-            np.empty((n, m), dt), 1.0)),
-        "onehot": ("softmax_cross_entropy_onehot", lambda n, m, dt, r: (
-            _rand(r, (n, m), dt, -10, 10), _onehot(r, n, m, dt), np.empty((n, m), dt),
-            np.empty((n, m), dt), 1.0)),
-        "backward_labels": ("softmax_cross_entropy_backward", lambda n, m, dt, r: (
-            _rand(r, (n, m), dt, 0, 1), _labels(r, n, m), 1.0, np.empty((n, m), dt))),
-        "backward_onehot": ("softmax_cross_entropy_onehot_backward", lambda n, m, dt, r: (
-            _rand(r, (n, m), dt, 0, 1), _onehot(r, n, m, dt), 1.0, np.empty((n, m), dt))),
-    }
-
-    def time_labels(self, *p):
-        self._run("labels")
-
-    def time_onehot(self, *p):
-        self._run("onehot")
-
-    def time_backward_labels(self, *p):
-        self._run("backward_labels")
-
-    def time_backward_onehot(self, *p):
-        self._run("backward_onehot")
-
-
-def _opt_case(name, n_state, *scalars):
-    def make(m, dt, r):
+def _rule(name, n_state, *scalars):
+    def build(m, dt, r):
         size = D * m
         p, g = _rand(r, size, dt), _rand(r, size, dt, -1e-3, 1e-3)
         state = [np.abs(_rand(r, size, dt, 0, 1e-3)) for _ in range(n_state)]
         return (p, g, *state, *(np.dtype(dt).type(s) for s in scalars))
-    return name, make
+    return build
 
 
-class OptimizerUpdate(_KernelBench):
-    """In-place update of one flattened (784, ``width``) parameter and its state."""
-
-    params = ([50, 1000], DTYPES, IMPLS)
-    param_names = ["width", "dtype", "impl"]
-    cases = {
-        "sgd": _opt_case("sgd_update", 0, 0.01),
-        "momentum": _opt_case("momentum_update", 1, 0.01, 0.9),
-        "nesterov": _opt_case("nesterov_update", 1, 0.01, 0.9),
-        "adagrad": _opt_case("adagrad_update", 1, 0.01),
-        "rmsprop": _opt_case("rmsprop_update", 1, 0.01, 0.99),
-        "adam": _opt_case("adam_update", 2, 0.001, 0.9, 0.999),
-    }
-
-    def time_sgd(self, *p):
-        self._run("sgd")
-
-    def time_momentum(self, *p):
-        self._run("momentum")
-
-    def time_nesterov(self, *p):
-        self._run("nesterov")
-
-    def time_adagrad(self, *p):
-        self._run("adagrad")
-
-    def time_rmsprop(self, *p):
-        self._run("rmsprop")
-
-    def time_adam(self, *p):
-        self._run("adam")
+def _apply_update(rule):
+    def build(m, dt, r):
+        size = D * m
+        p, g = _rand(r, size, dt), _rand(r, size, dt, -1e-3, 1e-3)
+        s1, s2 = (np.abs(_rand(r, size if rule == ADAM else 0, dt, 0, 1e-3)) for _ in range(2))
+        return rule, p, g, s1, s2, np.array([0.001, 0.9, 0.999]), 1
+    return build
 
 
-def _step_args(n, h, dt, r, many):
-    """Arguments of ``two_layer_train_step(s)`` for a 784-h-10 ReLU net, SGD, labels."""
+def _net(r, d, h, o, dt):
+    """(params, grads, Adam state S1, S2) of a d-h-o net, the arrays flat where the fused
+    steps pass them flat."""
+    params = (_rand(r, (d, h), dt, -0.01, 0.01), np.zeros(h, dt), _rand(r, (h, o), dt, -0.01, 0.01),
+              np.zeros(o, dt))
+    grads = tuple(np.zeros_like(p) for p in params)
+    S1, S2 = (tuple(np.zeros(p.size, dt) for p in params) for _ in range(2))
+    return params, grads, S1, S2
+
+
+def _update_all(m, dt, r):
+    """Adam on every parameter of a 784-``width``-10 net (what a fused step ends with)."""
+    params, grads, S1, S2 = _net(r, D, m, CLASSES, dt)
+    flat = tuple(p.reshape(-1) for p in params)
+    return (ADAM, np.array([0.001, 0.9, 0.999]), S1, S2, 0), flat, tuple(g.reshape(-1) for g in grads), 1
+
+
+def _sgd(dt):
+    empty = np.empty(0, dt)
+    return (SGD, np.array([0.1, 0.0, 0.0]), (empty,) * 4, (empty,) * 4, 0)
+
+
+def _fused(n, h, dt, r, many):
+    """``two_layer_train_step(s)`` of a 784-h-10 ReLU net, SGD, labels: one batch of ``n``."""
     X = _rand(r, (n, D), dt, 0, 1)
     labels = _labels(r, n, CLASSES)
-    targets = np.empty((0, 0), dt)
     rows = np.arange(n, dtype=np.intp)
-    W1, b1 = _rand(r, (D, h), dt, -0.01, 0.01), np.zeros(h, dt)
-    W2, b2 = _rand(r, (h, CLASSES), dt, -0.01, 0.01), np.zeros(CLASSES, dt)
-    grads = [np.zeros_like(a) for a in (W1, b1, W2, b2)]
-    bufs = [np.empty(s, dt) for s in ((n, h), (n, CLASSES), (n, CLASSES), (n, h))]
-    empty = np.empty(0, dt)
-    hp = np.array([0.1, 0.0, 0.0], dt)
-    tail = (False, step.SGD, hp, (empty,) * 4, (empty,) * 4, 0)
-    head = (X, labels, targets, False, rows, W1, b1, W2, b2, *grads)
-    if many:   # one step through the multi-step entry point: gather + step + update
-        return head + (np.empty((n, D), dt), *bufs) + tail + (np.empty(1),)
-    return head + tuple(bufs) + tail
+    params, grads, _, _ = _net(r, D, h, CLASSES, dt)
+    scratch = tuple(np.empty(s, dt) for s in ((n, D), (n, h), (n, CLASSES), (n, CLASSES), (n, h)))
+    head = ((X, labels, np.empty((0, 0), dt), False, rows), params, grads, _sgd(dt), scratch, False)
+    # one step through the multi-step entry point: gather + step + update
+    return head + (np.empty(1),) if many else head
 
 
-class FusedStep(_KernelBench):
-    """The fused forward + backward + SGD kernel of a 784-``width``-10 net, one batch."""
-
-    cases = {
-        "train_step": ("two_layer_train_step", lambda n, m, dt, r: _step_args(n, m, dt, r, False)),
-        "train_steps": ("two_layer_train_steps", lambda n, m, dt, r: _step_args(n, m, dt, r, True)),
-    }
-    timeout = 120
-
-    def time_train_step(self, *p):
-        self._run("train_step")
-
-    def time_train_steps_gather(self, *p):
-        self._run("train_steps")
+LANES_STEPS = 10  # steps per call of the lanes kernel (one step is ~1 us)
 
 
-SMALL_STEPS = 10  # steps per call of the tiny-layer kernel (one step is ~1 us)
-
-
-def _small_step_args(n, h, dt, r):
-    """``two_layer_train_steps_small`` for vol. 2's 2-``h``-3 sigmoid net, SGD, labels:
-    ``SMALL_STEPS`` steps over a 300-point set, the scratch padded as fastprop pads it."""
+def _lanes(n, h, dt, r):
+    """vol. 2's 2-``h``-3 sigmoid net, SGD, labels: ``LANES_STEPS`` steps of ``n`` rows over
+    a 300-point set, the scratch padded as fastprop pads it."""
     X = _rand(r, (300, 2), dt)
-    labels = _labels(r, 300, 3)
-    idx = r.integers(0, 300, SMALL_STEPS * n).astype(np.intp)
-    W1, b1 = _rand(r, (2, h), dt), np.zeros(h, dt)
-    W2, b2 = _rand(r, (h, 3), dt), np.zeros(3, dt)
-    grads = [np.zeros_like(a) for a in (W1, b1, W2, b2)]
+    idx = r.integers(0, 300, LANES_STEPS * n).astype(np.intp)
+    params, grads, _, _ = _net(r, 2, h, 3, dt)
     bp = padded_batch(n)
-    bufs = [np.empty(s, dt) for s in ((bp, 2), (bp, h), (bp, 3), (bp, 3), (bp, h))]
-    empty = np.empty(0, dt)
-    return (X, labels, np.empty((0, 0), dt), False, idx, W1, b1, W2, b2, *grads, *bufs, True,
-            step.SGD, np.array([0.1, 0.0, 0.0], dt), (empty,) * 4, (empty,) * 4, 0,
-            np.empty(SMALL_STEPS))
+    scratch = tuple(np.empty(s, dt) for s in ((bp, 2), (bp, h), (bp, 3), (bp, 3), (bp, h)))
+    batch = (X, _labels(r, 300, 3), np.empty((0, 0), dt), False, idx)
+    return batch, params, grads, _sgd(dt), scratch, True, np.empty(LANES_STEPS)
 
 
-class SmallFusedStep(_KernelBench):
-    """The tiny-layer fused kernel (vol. 2's spiral net, 2-``width``-3, sigmoid):
-    ``SMALL_STEPS`` steps of ``batch`` rows a call."""
-
-    params = ([30, 300], [10, 30], DTYPES, IMPLS)
-    cases = {"steps": ("two_layer_train_steps_small", _small_step_args)}
-
-    def time_train_steps_small(self, *p):
-        self._run("steps")
-
-
-class BookShuffles(_KernelBench):
-    """``epochs`` of the book's ``x = x[np.random.permutation(n)]`` on row indices."""
-
-    params = ([300, 60000], [1, 10], IMPLS)
-    param_names = ["n", "epochs", "impl"]
-    cases = {"shuffles": ("book_shuffles", lambda n, e, r: (
+INPUTS = {
+    "column_sum": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt), np.empty(m, dt))},
+    "affine_forward": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt))},
+    "affine_backward": {"default": _affine_backward(True), "no_dx": _affine_backward(False)},
+    "relu_forward": {"default": _relu_forward},
+    "relu_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, n * m, dt), r.random(n * m) < 0.5, np.empty(n * m, dt))},
+    "sigmoid_forward": {"default": lambda n, m, dt, r: (_rand(r, n * m, dt, -5, 5), np.empty(n * m, dt))},
+    "sigmoid_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, n * m, dt), _rand(r, n * m, dt, 0, 1), np.empty(n * m, dt))},
+    "softmax": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt, -10, 10), np.empty((n, m), dt))},
+    # loss and gradient in one call (dx given), and the backward alone from a saved softmax
+    "softmax_cross_entropy": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt, -10, 10), _labels(r, n, m), np.empty((n, m), dt), np.empty((n, m), dt), 1.0)},
+    "softmax_cross_entropy_onehot": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt, -10, 10), _onehot(r, n, m, dt), np.empty((n, m), dt), np.empty((n, m), dt), 1.0)},
+    "softmax_cross_entropy_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt, 0, 1), _labels(r, n, m), 1.0, np.empty((n, m), dt))},
+    "softmax_cross_entropy_onehot_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt, 0, 1), _onehot(r, n, m, dt), 1.0, np.empty((n, m), dt))},
+    "cast_into": {"default": _cast_into(False), "rewrite": _cast_into(True)},
+    "sgd_update": {"default": _rule("sgd_update", 0, 0.01)},
+    "momentum_update": {"default": _rule("momentum_update", 1, 0.01, 0.9)},
+    "nesterov_update": {"default": _rule("nesterov_update", 1, 0.01, 0.9)},
+    "adagrad_update": {"default": _rule("adagrad_update", 1, 0.01)},
+    "rmsprop_update": {"default": _rule("rmsprop_update", 1, 0.01, 0.99)},
+    "adam_update": {"default": _rule("adam_update", 2, 0.001, 0.9, 0.999)},
+    # the rule table's dispatch on top of the per-rule loop
+    "apply_update": {"sgd": _apply_update(SGD), "adam": _apply_update(ADAM)},
+    "update_all": {"default": _update_all},
+    "adam_step_size": {"default": lambda m, dt, r: (0.001, 0.9, 0.999, 1000)},
+    "two_layer_train_step": {"default": lambda n, m, dt, r: _fused(n, m, dt, r, False)},
+    "two_layer_train_steps": {"gather": lambda n, m, dt, r: _fused(n, m, dt, r, True)},
+    "two_layer_train_steps_lanes": {"default": _lanes},
+    # epochs of the book's x = x[np.random.permutation(n)] on row indices
+    "book_shuffles": {"default": lambda n, e, r: (
         np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),
-        np.arange(n, dtype=np.int64), np.empty((e, n), np.int64)))}
+        np.arange(n, dtype=np.int64), np.empty((e, n), np.int64))},
+    # the Trainer's loss bookkeeping over epochs x 10 steps (eval every 10)
+    "average_losses": {"default": lambda e, r: (
+        r.random(10 * e), 10, 10, np.zeros(2), np.empty(10 * e), np.empty(e))},
+}
 
-    def time_book_shuffles(self, *p):
-        self._run("shuffles")
+DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
+#: modules whose kernels take other parameters than DEFAULT_PARAMS
+PARAMS = {
+    "convert": (([100, 1000], DTYPES, IMPLS), ["batch", "dtype", "impl"]),
+    "optim": (([50, 1000], DTYPES, IMPLS), ["width", "dtype", "impl"]),
+    "fused_two_layer_lanes": (([30, 300], [10, 30], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"]),
+    "shuffle": (([300, 60000], [1, 10], IMPLS), ["n", "epochs", "impl"]),
+    "loss_average": (([300, 3000], IMPLS), ["epochs", "impl"]),
+}
+TIMEOUTS = {"fused_two_layer": 120}
 
 
-class LossLog(_KernelBench):
-    """The Trainer's loss bookkeeping over ``epochs`` x 10 steps (eval every 10)."""
+# --------------------------------------------------------------------------- discovery
 
-    params = ([300, 3000], IMPLS)
-    param_names = ["epochs", "impl"]
-    cases = {"log": ("average_losses", lambda e, r: (
-        r.random(10 * e), 10, 10, np.zeros(2), np.empty(10 * e), np.empty(e)))}
 
-    def time_average_losses(self, *p):
-        self._run("log")
+def kernels():
+    """``{module: {name: kernel}}``: the public compiled functions defined in each module of
+    ``fastprop.kernels`` (re-exports belong to the module that defines them)."""
+    found = {}
+    for info in sorted(pkgutil.iter_modules(fastprop.kernels.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"fastprop.kernels.{info.name}")
+        found[info.name] = {name: obj for name, obj in vars(mod).items()
+                            if not name.startswith("_") and _defined_in(obj, mod.__name__)}
+    return found
+
+
+def _defined_in(obj, module):
+    if isinstance(obj, Dispatcher):
+        return obj.py_func.__module__ == module
+    return isinstance(obj, _Intrinsic) and obj._defn.__module__ == module
+
+
+def class_name(module):
+    """``fused_two_layer`` -> ``FusedTwoLayer``."""
+    return "".join(part.capitalize() for part in module.split("_"))
+
+
+def method_name(kernel, case):
+    return f"time_{kernel}" if case == "default" else f"time_{kernel}_{case}"
+
+
+class _KernelBench:
+    """Base of the generated classes: ``cases`` maps a method name to ``(module, kernel
+    name, build)``. Everything is built and compiled in ``setup`` (one call of each kernel
+    or twin), never inside a timed region."""
+
+    cases = {}
+
+    def setup(self, *p):
+        impl, shape = p[-1], p[:-1]
+
+        def build():
+            rng = np.random.default_rng(0)
+            ready = {}
+            for method, (module, name, make) in self.cases.items():
+                where = "kernels" if impl == "fastprop" else "twins"
+                fn = getattr(importlib.import_module(f"fastprop.{where}.{module}"), name)
+                args = make(*shape, rng)
+                fn(*args)  # compile (or load from Numba's cache) here, never while timed
+                ready[method] = (fn, args)
+            return ready
+
+        self.ready = memo((type(self).__name__,) + p, build)
+
+    def _run(self, method):
+        fn, args = self.ready[method]
+        fn(*args)
+
+
+def _timer(method, module, name, make):
+    def time(self, *p):
+        self._run(method)
+    time.__name__ = method
+    # asv versions a benchmark by its source: name the kernel and show its input builder, so
+    # a changed input starts a new history
+    try:
+        built = inspect.getsource(make)
+    except (OSError, TypeError):
+        built = repr(make)
+    time.pretty_source = f"# fastprop.kernels.{module}.{name}, input:\n{built}"
+    return time
+
+
+def _make_classes():
+    for module, found in kernels().items():
+        cases = {method_name(name, case): (module, name, make)
+                 for name in found if name in INPUTS for case, make in INPUTS[name].items()}
+        if not cases:
+            continue
+        params, names = PARAMS.get(module, DEFAULT_PARAMS)
+        body = {"__module__": __name__, "__doc__": f"The kernels of fastprop.kernels.{module} vs their twins.",
+                "params": params, "param_names": names, "cases": cases}
+        if module in TIMEOUTS:
+            body["timeout"] = TIMEOUTS[module]
+        for method, spec in cases.items():
+            body[method] = _timer(method, *spec)
+        globals()[class_name(module)] = type(class_name(module), (_KernelBench,), body)
+
+
+_make_classes()

@@ -60,7 +60,7 @@ class Case:
     ----------
     args : callable ``(draw, dtype) -> list``
         The kernel's positional arguments, built from the hypothesis ``draw`` for the
-        kernel dtype ``dtype``. Float arrays of ``dtype`` go to the twin as float64 copies
+        kernel dtype ``dtype`` (a scalar type such as ``np.float32``). Float arrays of ``dtype`` go to the twin as float64 copies
         of the same values (float32 is compared against float64 math on identical
         inputs); every other array, scalar and tuple goes as it is (copied).
     outputs : tuple of str
@@ -329,7 +329,8 @@ def make_test(module, cases):
     -------
     A pytest test function; assign it to a ``test_*`` name in the test file.
     """
-    params = [pytest.param(name, np.dtype(dt), id=f"{name}-{np.dtype(dt).name}")
+    # the scalar type (np.float32), which both casts (dt(0.1)) and converts (astype(dt))
+    params = [pytest.param(name, np.dtype(dt).type, id=f"{name}-{np.dtype(dt).name}")
               for name, case in cases.items() for dt in case.dtypes]
     run = runner(module, cases)
 
