@@ -353,6 +353,80 @@ INPUTS.update({
     "pool_forward": {"default": _pool("forward")},
     "pool_backward": {"default": _pool("backward")},
 })
+# --------------------------------------------------------------------------- time layers (vol. 2)
+
+
+def _rec_weights(r, d, h, g, dt):
+    return _rand(r, (d, g * h), dt, -0.1, 0.1), _rand(r, (h, g * h), dt, -0.1, 0.1), _rand(r, g * h, dt)
+
+
+def _rec_caches(kind, n, t, d, h, dt):
+    g = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    c = [np.empty((n, t, h), dt), np.empty((t, n, d), dt), np.empty((t + 1, n, h), dt)]
+    if kind == "lstm":
+        c += [np.empty((t + 1, n, h), dt), np.empty((t, n, g * h), dt), np.empty((t, n, h), dt)]
+    if kind == "gru":
+        c += [np.empty((t, n, g * h), dt), np.empty((t, n, h), dt)]
+    return c
+
+
+def _rec_forward(kind):
+    """``(xs, Wx, Wh, b, h0[, c0], caches...)`` with D = H (the book's Rnnlm)."""
+    def build(n, t, h, dt, r):
+        xs = _rand(r, (n, t, h), dt)
+        states = [_rand(r, (n, h), dt) for _ in range(2 if kind == "lstm" else 1)]
+        return (xs, *_rec_weights(r, h, h, {"rnn": 1, "lstm": 4, "gru": 3}[kind], dt), *states,
+                *_rec_caches(kind, n, t, h, h, dt))
+    return build
+
+
+def _rec_backward(kind):
+    """The caches of a twin forward on the same inputs, then the gradient arrays (dh, dc in/out)."""
+    def build(n, t, h, dt, r):
+        from fastprop.twins import gru, recurrent  # the oracle fills the caches, in setup only
+        args = _rec_forward(kind)(n, t, h, dt, r)
+        {"rnn": recurrent.rnn_forward, "lstm": recurrent.lstm_forward, "gru": gru.gru_forward}[kind](*args)
+        k = 2 if kind == "lstm" else 1
+        Wx, Wh = args[1], args[2]
+        g = Wx.shape[1] // h
+        grads = [np.empty_like(Wx), np.empty_like(Wh), np.empty(g * h, dt), np.empty((n, t, h), dt)]
+        grads += [np.zeros((n, h), dt) for _ in range(k)]
+        return (_rand(r, (n, t, h), dt), Wx, Wh, *args[4 + k + 1:], *grads,
+                np.empty((t, n, g * h), dt), np.empty((t, n, h), dt))
+    return build
+
+
+REC_INPUTS = {
+    "rnn_forward": {"default": _rec_forward("rnn")}, "rnn_backward": {"default": _rec_backward("rnn")},
+    "lstm_forward": {"default": _rec_forward("lstm")}, "lstm_backward": {"default": _rec_backward("lstm")},
+    "gru_forward": {"default": _rec_forward("gru")}, "gru_backward": {"default": _rec_backward("gru")},
+    "to_time_major": {"default": lambda n, t, h, dt, r: (_rand(r, (n, t, h), dt), np.empty((t, n, h), dt))},
+    "to_batch_major": {"default": lambda n, t, h, dt, r: (_rand(r, (t, n, h), dt), np.empty((n, t, h), dt))},
+    "sigmoid": {"default": lambda n, t, h, dt, r: (0.5,)},
+    "tanh": {"default": lambda n, t, h, dt, r: (0.5,)},
+    "lstm_gate_coefficients": {"default": lambda n, t, h, dt, r: (h, np.dtype(dt))},
+}
+
+
+def _ids(r, n, v):
+    return r.integers(0, v, n).astype(np.intp)
+
+
+SEQ_INPUTS = {
+    "embedding_gather": {"default": lambda n, m, dt, r: (_rand(r, (1000, m), dt), _ids(r, n, 1000),
+                                                         np.empty((n, m), dt))},
+    "embedding_scatter_add": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt), _ids(r, n, 1000),
+                                                              np.empty((1000, m), dt))},
+    "time_softmax_cross_entropy": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt), _ids(r, n, m), -1, np.empty((n, m), dt), np.empty((n, m), dt), 1.0, None)},
+    "time_softmax_cross_entropy_backward": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt, 0.0, 1.0), _ids(r, n, m), -1, 1.0, np.empty((n, m), dt))},
+    "row_max": {"default": lambda n, m, dt, r: (_rand(r, n * m, dt),)},
+    "exp_shift_sum": {"default": lambda n, m, dt, r: (_rand(r, n * m, dt), 1.0, np.empty(n * m))},
+}
+INPUTS.update(REC_INPUTS)
+INPUTS.update(SEQ_INPUTS)
+
 
 DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 #: modules whose kernels take other parameters than DEFAULT_PARAMS
@@ -366,6 +440,9 @@ PARAMS = {
     "cooccurrence": (([100000], [300, 3000], IMPLS), ["words", "vocab", "impl"]),
     "conv": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
     "pool": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
+    # the ch06 Rnnlm's LSTM: batch 20, 35 steps, D = H = 100
+    "recurrent": (([20], [35], [100], DTYPES, IMPLS), ["batch", "time", "hidden", "dtype", "impl"]),
+    "gru": (([20], [35], [100], DTYPES, IMPLS), ["batch", "time", "hidden", "dtype", "impl"]),
 }
 TIMEOUTS = {"fused_two_layer": 120, "fused_multi_layer": 120}
 # the 784-1000x5-10 fused step at batch 1000 is ~20x the batch-100 one: width 100 only

@@ -66,7 +66,7 @@ BOOK = {
         "common.util": ("fastprop.util_vol2", [
             "preprocess", "cos_similarity", "most_similar", "convert_one_hot", "create_co_matrix", "ppmi",
             "create_contexts_target", "to_cpu", "to_gpu", "clip_grads", "eval_perplexity", "eval_seq2seq",
-            "analogy", "normalize"], {"clip_grads": "fastprop.trainer:clip_grads"}),
+            "analogy", "normalize"], {}),
         "dataset.ptb": ("fastprop.datasets.ptb", ["load_data", "load_vocab"], {}),
         "dataset.sequence": ("fastprop.datasets.sequence", ["load_data", "get_vocab"], {}),
         "dataset.spiral": ("fastprop.datasets.spiral", ["load_data"], {}),

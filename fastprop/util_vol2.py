@@ -11,6 +11,7 @@ import numpy as np
 from . import validate
 from .kernels import cooccurrence
 from .layers.embedding import word_ids
+from .trainer.grads import clip_grads  # noqa: F401  (the book's util has it; one implementation)
 
 
 def preprocess(text: str):
@@ -170,21 +171,6 @@ def to_gpu(x):
     """Not available: fastprop runs on the CPU only (the book's GPU path needs CuPy)."""
     raise RuntimeError("fastprop is CPU-only: to_gpu is not available; run the book's script "
                        "with GPU = False in common/config.py")
-
-
-def clip_grads(grads, max_norm: float) -> None:
-    """Scale every gradient in place by ``max_norm / (norm + 1e-6)`` when that is below 1."""
-    max_norm = validate.check_scalar(max_norm, "max_norm", float, low=0.0)
-    if isinstance(grads, np.ndarray) or not hasattr(grads, "__iter__"):
-        raise TypeError(f"grads must be a list of arrays, got {validate.describe(grads)}")
-    grads = list(grads)
-    for g in grads:
-        validate.param_dtype(g, "each gradient")
-    total_norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-    rate = max_norm / (total_norm + 1e-6)
-    if rate < 1:
-        for g in grads:
-            g *= rate
 
 
 def eval_perplexity(model, corpus, batch_size: int = 10, time_size: int = 35) -> float:

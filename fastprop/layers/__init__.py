@@ -19,10 +19,24 @@ from .batchnorm import BatchNormalization
 from .conv import Convolution, Pooling
 from .dropout import Dropout
 from .embedding import Embedding, EmbeddingDot
+from .recurrent import GRU, LSTM, RNN
 from .sampling import NegativeSamplingLoss, UnigramSampler
 from .sigmoid_loss import InvertedDropout, SigmoidWithLoss
 from .softmax import Softmax, SoftmaxWithLoss
+from .time import (
+                   Simple_TimeAffine,
+                   Simple_TimeSoftmaxWithLoss,
+                   TimeAffine,
+                   TimeDropout,
+                   TimeEmbedding,
+                   TimeSigmoidWithLoss,
+                   TimeSoftmaxWithLoss,
+)
+from .time_recurrent import TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 
 __all__ = ["AddLayer", "Affine", "BatchNormalization", "Convolution", "Dropout", "Embedding", "EmbeddingDot",
-           "InvertedDropout", "Layer", "MatMul", "MulLayer", "NegativeSamplingLoss", "Pooling", "Relu", "Repeat",
-           "Sigmoid", "SigmoidWithLoss", "Softmax", "SoftmaxWithLoss", "Sum", "UnigramSampler"]
+           "GRU", "InvertedDropout", "LSTM", "Layer", "MatMul", "MulLayer", "NegativeSamplingLoss",
+           "Pooling", "RNN", "Relu", "Repeat", "Sigmoid", "SigmoidWithLoss", "Simple_TimeAffine",
+           "Simple_TimeSoftmaxWithLoss", "Softmax", "SoftmaxWithLoss", "Sum", "TimeAffine",
+           "TimeBiLSTM", "TimeDropout", "TimeEmbedding", "TimeGRU", "TimeLSTM", "TimeRNN",
+           "TimeSigmoidWithLoss", "TimeSoftmaxWithLoss", "UnigramSampler"]

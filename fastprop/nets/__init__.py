@@ -1,11 +1,15 @@
-"""The book's networks: vol. 1 ch. 5's TwoLayerNet (also vol. 2's spiral model) and ch. 6's
-MultiLayerNet / MultiLayerNetExtend, ch. 7's SimpleConvNet and ch. 8's DeepConvNet.
+"""The book's networks: vol. 1 ch. 5's TwoLayerNet (also vol. 2's spiral model), ch. 6's
+MultiLayerNet / MultiLayerNetExtend, ch. 7's SimpleConvNet and ch. 8's DeepConvNet; vol. 2
+ch. 6's Rnnlm and BetterRnnlm (and their BaseModel).
 
 ``fused`` holds the Python side of the compiled training steps; ``params`` the parameter
 dict that keeps a net's layers bound to the arrays it holds.
 """
+from .base_model import BaseModel
 from .convnets import DeepConvNet, SimpleConvNet
 from .multi_layer import MultiLayerNet, MultiLayerNetExtend
+from .rnnlm import BetterRnnlm, Rnnlm
 from .two_layer import TwoLayerNet
 
-__all__ = ["DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet", "TwoLayerNet"]
+__all__ = ["BaseModel", "BetterRnnlm", "DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend", "Rnnlm",
+           "SimpleConvNet", "TwoLayerNet"]

@@ -1,0 +1,212 @@
+"""vol. 2's recurrent cells ``RNN``, ``LSTM`` and ``GRU`` (one time step), and the checks the
+Time* recurrent layers share.
+
+A cell is the one-step case of its Time layer's compiled loop (:mod:`fastprop.kernels.recurrent`,
+:mod:`fastprop.kernels.gru` with T = 1), so the cell and the time loop run the same arithmetic.
+``cache`` holds fastprop's saved arrays (time-major caches), not the book's tuple.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import validate
+from ..kernels import gru as gru_k
+from ..kernels import recurrent as rec_k
+from .base import Layer
+
+#: gate blocks along the ``Wx``/``Wh``/``b`` columns: RNN h; LSTM f, g, i, o; GRU z, r, h~
+GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def check_params(Wx, Wh, b, gates: int) -> None:
+    """Construction-time checks: ``Wx`` (D, gH), ``Wh`` (H, gH), ``b`` (gH,), one float dtype."""
+    dt = validate.param_dtype(Wx, "Wx")
+    for name, p in (("Wh", Wh), ("b", b)):
+        if validate.param_dtype(p, name) != dt:
+            raise TypeError(f"{name} has dtype {p.dtype} but Wx has {dt}; use one dtype")
+    if Wx.ndim != 2 or Wh.ndim != 2:
+        raise ValueError(f"Wx and Wh must be 2-D, got shapes {Wx.shape} and {Wh.shape}")
+    H = Wh.shape[0]
+    if H == 0 or Wh.shape != (H, gates * H) or Wx.shape[1] != gates * H or b.shape != (gates * H,):
+        raise ValueError(f"expected Wx (D, {gates}H), Wh (H, {gates}H), b ({gates}H,) with one H, "
+                         f"got Wx {Wx.shape}, Wh {Wh.shape}, b {b.shape}")
+
+
+class Recurrent(Layer):
+    """Base of the cells and the Time recurrent layers: ``params = [Wx, Wh, b]``."""
+
+    GATES = 1
+
+    def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray):
+        check_params(Wx, Wh, b, self.GATES)
+        super().__init__(Wx, Wh, b)
+        self.cache = None
+
+    def _weights(self, dtype=None):
+        """``(Wx, Wh, b)`` as they are now, checked and C-contiguous (a copy for this call
+        only when a parameter is F-ordered or strided)."""
+        Wx, Wh, b = self.params
+        g = self.GATES
+        Wx = validate.weight(Wx, "Wx", dtype)
+        dt = Wx.dtype
+        Wh = validate.weight(Wh, "Wh", dt)
+        H = Wh.shape[0]
+        if H == 0 or Wh.shape != (H, g * H):
+            raise ValueError(f"Wh must have shape (H, {g}H), got {Wh.shape}")
+        if Wx.shape[1] != g * H:
+            raise ValueError(f"Wx must have {g * H} columns to match Wh of shape {Wh.shape}, got {Wx.shape}")
+        b = validate.bias(b, g * H, dt)
+        return np.ascontiguousarray(Wx), np.ascontiguousarray(Wh), b
+
+    @staticmethod
+    def _sequence(xs, D: int, dt, name: str = "xs") -> np.ndarray:
+        """``xs`` as a C-contiguous (N, T, D) array of ``dt`` with N, T >= 1."""
+        xs = validate.batch(validate.as_real(xs, name, dt), name)
+        if xs.ndim != 3 or xs.shape[2] != D or xs.shape[1] == 0:
+            raise ValueError(f"{name} must have shape (N, T, {D}) with T >= 1, got {xs.shape}")
+        return xs
+
+    @staticmethod
+    def _state(h, N: int, H: int, dt, name: str) -> np.ndarray:
+        """A (N, H) state as a C-contiguous array of ``dt``."""
+        h = validate.as_real(h, name, dt)
+        if h.shape != (N, H):
+            raise ValueError(f"{name} must have shape ({N}, {H}) (batch, hidden) here, got {h.shape}")
+        return h
+
+    def _check_cache(self, Wx, Wh):
+        """The saved caches must fit the weights as they are now."""
+        xtm, Hs = self.cache[0], self.cache[1]
+        if xtm.dtype != Wx.dtype or xtm.shape[2] != Wx.shape[0] or Hs.shape[2] != Wh.shape[0]:
+            raise ValueError(f"the weights changed since forward (Wx {Wx.shape}, Wh {Wh.shape}, "
+                             f"{Wx.dtype}; forward saw D={xtm.shape[2]}, H={Hs.shape[2]}, {xtm.dtype}); "
+                             "run forward again")
+        return xtm.shape[1], xtm.shape[0], xtm.shape[2], Hs.shape[2]
+
+    def _grads(self):
+        return self._grad(0), self._grad(1), self._grad(2)
+
+
+def run_forward(layer, xs, h0, c0=None):
+    """Run the layer's compiled forward on checked arrays; sets ``layer.cache``; returns
+    ``(hs, h_last, c_last)``."""
+    Wx, Wh, b = layer._weights(xs.dtype)
+    N, T, D = xs.shape
+    H = Wh.shape[0]
+    dt = xs.dtype
+    hs = np.empty((N, T, H), dt)
+    xtm = np.empty((T, N, D), dt)
+    Hs = np.empty((T + 1, N, H), dt)
+    kind = layer.KIND
+    if kind == "RNN":
+        rec_k.rnn_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs)
+        layer.cache = (xtm, Hs)
+        return hs, Hs[T].copy(), None
+    G = np.empty((T, N, layer.GATES * H), dt)
+    if kind == "LSTM":
+        Cs, TC = np.empty((T + 1, N, H), dt), np.empty((T, N, H), dt)
+        rec_k.lstm_forward(xs, Wx, Wh, b, h0, c0, hs, xtm, Hs, Cs, G, TC)
+        layer.cache = (xtm, Hs, Cs, G, TC)
+        return hs, Hs[T].copy(), Cs[T].copy()
+    RH = np.empty((T, N, H), dt)
+    gru_k.gru_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs, G, RH)
+    layer.cache = (xtm, Hs, G, RH)
+    return hs, Hs[T].copy(), None
+
+
+def run_backward(layer, dhs, dh, dc=None):
+    """The compiled backward from ``layer.cache``: writes ``grads``, ``dh`` (and ``dc``) in
+    place, returns ``dxs``."""
+    layer._require_forward(layer.cache)
+    Wx, Wh, _ = layer._weights()
+    N, T, D, H = layer._check_cache(Wx, Wh)
+    dt = Wx.dtype
+    dhs = layer._dout(dhs, (N, T, H), dt)
+    dWx, dWh, db = layer._grads()
+    dxs = np.empty((N, T, D), dt)
+    dA = np.empty((T, N, layer.GATES * H), dt)
+    dxtm = np.empty((T, N, D), dt)
+    if layer.KIND == "RNN":
+        xtm, Hs = layer.cache
+        rec_k.rnn_backward(dhs, Wx, Wh, xtm, Hs, dWx, dWh, db, dxs, dh, dA, dxtm)
+    elif layer.KIND == "LSTM":
+        xtm, Hs, Cs, G, TC = layer.cache
+        rec_k.lstm_backward(dhs, Wx, Wh, xtm, Hs, Cs, G, TC, dWx, dWh, db, dxs, dh, dc, dA, dxtm)
+    else:
+        xtm, Hs, G, RH = layer.cache
+        gru_k.gru_backward(dhs, Wx, Wh, xtm, Hs, G, RH, dWx, dWh, db, dxs, dh, dA, dxtm)
+    return dxs
+
+
+class _Cell(Recurrent):
+    """One time step: ``forward(x, h_prev[, c_prev])`` on (N, D) and (N, H) arrays."""
+
+    def _step_inputs(self, x, *states):
+        Wx, Wh, _ = self._weights()
+        dt = Wx.dtype
+        x = validate.batch(validate.as_real(x, "x", dt), "x")
+        if x.ndim != 2 or x.shape[1] != Wx.shape[0]:
+            raise ValueError(f"x must have shape (N, {Wx.shape[0]}), got {x.shape}")
+        names = ("h_prev", "c_prev")
+        return [x.reshape(x.shape[0], 1, x.shape[1])] + [self._state(s, x.shape[0], Wh.shape[0], dt, n)
+                                  for s, n in zip(states, names)]
+
+    def _dnext(self, d, name):
+        self._require_forward(self.cache)
+        xtm, Hs = self.cache[0], self.cache[1]
+        return self._dout(d, (xtm.shape[1], Hs.shape[2]), xtm.dtype, f"the shape of {name}")
+
+
+class RNN(_Cell):
+    """``h_next = tanh(h_prev @ Wh + x @ Wx + b)``; ``backward(dh_next) -> (dx, dh_prev)``."""
+
+    KIND, GATES = "RNN", 1
+
+    def forward(self, x, h_prev) -> np.ndarray:
+        xs, h0 = self._step_inputs(x, h_prev)
+        return run_forward(self, xs, h0)[1]
+
+    def backward(self, dh_next):
+        dh_next = self._dnext(dh_next, "h_next")
+        dh = np.zeros_like(dh_next)
+        dxs = run_backward(self, dh_next.reshape(dh.shape[0], 1, -1), dh)
+        return dxs[:, 0, :], dh
+
+
+class LSTM(_Cell):
+    """The book's LSTM cell (gates ``f, g, i, o``); ``forward(x, h_prev, c_prev) -> (h_next,
+    c_next)``, ``backward(dh_next, dc_next) -> (dx, dh_prev, dc_prev)``."""
+
+    KIND, GATES = "LSTM", 4
+
+    def forward(self, x, h_prev, c_prev):
+        xs, h0, c0 = self._step_inputs(x, h_prev, c_prev)
+        _, h, c = run_forward(self, xs, h0, c0)
+        return h, c
+
+    def backward(self, dh_next, dc_next):
+        dh_next = self._dnext(dh_next, "h_next")
+        dc = np.array(self._dnext(dc_next, "c_next"), order="C")  # in/out: a copy, never the caller's
+        dh = np.zeros_like(dh_next)
+        dxs = run_backward(self, dh_next.reshape(dh.shape[0], 1, -1), dh, dc)
+        return dxs[:, 0, :], dh, dc
+
+
+class GRU(_Cell):
+    """The book's GRU cell with bias (gates ``z, r, h~``); ``backward(dh_next) -> (dx,
+    dh_prev)``; ``dWx``, ``dWh``, ``db`` are ``grads``."""
+
+    KIND, GATES = "GRU", 3
+    dWx = property(lambda self: self.grads[0])
+    dWh = property(lambda self: self.grads[1])
+    db = property(lambda self: self.grads[2])
+
+    def forward(self, x, h_prev) -> np.ndarray:
+        xs, h0 = self._step_inputs(x, h_prev)
+        return run_forward(self, xs, h0)[1]
+
+    def backward(self, dh_next):
+        dh_next = self._dnext(dh_next, "h_next")
+        dh = np.zeros_like(dh_next)
+        dxs = run_backward(self, dh_next.reshape(dh.shape[0], 1, -1), dh)
+        return dxs[:, 0, :], dh

@@ -1,0 +1,270 @@
+"""Whole time loops of vol. 2's recurrent layers (TimeRNN, TimeLSTM, TimeGRU), one call each way.
+
+Layout: every cache is *time-major* (``(T, N, ...)``), so that the step ``t`` slice is a
+C-contiguous (N, ...) block a GEMM can take, and so that the weight gradients summed over all
+steps are one GEMM each over the (T*N, ...) stacks instead of T small ones:
+
+* forward: ``G = x @ Wx`` for all steps at once (one GEMM), then per step
+  ``G[t] += h_prev @ Wh`` (:func:`gemm_acc`, BLAS accumulating into the block) and one fused
+  pass for the bias, the gate nonlinearities, the cell and the new ``h``;
+* backward: per step one fused pass for the gate gradients ``dA[t]`` and one GEMM
+  ``dh_prev = dA[t] @ Wh.T``; after the loop ``dWx = x.T @ dA``, ``dWh = h_prev.T @ dA``,
+  ``db = sum(dA)`` and ``dx = dA @ Wx.T`` once each.
+
+``sigmoid`` and ``tanh`` go through the vectorisable ``exp`` of :mod:`.vmath`, so the gate
+passes compile to SIMD loops (a libm ``tanh`` per element would cost more than the GEMMs).
+Caller-owned buffers, nothing validated here: the layer checks every shape first.
+"""
+import numpy as np
+
+from ._jit import jit
+from .blas import gemm_acc
+from .vmath import exp as vexp
+
+
+@jit
+def sigmoid(v):
+    """``1 / (1 + exp(-v))`` as a float64 (exp overflow gives exactly 0)."""
+    return 1.0 / (1.0 + vexp(-v))
+
+
+@jit
+def tanh(v):
+    """``tanh(v) = 2 sigmoid(2v) - 1``: straight-line code the loop vectoriser keeps
+    (absolute error a few ulp of 1; exactly -1 / 1 in the tails)."""
+    return 2.0 / (1.0 + vexp(-2.0 * v)) - 1.0
+
+
+@jit
+def to_time_major(xs, out):
+    """``out[t, n] = xs[n, t]``: (N, T, D) to (T, N, D)."""
+    n_, t_, d_ = xs.shape
+    for n in range(n_):
+        for t in range(t_):
+            for j in range(d_):
+                out[t, n, j] = xs[n, t, j]
+    return out
+
+
+@jit
+def to_batch_major(xtm, out):
+    """``out[n, t] = xtm[t, n]``: (T, N, D) to (N, T, D)."""
+    t_, n_, d_ = xtm.shape
+    for n in range(n_):
+        for t in range(t_):
+            for j in range(d_):
+                out[n, t, j] = xtm[t, n, j]
+    return out
+
+
+@jit
+def _input_gemm(xs, Wx, xtm, G):
+    """``xtm = xs`` time-major, ``G[t] = xs[:, t] @ Wx`` for every t in one GEMM."""
+    T, N, D = xtm.shape
+    to_time_major(xs, xtm)
+    np.dot(xtm.reshape(T * N, D), Wx, G.reshape(T * N, G.shape[2]))
+
+
+@jit
+def _weight_grads(xtm, Hs, dA, Wx, dWx, dWh, db, dxtm, dxs):
+    """After a backward loop: ``dWx = x.T dA``, ``dWh = h_prev.T dA``, ``db = sum dA``,
+    ``dxs = dA Wx.T`` (batch-major), each over all T*N rows at once."""
+    T, N, D = xtm.shape
+    H = Hs.shape[2]
+    M = dA.shape[2]
+    dA2 = dA.reshape(T * N, M)
+    np.dot(xtm.reshape(T * N, D).T, dA2, dWx)
+    np.dot(Hs[:T].reshape(T * N, H).T, dA2, dWh)
+    db[:] = 0
+    for r in range(T * N):
+        for j in range(M):
+            db[j] += dA2[r, j]
+    np.dot(dA2, Wx.T, dxtm.reshape(T * N, D))
+    to_batch_major(dxtm, dxs)
+
+
+# --------------------------------------------------------------------------- RNN
+
+
+@jit
+def rnn_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs):
+    """The TimeRNN forward: ``h_t = tanh(h_{t-1} @ Wh + x_t @ Wx + b)`` for t = 0..T-1.
+
+    Parameters
+    ----------
+    xs : (N, T, D) input
+    Wx : (D, H), Wh : (H, H), b : (H,), C-contiguous, one float dtype
+    h0 : (N, H) initial state
+    hs : (N, T, H) written with every ``h_t``
+    xtm : (T, N, D) written with ``xs`` time-major (kept for backward)
+    Hs : (T + 1, N, H) written: ``Hs[0] = h0``, ``Hs[t + 1] = h_t`` (kept for backward)
+    """
+    T, N, D = xtm.shape
+    H = Wh.shape[0]
+    G = Hs[1:]  # x @ Wx lands straight in the state stack; the step adds the rest in place
+    _input_gemm(xs, Wx, xtm, G)
+    Hs[0] = h0
+    for t in range(T):
+        gemm_acc(Hs[t], Wh, Hs[t + 1], 1.0)
+        for n in range(N):
+            h = Hs[t + 1, n]
+            for j in range(H):
+                h[j] = tanh(h[j] + b[j])
+            out = hs[n, t]
+            for j in range(H):
+                out[j] = h[j]
+    return hs
+
+
+@jit
+def rnn_backward(dhs, Wx, Wh, xtm, Hs, dWx, dWh, db, dxs, dh, dA, dxtm):
+    """The TimeRNN backward: gradients of every parameter summed over the T steps.
+
+    Parameters
+    ----------
+    dhs : (N, T, H) upstream gradient of ``hs``
+    Wx, Wh : the forward weights; xtm, Hs : the forward caches
+    dWx, dWh, db : written with the summed gradients
+    dxs : (N, T, D) written with the input gradient
+    dh : (N, H) in/out: on entry the gradient reaching ``h_{T-1}`` from outside the
+        window (zeros for a Time layer, ``dh_next`` for a one-step cell), on exit the
+        gradient of ``h0`` (the book's ``TimeRNN.dh``)
+    dA : (T, N, H), dxtm : (T, N, D) scratch
+
+    Notes
+    -----
+    ``dt = (dhs[:, t] + dh) * (1 - h_t**2)``, ``dh = dt @ Wh.T``.
+    """
+    T, N, D = xtm.shape
+    H = Wh.shape[0]
+    for t in range(T - 1, -1, -1):
+        D_t = dA[t]
+        for n in range(N):
+            h = Hs[t + 1, n]
+            up = dhs[n, t]
+            dhr = dh[n]
+            d = D_t[n]
+            for j in range(H):
+                d[j] = (up[j] + dhr[j]) * (1 - h[j] * h[j])
+        np.dot(D_t, Wh.T, dh)
+    _weight_grads(xtm, Hs, dA, Wx, dWx, dWh, db, dxtm, dxs)
+    return dxs
+
+
+# --------------------------------------------------------------------------- LSTM
+
+
+@jit
+def lstm_forward(xs, Wx, Wh, b, h0, c0, hs, xtm, Hs, Cs, G, TC):
+    """The TimeLSTM forward, the book's gate order ``[f, g, i, o]`` along the 4H axis.
+
+    Parameters
+    ----------
+    xs : (N, T, D); Wx : (D, 4H); Wh : (H, 4H); b : (4H,); h0, c0 : (N, H)
+    hs : (N, T, H) written with every ``h_t``
+    xtm : (T, N, D) written (``xs`` time-major)
+    Hs, Cs : (T + 1, N, H) written with ``h``, ``c`` (index 0: the initial state)
+    G : (T, N, 4H) written with the activated gates ``f, g, i, o`` of every step
+    TC : (T, N, H) written with ``tanh(c_t)``
+
+    Notes
+    -----
+    ``A = x Wx + h Wh + b``; ``f, i, o = sigmoid``, ``g = tanh`` of their quarters;
+    ``c = f c_prev + g i``; ``h = o tanh(c)``.
+    """
+    T, N, D = xtm.shape
+    H = Wh.shape[0]
+    _input_gemm(xs, Wx, xtm, G)
+    Hs[0] = h0
+    Cs[0] = c0
+    # tanh(v) = 2 sigmoid(2 v) - 1: one formula for the 4H gate columns, with per-column
+    # coefficients, keeps the gate pass a single loop LLVM vectorises
+    scale, mul, add = lstm_gate_coefficients(H, G.dtype)
+    for t in range(T):
+        gemm_acc(Hs[t], Wh, G[t], 1.0)
+        for n in range(N):
+            a = G[t, n]
+            for j in range(4 * H):
+                a[j] = mul[j] / (1.0 + vexp(-scale[j] * (a[j] + b[j]))) + add[j]
+            cp = Cs[t, n]
+            c = Cs[t + 1, n]
+            for j in range(H):
+                c[j] = a[j] * cp[j] + a[H + j] * a[2 * H + j]
+            tc = TC[t, n]
+            for j in range(H):
+                tc[j] = tanh(c[j])
+            h = Hs[t + 1, n]
+            for j in range(H):
+                h[j] = a[3 * H + j] * tc[j]
+            out = hs[n, t]
+            for j in range(H):
+                out[j] = h[j]
+    return hs
+
+
+@jit
+def lstm_gate_coefficients(H, dtype):
+    """``(scale, mul, add)`` with ``gate = mul / (1 + exp(-scale * v)) + add``: sigmoid for
+    the f, i, o quarters, ``tanh = 2 sigmoid(2v) - 1`` for g."""
+    scale = np.ones(4 * H, dtype)
+    mul = np.ones(4 * H, dtype)
+    add = np.zeros(4 * H, dtype)
+    for j in range(H, 2 * H):
+        scale[j] = 2
+        mul[j] = 2
+        add[j] = -1
+    return scale, mul, add
+
+
+@jit
+def lstm_backward(dhs, Wx, Wh, xtm, Hs, Cs, G, TC, dWx, dWh, db, dxs, dh, dc, dA, dxtm):
+    """The TimeLSTM backward (the book's LSTM.backward for t = T-1..0, summed).
+
+    Parameters
+    ----------
+    dhs : (N, T, H) upstream gradient of ``hs``
+    Wx, Wh : the forward weights; xtm, Hs, Cs, G, TC : the forward caches
+    dWx, dWh, db : written with the summed gradients
+    dxs : (N, T, D) written
+    dh : (N, H) in/out as in :func:`rnn_backward` (the book's ``TimeLSTM.dh`` on exit)
+    dc : (N, H) in/out: the gradient reaching ``c_{T-1}`` on entry, of ``c0`` on exit
+    dA : (T, N, 4H), dxtm : (T, N, D) scratch
+
+    Notes
+    -----
+    With ``dh_t = dhs[:, t] + dh``: ``ds = dc + dh_t o (1 - tanh(c)^2)``; ``dc = ds f``;
+    ``dA = [ds c_prev f(1-f), ds i (1-g^2), ds g i(1-i), dh_t tanh(c) o(1-o)]``;
+    ``dh = dA Wh.T``.
+    """
+    T, N, D = xtm.shape
+    H = Wh.shape[0]
+    dhn = np.empty(H, dh.dtype)
+    ds = np.empty(H, dh.dtype)
+    for t in range(T - 1, -1, -1):
+        D_t = dA[t]
+        for n in range(N):
+            # one output per loop: with several the aliasing checks stop the vectoriser
+            a = G[t, n]
+            tc = TC[t, n]
+            cp = Cs[t, n]
+            dhr = dh[n]
+            dcr = dc[n]
+            up = dhs[n, t]
+            d = D_t[n]
+            for j in range(H):
+                dhn[j] = up[j] + dhr[j]
+            for j in range(H):
+                ds[j] = dcr[j] + (dhn[j] * a[3 * H + j]) * (1 - tc[j] * tc[j])
+            for j in range(H):
+                dcr[j] = ds[j] * a[j]
+            for j in range(H):
+                d[j] = ds[j] * cp[j] * (a[j] * (1 - a[j]))
+            for j in range(H):
+                d[H + j] = ds[j] * a[2 * H + j] * (1 - a[H + j] * a[H + j])
+            for j in range(H):
+                d[2 * H + j] = ds[j] * a[H + j] * (a[2 * H + j] * (1 - a[2 * H + j]))
+            for j in range(H):
+                d[3 * H + j] = dhn[j] * tc[j] * (a[3 * H + j] * (1 - a[3 * H + j]))
+        np.dot(D_t, Wh.T, dh)
+    _weight_grads(xtm, Hs, dA, Wx, dWx, dWh, db, dxtm, dxs)
+    return dxs

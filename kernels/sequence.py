@@ -1,0 +1,188 @@
+"""Kernels of vol. 2's time-distributed layers: the embedding gather/scatter-add and the
+softmax-cross-entropy over N*T rows with the ``ignore_label`` mask fused in.
+
+The loss follows the book's ``TimeSoftmaxWithLoss``: ``-sum(mask * log(y[t])) / sum(mask)``,
+no ``+1e-7`` (unlike vol. 1's ``cross_entropy_error``); rows whose label is the ignore label
+contribute neither loss nor gradient and are never read at their label.
+"""
+import numpy as np
+
+from ._jit import jit
+from .vmath import exp as vexp
+
+
+@jit
+def embedding_gather(W, ids, out):
+    """``out[r] = W[ids[r]]``.
+
+    Parameters
+    ----------
+    W : (V, D) embedding matrix
+    ids : (R,) intp, every id in ``[0, V)`` (checked by the caller)
+    out : (R, D) written
+    """
+    D = W.shape[1]
+    for r in range(ids.shape[0]):
+        src = W[ids[r]]
+        dst = out[r]
+        for j in range(D):
+            dst[j] = src[j]
+    return out
+
+
+@jit
+def embedding_scatter_add(dout, ids, dW):
+    """``dW = 0; dW[ids[r]] += dout[r]`` for every row (``np.add.at``), in row order.
+
+    Parameters
+    ----------
+    dout : (R, D) upstream gradient
+    ids : (R,) intp in ``[0, V)``
+    dW : (V, D) written
+    """
+    dW[:] = 0
+    D = dW.shape[1]
+    for r in range(ids.shape[0]):
+        dst = dW[ids[r]]
+        src = dout[r]
+        for j in range(D):
+            dst[j] += src[j]
+    return dW
+
+
+@jit
+def row_max(r):
+    """Largest entry of the 1-D ``r``, with eight running maxima: a single one is a chain of
+    dependent compares, eight independent ones fill a SIMD register."""
+    m = r.shape[0]
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = r[0]
+    j = 0
+    while j + 8 <= m:
+        m0 = r[j] if r[j] > m0 else m0
+        m1 = r[j + 1] if r[j + 1] > m1 else m1
+        m2 = r[j + 2] if r[j + 2] > m2 else m2
+        m3 = r[j + 3] if r[j + 3] > m3 else m3
+        m4 = r[j + 4] if r[j + 4] > m4 else m4
+        m5 = r[j + 5] if r[j + 5] > m5 else m5
+        m6 = r[j + 6] if r[j + 6] > m6 else m6
+        m7 = r[j + 7] if r[j + 7] > m7 else m7
+        j += 8
+    while j < m:
+        m0 = r[j] if r[j] > m0 else m0
+        j += 1
+    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+
+
+# reassoc (allowed by the policy: no NaN/inf change) lets LLVM split the sum into SIMD lanes;
+# the exp itself is inlined with its own flags, so its Cody-Waite order is untouched
+@jit(fastmath={"reassoc"})
+def exp_shift_sum(r, mx, out):
+    """``out = exp(r - mx)``; returns ``sum(out)`` accumulated in float64."""
+    s = 0.0
+    for j in range(r.shape[0]):
+        e = vexp(r[j] - mx)
+        out[j] = e
+        s += e
+    return s
+
+
+@jit
+def _softmax_row(x, i, y, buf, k):
+    """``y[i] = softmax(x[i])`` in three passes over the row while it is in cache; returns
+    ``log y[i, k]`` as ``x[i, k] - max - log(sum)`` (read before ``y`` may overwrite ``x``),
+    finite for every finite row, where ``log`` of a float32 softmax underflows to -inf.
+
+    The exps go to the scratch row ``buf``, never straight over ``x`` when ``y`` is ``x``:
+    LLVM's runtime alias check would see the overlap and run that loop without SIMD."""
+    xr = x[i]
+    yr = y[i]
+    mx = row_max(xr)
+    s = exp_shift_sum(xr, mx, buf)
+    logp = (np.float64(xr[k]) - mx) - np.log(s) if k >= 0 else 0.0
+    inv = 1.0 / s
+    for j in range(yr.shape[0]):
+        yr[j] = buf[j] * inv
+    return logp
+
+
+@jit
+def _masked_grad_row(y, i, k, ignore, scale, dx):
+    """``dx[i] = (y[i] - onehot(k)) * scale``, zero when ``k == ignore`` (``dx`` may be ``y``)."""
+    yr = y[i]
+    dr = dx[i]
+    if k == ignore:
+        zero = dx.dtype.type(0)
+        for j in range(dr.shape[0]):
+            dr[j] = zero
+    else:
+        for j in range(dr.shape[0]):
+            dr[j] = yr[j] * scale
+        dr[k] = dr[k] - scale
+
+
+@jit
+def _add_row(dx, i, dsum):
+    """``dsum += dx[i]`` (the next layer's bias gradient, summed while the row is in cache)."""
+    dr = dx[i]
+    for j in range(dr.shape[0]):
+        dsum[j] += dr[j]
+
+
+@jit
+def _count(t, ignore):
+    count = 0
+    for i in range(t.shape[0]):
+        if t[i] != ignore:
+            count += 1
+    return count
+
+
+@jit
+def time_softmax_cross_entropy(x, t, ignore, y, dx, dout, dsum):
+    """Softmax of every row, the masked mean cross-entropy and (optionally) its gradient.
+
+    Parameters
+    ----------
+    x : (R, V) scores (R = N * T)
+    t : (R,) intp labels in ``[0, V)`` or ``ignore``
+    ignore : int, the ignore label (the book's ``-1``)
+    y : (R, V) written with the softmax (may be ``x``)
+    dx : (R, V) written with the gradient, or None (may be ``y``: written over it row by row)
+    dout : float, upstream gradient
+    dsum : (V,) written with ``dx.sum(axis=0)`` (the bias gradient of the TimeAffine that
+        made ``x``: one pass over the N*T*V gradient fewer), or None; needs ``dx``
+
+    Returns
+    -------
+    float, ``-sum_{t_i != ignore} log(y[i, t_i]) / #{t_i != ignore}`` (NaN when every
+    label is ignored, as the book's 0/0)
+
+    Notes
+    -----
+    One row at a time (a 10000-word row is 40 KB: it stays in cache across the passes).
+    """
+    count = _count(t, ignore)
+    scale = dout / max(count, 1)
+    total = 0.0
+    buf = np.empty(x.shape[1], np.float64)
+    if dsum is not None:
+        dsum[:] = 0
+    for i in range(x.shape[0]):
+        k = t[i]
+        logp = _softmax_row(x, i, y, buf, k if k != ignore else -1)
+        if k != ignore:
+            total += logp
+        if dx is not None:
+            _masked_grad_row(y, i, k, ignore, scale, dx)
+            if dsum is not None:
+                _add_row(dx, i, dsum)
+    return -total / count
+
+
+@jit
+def time_softmax_cross_entropy_backward(y, t, ignore, dout, dx):
+    """``dx = (y - onehot(t)) * dout / #valid`` with ignored rows zero, from the saved softmax."""
+    scale = dout / max(_count(t, ignore), 1)
+    for i in range(t.shape[0]):
+        _masked_grad_row(y, i, t[i], ignore, scale, dx)
+    return dx

@@ -1,0 +1,113 @@
+"""fastprop.kernels.sequence against its twins: the embedding gather / scatter-add and the
+masked softmax-cross-entropy of TimeSoftmaxWithLoss (ignore label -1, no +1e-7)."""
+import numpy as np
+import parity
+from hypothesis import strategies as st
+
+from fastprop.kernels import sequence as K
+
+douts = st.sampled_from([1.0, 0.5, -2.0])
+
+
+def _gather(draw, dt):
+    r = parity.rng(draw)
+    V, D, R = draw(parity.classes), draw(parity.width), draw(parity.batch)
+    return [r.standard_normal((V, D)).astype(dt), r.integers(0, V, R).astype(np.intp), np.full((R, D), np.nan, dt)]
+
+
+def _scatter(draw, dt):
+    r = parity.rng(draw)
+    V, D, R = draw(parity.classes), draw(parity.width), draw(parity.batch)
+    ids = r.integers(0, min(V, 3) if draw(st.booleans()) else V, R).astype(np.intp)  # repeats
+    return [r.standard_normal((R, D)).astype(dt), ids, np.full((V, D), np.nan, dt)]
+
+
+def _labels(draw, r, R, V):
+    t = r.integers(0, V, R).astype(np.intp)
+    t[r.random(R) < draw(st.sampled_from([0.0, 0.3, 1.0]))] = -1
+    return t
+
+
+def _loss(draw, dt):
+    r = parity.rng(draw)
+    R, V = draw(parity.batch), draw(parity.classes)
+    x = (draw(st.sampled_from([1e-3, 1.0, 30.0])) * r.standard_normal((R, V))).astype(dt)
+    with_dx = draw(st.booleans())
+    dsum = np.full(V, np.nan, dt) if with_dx and draw(st.booleans()) else None
+    return [x, _labels(draw, r, R, V), -1, np.full((R, V), np.nan, dt),
+            np.full((R, V), np.nan, dt) if with_dx else None, draw(douts), dsum]
+
+
+def _loss_backward(draw, dt):
+    r = parity.rng(draw)
+    R, V = draw(parity.batch), draw(parity.classes)
+    e = np.exp(r.standard_normal((R, V)))
+    return [(e / e.sum(1, keepdims=True)).astype(dt), _labels(draw, r, R, V), -1, draw(douts),
+            np.full((R, V), np.nan, dt)]
+
+
+def _row(draw, dt):
+    r = parity.rng(draw)
+    x = (draw(parity.scales) * r.standard_normal(draw(parity.batch))).astype(dt)
+    return [x]
+
+
+def _exp_row(draw, dt):
+    x = _row(draw, dt)[0]
+    return [x, float(x.max()), np.full(x.shape, np.nan, np.float64)]
+
+
+def _same_as_loss_then_backward(k, t, dt):
+    """The fused gradient equals the separate backward applied to the kernel's own softmax."""
+    a = k.args
+    if a["dx"] is None:
+        return
+    dx = np.empty_like(a["dx"])
+    K.time_softmax_cross_entropy_backward(a["y"], a["t"], -1, a["dout"], dx)
+    np.testing.assert_array_equal(dx, a["dx"])
+    assert (a["dx"][a["t"] == -1] == 0).all()
+
+
+CASES = {
+    "embedding_gather": parity.Case(_gather, outputs=("out",), returns="out", exact=True),
+    "embedding_scatter_add": parity.Case(_scatter, outputs=("dW",), returns="dW", linear=True),
+    "time_softmax_cross_entropy": parity.Case(_loss, outputs=("y", "dx", "dsum"), floor=1.0,
+                                              check=_same_as_loss_then_backward),
+    "time_softmax_cross_entropy_backward": parity.Case(_loss_backward, outputs=("dx",), returns="dx",
+                                                       floor=1.0),
+    "row_max": parity.Case(_row, exact=True),
+    "exp_shift_sum": parity.Case(_exp_row, outputs=("out",), floor=1.0),
+}
+
+test_parity = parity.make_test("sequence", CASES)
+
+
+def test_every_label_ignored_is_nan_with_zero_gradient():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    y, dx = np.empty_like(x), np.full_like(x, np.nan)
+    loss = K.time_softmax_cross_entropy(x, np.full(3, -1, np.intp), -1, y, dx, 1.0, None)
+    assert np.isnan(loss) and (dx == 0).all()
+
+
+def test_in_place_softmax_and_gradient_match_separate_arrays():
+    r = np.random.default_rng(1)
+    x = (5 * r.standard_normal((6, 9))).astype(np.float32)
+    t = r.integers(0, 9, 6).astype(np.intp)
+    t[2] = -1
+    y, dx = np.empty_like(x), np.empty_like(x)
+    dsum = np.empty(9, np.float32)
+    loss = K.time_softmax_cross_entropy(x, t, -1, y, dx, 1.0, dsum)
+    z = x.copy()
+    loss2 = K.time_softmax_cross_entropy(z, t, -1, z, z, 1.0, None)
+    np.testing.assert_allclose(dsum, dx.sum(axis=0), atol=1e-6)
+    assert loss == loss2
+    np.testing.assert_array_equal(z, dx)
+
+
+def test_huge_logits_give_a_finite_loss():
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]])
+    y, dx = np.empty_like(x), np.empty_like(x)
+    loss = K.time_softmax_cross_entropy(x, np.array([0, 1], np.intp), -1, y, dx, 1.0, None)
+    assert np.isfinite(loss) and abs(loss - np.log(2) / 2) < 1e-12
+    assert np.isfinite(dx).all()
+
