@@ -4,6 +4,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import validate
+
 __all__ = ["clip_grads", "remove_duplicate"]
 
 
@@ -20,8 +22,14 @@ def clip_grads(grads, max_norm) -> None:
     As the book: ``rate = max_norm / (sqrt(sum_i sum(g_i**2)) + 1e-6)``; every gradient is
     multiplied by ``rate`` only when ``rate < 1``.
     """
+    max_norm = validate.check_scalar(max_norm, "max_norm", float, low=0.0)
     if isinstance(grads, Mapping):
         grads = list(grads.values())
+    if isinstance(grads, np.ndarray) or not hasattr(grads, "__iter__"):
+        raise TypeError(f"grads must be a list (or dict) of arrays, got {validate.describe(grads)}")
+    grads = list(grads)
+    for g in grads:
+        validate.param_dtype(g, "each gradient")
     total_norm = 0
     for grad in grads:
         total_norm += np.sum(grad ** 2)
