@@ -29,7 +29,7 @@ from fastprop.sweep import (
 )
 from fastprop.sweep.space import check_space
 
-FAST_SPACE = {"lr": LogUniform(-1.5, -0.5), "weight_decay": LogUniform(-8, -4)}
+FAST_SPACE = {"lr": LogUniform(-2, -1), "weight_decay": LogUniform(-8, -4)}
 DATA = DataSpec("synthetic", train_size=200, seed=3)
 
 
@@ -87,43 +87,63 @@ def test_parse_space():
 
 # ---------------------------------------------------------------- the book's trial
 
-def _book_reference(params, seed, data, epochs, batch=100, hidden=100):
-    """vol. 1's MultiLayerNet (one hidden layer, He init, weight decay) and Trainer, in
-    plain NumPy: the loss (with decay) at every evaluation point."""
+def _book_reference(params, seed, data, epochs, batch=100, hidden=(100,) * 6):
+    """vol. 1 ch. 6's trial in plain NumPy: MultiLayerNet(784, hidden, 10) (Affine-ReLU per
+    hidden layer, then Affine-SoftmaxWithLoss; He init sqrt(2 / n_prev), W1, W2, ... drawn
+    in order; weight decay in the loss and the gradient) trained by vol. 1's Trainer (SGD,
+    np.random.choice batches, an evaluation whenever i % iter_per_epoch == 0). Returns
+    {'loss': the batch loss with decay after the update, 'train_acc'/'val_acc': the accuracy
+    on the whole sets} at every evaluation point."""
     x, t = data["x_train"].astype(np.float64), data["t_train"]
+    xv, tv = data["x_val"].astype(np.float64), data["t_val"]
     lr, wd = params["lr"], params["weight_decay"]
     np.random.seed(seed)
-    W1 = np.sqrt(2.0 / 784) * np.random.randn(784, hidden)
-    W2 = np.sqrt(2.0 / hidden) * np.random.randn(hidden, 10)
-    b1, b2 = np.zeros(hidden), np.zeros(10)
+    sizes = [784, *hidden, 10]
+    Ws = [np.sqrt(2.0 / m) * np.random.randn(m, n) for m, n in zip(sizes[:-1], sizes[1:])]
+    bs = [np.zeros(n) for n in sizes[1:]]
+
+    def forward(xb):
+        acts = [xb]  # the input of every Affine
+        for W, b in zip(Ws[:-1], bs[:-1]):
+            acts.append(np.maximum(acts[-1] @ W + b, 0))
+        return acts, acts[-1] @ Ws[-1] + bs[-1]
+
+    def softmax(s):
+        e = np.exp(s - s.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    def loss(xb, tb):
+        y = softmax(forward(xb)[1])
+        ce = -np.sum(np.log(y[np.arange(len(tb)), tb] + 1e-7)) / len(tb)
+        return ce + sum(0.5 * wd * np.sum(W ** 2) for W in Ws)
+
+    def accuracy(xs, ts):
+        return np.sum(np.argmax(forward(xs)[1], axis=1) == ts) / float(len(xs))
+
     n = len(x)
     per_epoch = max(n / batch, 1)
-    losses = []
+    out = {"loss": [], "train_acc": [], "val_acc": []}
     for i in range(int(epochs * per_epoch)):
         m = np.random.choice(n, batch)
         xb, tb = x[m], t[m]
-        h = xb @ W1 + b1
-        a = np.maximum(h, 0)
-        s = a @ W2 + b2
-        y = np.exp(s - s.max(1, keepdims=True))
-        y /= y.sum(1, keepdims=True)
-        d = y.copy()
+        acts, s = forward(xb)
+        d = softmax(s)
         d[np.arange(batch), tb] -= 1
         d /= batch
-        dW2, db2 = a.T @ d + wd * W2, d.sum(0)
-        da = (d @ W2.T) * (h > 0)
-        dW1, db1 = xb.T @ da + wd * W1, da.sum(0)
-        W1 -= lr * dW1
-        b1 -= lr * db1
-        W2 -= lr * dW2
-        b2 -= lr * db2
+        grads = []
+        for k in reversed(range(len(Ws))):
+            grads.append((acts[k].T @ d + wd * Ws[k], d.sum(0)))
+            if k:
+                d = (d @ Ws[k].T) * (acts[k] > 0)
+        for k, (dW, db) in zip(reversed(range(len(Ws))), grads):
+            Ws[k] -= lr * dW
+            bs[k] -= lr * db
         if i % per_epoch == 0:
-            s = np.maximum(xb @ W1 + b1, 0) @ W2 + b2
-            s = s - s.max(1, keepdims=True)
-            logp = s - np.log(np.exp(s).sum(1, keepdims=True))
-            ce = -np.sum(np.log(np.exp(logp[np.arange(batch), tb]) + 1e-7)) / batch
-            losses.append(ce + 0.5 * wd * (np.sum(W1 ** 2) + np.sum(W2 ** 2)))
-    return losses
+            out["loss"].append(loss(xb, tb))
+            out["train_acc"].append(accuracy(x, t))
+            out["val_acc"].append(accuracy(xv, tv))
+    out["final"] = (accuracy(x, t), accuracy(xv, tv))
+    return out
 
 
 def test_book_objective_is_the_books_trainer_with_weight_decay():
@@ -132,18 +152,43 @@ def test_book_objective_is_the_books_trainer_with_weight_decay():
     np.random.seed(11)
     out = BookObjective(epochs=3)(params, 11, data)
     ref = _book_reference(params, 11, data, epochs=3)
-    assert len(ref) == 3  # evaluations after steps 0, 2 and 4 of 6
-    assert len(out["loss_curve"]) == len(out["val_acc_curve"]) == len(ref)
-    np.testing.assert_allclose(out["loss_curve"], ref, rtol=1e-9)
+    assert len(ref["loss"]) == 3  # evaluations after steps 0, 2 and 4 of 6
+    assert len(out["loss_curve"]) == len(out["val_acc_curve"]) == len(ref["loss"])
+    np.testing.assert_allclose(out["loss_curve"], ref["loss"], rtol=1e-9)
+    assert out["train_acc_curve"] == ref["train_acc"] and out["val_acc_curve"] == ref["val_acc"]
+    assert (out["train_acc"], out["val_acc"]) == ref["final"]
     np.random.seed(11)
     no_decay = BookObjective(epochs=3)(dict(params, weight_decay=0.0), 11, data)
     assert np.all(np.array(no_decay["loss_curve"]) < np.array(out["loss_curve"]))
 
 
+def test_book_objective_is_the_vol1_trainer_on_multilayernet():
+    from fastprop.nets import MultiLayerNet
+    from fastprop.trainer.vol1 import Trainer
+
+    data = load_split(DataSpec("synthetic", train_size=250, seed=3))
+    params = {"lr": 0.02, "weight_decay": 1e-4}
+    np.random.seed(5)  # what the sweep does before the call
+    # hidden_size 20: the 6-layer kernels compiled already (a new depth compiles anew)
+    out = BookObjective(epochs=4, hidden_size=20)(params, 5, data)
+    np.random.seed(5)
+    net = MultiLayerNet(784, [20] * 6, 10, weight_decay_lambda=1e-4)
+    tr = Trainer(net, data["x_train"], data["t_train"], data["x_val"], data["t_val"], epochs=4,
+                 mini_batch_size=100, optimizer="sgd", optimizer_param={"lr": 0.02},
+                 verbose=False)
+    tr.train()
+    assert out["train_acc_curve"] == tr.train_acc_list and out["val_acc_curve"] == tr.test_acc_list
+    assert out["loss_curve"] == tr.train_loss_list[::2]  # iter_per_epoch 2: one per epoch
+    assert out["val_acc"] == net.accuracy(data["x_val"], data["t_val"])
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="hidden_layers"):
+            BookObjective(hidden_layers=bad)
+
+
 def test_book_objective_epochs_and_learning():
     data = load_split(DataSpec("synthetic", train_size=500, seed=0))  # 400 train: 4 steps/epoch
     np.random.seed(0)
-    out = BookObjective(epochs=10)({"lr": 0.3, "weight_decay": 1e-6}, 0, data)
+    out = BookObjective(epochs=10)({"lr": 0.03, "weight_decay": 1e-6}, 0, data)
     assert len(out["train_acc_curve"]) == len(out["val_acc_curve"]) == 10
     assert out["val_acc"] > 0.6 and out["train_acc"] > 0.6
     assert out["val_acc_curve"][-1] > out["val_acc_curve"][0]
@@ -173,7 +218,7 @@ def test_run_trial_is_independent_of_the_callers_rng_and_restores_it():
 
 
 def _flaky(params, seed, data):
-    if params["lr"] > 0.1:
+    if params["lr"] > 0.03:
         raise RuntimeError(f"lr {params['lr']:.3f} too high for this test")
     return {"val_acc": 0.5, "train_acc": 0.5}
 
@@ -181,7 +226,7 @@ def _flaky(params, seed, data):
 def test_a_failing_trial_is_recorded_and_the_sweep_goes_on():
     res = _serial(n=8, objective=_flaky)
     assert len(res.rows) == 8
-    bad = [r for r in res.rows if r["params"]["lr"] > 0.1]
+    bad = [r for r in res.rows if r["params"]["lr"] > 0.03]
     assert bad and len(bad) < 8
     for r in bad:
         assert r["error"].startswith("RuntimeError: lr") and "Traceback" in r["traceback"]
@@ -202,7 +247,7 @@ def test_results_file_rows_and_header(tmp_path):
     lines = path.read_text().splitlines()
     assert json.loads(lines[0])["type"] == "header" and len(lines) == 6
     config, rows = read_rows(path)
-    assert config["seed"] == 7 and config["space"]["lr"] == ["log10", -1.5, -0.5]
+    assert config["seed"] == 7 and config["space"]["lr"] == ["log10", -2, -1]
     assert sorted(comparable(r) == comparable(s) for r, s in
                   zip(sorted(rows, key=lambda r: r["index"]), res.rows)) == [True] * 5
     for r in rows:
@@ -342,7 +387,8 @@ def test_objectives_are_named_stably_in_the_header(tmp_path):
 
     assert describe_objective(BookObjective(epochs=3)) == {
         "name": "fastprop.sweep.objective.BookObjective",
-        "args": {"epochs": 3, "batch_size": 100, "hidden_size": 100}}
+        "args": {"epochs": 3, "batch_size": 100, "hidden_size": 100,
+                 "hidden_layers": 6}}
     assert describe_objective(_Half()) == describe_objective(_Half())  # no address in it
     assert describe_objective(_flaky)["name"].endswith("._flaky")
     path = tmp_path / "r.jsonl"

@@ -7,15 +7,15 @@ present. The sweep seeds the global NumPy RNG with ``seed`` just before the call
 book's nets draw their weights and batches from it), so an objective that draws from
 ``np.random`` gives the same numbers on any worker.
 
-The default, :class:`BookObjective`, is the book's search on a stand-in network until
-fastprop has ``MultiLayerNet``: the book trains ``MultiLayerNet(784, [100] * 6, 10,
-weight_decay_lambda=wd)``; this trains ``TwoLayerNet(784, 100, 10)`` (one hidden layer of
-100, not six) with the book MultiLayerNet's He initialisation (``sqrt(2 / fan_in)`` per
-layer, drawn W1 then W2 as the book draws them) and its weight decay (loss
-``+ 0.5 * wd * sum(W ** 2)``, gradient ``+ wd * W``), with vol. 1's Trainer loop: SGD,
-mini-batches of 100 drawn with ``np.random.choice(train_size, batch_size)``,
-``iter_per_epoch = max(train_size / batch_size, 1)``, accuracy on the training and
-validation sets whenever ``iter % iter_per_epoch == 0``.
+The default, :class:`BookObjective`, is the book's trial: ``MultiLayerNet(784, [100] * 6,
+10, weight_decay_lambda=weight_decay)`` (:class:`fastprop.nets.MultiLayerNet`: ReLU, He
+initialisation ``sqrt(2 / fan_in)`` drawn W1, W2, ... from the global RNG, loss
+``+ 0.5 * wd * sum(W ** 2)``, gradient ``+ wd * W``) trained by vol. 1's Trainer
+(:class:`fastprop.trainer.vol1.Trainer`, ``mini_batch_size=100``, ``optimizer='sgd'``,
+``optimizer_param={'lr': lr}``, quiet): mini-batches drawn with
+``np.random.choice(train_size, batch_size)``, ``iter_per_epoch = max(train_size /
+batch_size, 1)``, accuracy on the whole training and validation sets whenever
+``iter % iter_per_epoch == 0``.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ import collections
 import dataclasses
 import importlib
 import inspect
-import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -140,26 +139,31 @@ def load_split(spec: DataSpec) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class BookObjective:
-    """vol. 1 ch. 6's trial on ``TwoLayerNet(input, hidden_size, classes)`` (see the module
-    docstring for how it stands in for the book's MultiLayerNet).
+    """vol. 1 ch. 6's trial: ``MultiLayerNet(input, [hidden_size] * hidden_layers, classes,
+    weight_decay_lambda=weight_decay)`` trained by vol. 1's Trainer with SGD (see the module
+    docstring).
 
     ``params`` must hold ``lr`` and may hold ``weight_decay`` (default 0). Returns
-    ``train_acc``/``val_acc`` after the last step, the per-epoch ``train_acc_curve`` and
-    ``val_acc_curve`` (the book's ``train_acc_list``/``test_acc_list``) and ``loss_curve``
-    (the batch loss with weight decay at the same points).
+    ``train_acc``/``val_acc`` after the last step (the net's accuracy on the whole training
+    and validation sets), the per-epoch ``train_acc_curve`` and ``val_acc_curve`` (the
+    Trainer's ``train_acc_list``/``test_acc_list``, which the book's script returns) and
+    ``loss_curve``: the Trainer's ``train_loss_list`` (the loss of each step's batch with the
+    weight-decay term, after the step's update) taken at the same per-epoch points, one value
+    per entry of the accuracy curves.
     """
 
     epochs: int = 50
     batch_size: int = 100
     hidden_size: int = 100
+    hidden_layers: int = 6
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "hidden_size"):
+        for name in ("epochs", "batch_size", "hidden_size", "hidden_layers"):
             object.__setattr__(self, name, _positive_int(getattr(self, name), name))
 
     def __call__(self, params: dict, seed: int, data: dict) -> dict:
-        from ..nets import TwoLayerNet
-        from ..optimizers import SGD
+        from ..nets import MultiLayerNet
+        from ..trainer.vol1 import Trainer
 
         unknown = set(params) - {"lr", "weight_decay"}
         if "lr" not in params or unknown:
@@ -168,33 +172,20 @@ class BookObjective:
         lr, wd = float(params["lr"]), float(params.get("weight_decay", 0.0))
         x, t, xv, tv = data["x_train"], data["t_train"], data["x_val"], data["t_val"]
         n_in, n_out = x.shape[1], int(max(t.max(), tv.max())) + 1
-        # the book's MultiLayerNet draws scale * randn per layer, W1 then W2 ("relu": He)
-        net = TwoLayerNet(n_in, self.hidden_size, n_out, weight_init_std=1.0)
-        net.params["W1"] *= math.sqrt(2.0 / n_in)
-        net.params["W2"] *= math.sqrt(2.0 / self.hidden_size)
-        opt = SGD(lr=lr)
-        weights = [k for k in net.params if k.startswith("W")]
-
-        def decay():
-            return sum(0.5 * wd * float(np.sum(net.params[k] ** 2)) for k in weights)
-
-        train_size = x.shape[0]
-        iter_per_epoch = max(train_size / self.batch_size, 1)
-        max_iter = int(self.epochs * iter_per_epoch)
-        train_curve, val_curve, loss_curve = [], [], []
-        for i in range(max_iter):
-            mask = np.random.choice(train_size, self.batch_size)
-            xb, tb = x[mask], t[mask]
-            grads = net.gradient(xb, tb)
-            for k in weights:
-                grads[k] += wd * net.params[k]
-            opt.update(net.params, grads)
-            if i % iter_per_epoch == 0:
-                loss_curve.append(float(net.loss(xb, tb)) + decay())
-                train_curve.append(float(net.accuracy(x, t)))
-                val_curve.append(float(net.accuracy(xv, tv)))
+        # the net draws its weights from the global RNG (seeded by the sweep), then the
+        # Trainer draws its batches from it: the book's order
+        net = MultiLayerNet(n_in, [self.hidden_size] * self.hidden_layers, n_out,
+                            weight_decay_lambda=wd)
+        trainer = Trainer(net, x, t, xv, tv, epochs=self.epochs,
+                          mini_batch_size=self.batch_size, optimizer="sgd",
+                          optimizer_param={"lr": lr}, verbose=False)
+        trainer.train()
+        per_epoch = trainer.iter_per_epoch
+        loss_curve = [float(loss) for i, loss in enumerate(trainer.train_loss_list)
+                      if i % per_epoch == 0]
         return {"train_acc": float(net.accuracy(x, t)), "val_acc": float(net.accuracy(xv, tv)),
-                "train_acc_curve": train_curve, "val_acc_curve": val_curve,
+                "train_acc_curve": [float(a) for a in trainer.train_acc_list],
+                "val_acc_curve": [float(a) for a in trainer.test_acc_list],
                 "loss_curve": loss_curve}
 
 
