@@ -17,6 +17,7 @@ from typing import List, Optional
 import numpy as np
 
 from . import threads as thread_policy
+from .kernels import optim as optim_rules
 
 __all__ = ["MAX_RUN_BYTES", "OPTIMIZERS", "Ch05Run", "SpiralRun", "ch05_memory_bytes",
            "check_memory", "fit_spiral", "load_dataset", "make_optimizer",
@@ -25,7 +26,8 @@ __all__ = ["MAX_RUN_BYTES", "OPTIMIZERS", "Ch05Run", "SpiralRun", "ch05_memory_b
 #: the most memory a run may need (estimated up front); larger settings are refused
 MAX_RUN_BYTES = 8 * 2**30
 #: optimizer names and how many arrays of state each keeps per parameter
-OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}
+#: optimizer name -> state arrays it keeps per parameter (the rule table of kernels/optim.py)
+OPTIMIZERS = {name: optim_rules.STATE_COUNT[code] for name, code in optim_rules.RULES.items()}
 #: training rows and input width of each data set (known before loading it)
 DATASETS = {"mnist": (60000, 784), "fashion-mnist": (60000, 784), "spiral": (300, 2)}
 EVAL_CHUNK = 10000      # rows per predict call in accuracy (fastprop.trainer.metrics)
@@ -52,12 +54,9 @@ def make_optimizer(name: str, lr: float):
     """fastprop's optimizer called ``name`` (one of :data:`OPTIMIZERS`) with ``lr``."""
     from . import optimizers
 
-    classes = {"sgd": optimizers.SGD, "momentum": optimizers.Momentum,
-               "nesterov": optimizers.Nesterov, "adagrad": optimizers.AdaGrad,
-               "rmsprop": optimizers.RMSprop, "adam": optimizers.Adam}
-    if name not in classes:
-        raise ValueError(f"optimizer must be one of {', '.join(classes)}, got {name!r}")
-    return classes[name](lr=_learning_rate(lr))
+    if name not in optimizers.OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(optimizers.OPTIMIZERS)}, got {name!r}")
+    return optimizers.by_name(name, lr=_learning_rate(lr))
 
 
 def load_dataset(name: str) -> tuple:

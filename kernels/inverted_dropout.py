@@ -4,8 +4,7 @@ from the global MT19937 state (the doubles of ``random_sample``, in C order), sc
 import numpy as np
 
 from ._jit import jit
-from .sampling import _next_double
-from .shuffle import _N, _temper
+from .mt19937 import N_WORDS, next_double, temper
 
 
 @jit
@@ -26,12 +25,12 @@ def inverted_dropout_forward(key, pos, x, ratio, scale, mask, out):
     -------
     out
     """
-    tempered = np.empty(_N, np.uint32)
-    _temper(key, tempered)
+    tempered = np.empty(N_WORDS, np.uint32)
+    temper(key, tempered)
     zero = mask.dtype.type(0)
     s = mask.dtype.type(scale)
     for i in range(x.shape[0]):
-        m = s if _next_double(key, tempered, pos) > ratio else zero
+        m = s if next_double(key, tempered, pos) > ratio else zero
         mask[i] = m
         out[i] = x[i] * m
     return out

@@ -26,7 +26,7 @@ The caller (:class:`fastprop.layers.UnigramSampler`) reads and writes the global
 import numpy as np
 
 from ._jit import jit
-from .shuffle import _N, _temper, _twist
+from .mt19937 import N_WORDS, next_double, temper
 
 _G = 8  # rows whose cumulative sums run side by side
 
@@ -108,26 +108,6 @@ def pairwise_sum_without(a, skip, frames, vals):
 
 
 @jit
-def _next_u32(key, tempered, pos):
-    """The next 32-bit output of the generator; ``pos[0]`` advances (refilling the key)."""
-    if pos[0] >= _N:
-        _twist(key)
-        _temper(key, tempered)
-        pos[0] = 0
-    w = tempered[pos[0]]
-    pos[0] += 1
-    return w
-
-
-@jit
-def _next_double(key, tempered, pos):
-    """``random_sample()``'s double from two 32-bit outputs (first one high)."""
-    a = np.float64(_next_u32(key, tempered, pos) >> np.uint32(5))
-    b = np.float64(_next_u32(key, tempered, pos) >> np.uint32(6))
-    return (a * 67108864.0 + b) / 9007199254740992.0
-
-
-@jit
 def _search(cdf, col, last, x):
     """``searchsorted(cdf[:, col] / last, x, side='right')``, dividing only where it probes."""
     lo = 0
@@ -148,7 +128,7 @@ def _draw_round(cdf, col, key, tempered, pos, found, n_found, size):
     last = cdf[cdf.shape[0] - 1, col]
     start = n_found
     for _ in range(size - start):
-        k = _search(cdf, col, last, _next_double(key, tempered, pos))
+        k = _search(cdf, col, last, next_double(key, tempered, pos))
         new = True
         for q in range(start, n_found):
             if found[q] == k:
@@ -179,8 +159,8 @@ def negative_samples(key, pos, word_p, target, out):
     """
     v = word_p.shape[0]
     n, size = out.shape
-    tempered = np.empty(_N, np.uint32)
-    _temper(key, tempered)
+    tempered = np.empty(N_WORDS, np.uint32)
+    temper(key, tempered)
     cdf = np.empty((v, _G), np.float64)
     one = np.empty((v, 1), np.float64)  # a row's own cdf for later rounds
     s = np.empty(_G, np.float64)

@@ -18,39 +18,7 @@ tests/test_shuffle.py compares with ``np.random.permutation`` bit for bit.
 import numpy as np
 
 from ._jit import jit
-
-_N = 624
-_M = 397
-
-
-_UPPER = np.uint32(0x80000000)
-_LOWER = np.uint32(0x7FFFFFFF)
-_MATRIX_A = np.uint32(0x9908B0DF)
-
-
-@jit
-def _twist(key):
-    """MT19937's state refill, in place (the reference algorithm's three loops)."""
-    for i in range(_N - _M):
-        y = (key[i] & _UPPER) | (key[i + 1] & _LOWER)
-        key[i] = key[i + _M] ^ (y >> np.uint32(1)) ^ (_MATRIX_A if y & np.uint32(1) else np.uint32(0))
-    for i in range(_N - _M, _N - 1):
-        y = (key[i] & _UPPER) | (key[i + 1] & _LOWER)
-        key[i] = key[i + _M - _N] ^ (y >> np.uint32(1)) ^ (_MATRIX_A if y & np.uint32(1) else np.uint32(0))
-    y = (key[_N - 1] & _UPPER) | (key[0] & _LOWER)
-    key[_N - 1] = key[_M - 1] ^ (y >> np.uint32(1)) ^ (_MATRIX_A if y & np.uint32(1) else np.uint32(0))
-
-
-@jit
-def _temper(key, out):
-    """MT19937's output function on every word of the key (vectorised)."""
-    for i in range(_N):
-        y = key[i]
-        y ^= y >> np.uint32(11)
-        y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
-        y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
-        y ^= y >> np.uint32(18)
-        out[i] = y
+from .mt19937 import N_WORDS, temper, twist
 
 
 @jit
@@ -73,8 +41,8 @@ def book_shuffles(key, pos, order, out):
     """
     n = order.shape[0]
     p = pos[0]
-    tempered = np.empty(_N, np.uint32)  # outputs of the current key, tempered in one pass
-    _temper(key, tempered)
+    tempered = np.empty(N_WORDS, np.uint32)  # outputs of the current key, tempered in one pass
+    temper(key, tempered)
     for e in range(out.shape[0]):
         # the permutation itself, then the gather (x[perm] of the previous order)
         for i in range(n):
@@ -88,9 +56,9 @@ def book_shuffles(key, pos, order, out):
             mask |= mask >> np.uint32(8)
             mask |= mask >> np.uint32(16)
             while True:
-                if p >= _N:
-                    _twist(key)
-                    _temper(key, tempered)
+                if p >= N_WORDS:
+                    twist(key)
+                    temper(key, tempered)
                     p = 0
                 v = tempered[p] & mask
                 p += 1
