@@ -10,37 +10,15 @@ import os
 import sys
 import time
 
+from .. import argtypes
+
 __all__ = ["add_arguments", "run_from_args"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
+# the option types of the fastprop command (one place for "a positive integer", ...)
+_positive_int = argtypes.positive_int
+_non_negative_int = argtypes.non_negative_int
+_positive_float = argtypes.finite_float(0.0, strict=True)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
