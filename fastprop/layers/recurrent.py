@@ -157,10 +157,8 @@ class _Cell(Recurrent):
         return self._dout(d, (xtm.shape[1], Hs.shape[2]), xtm.dtype, f"the shape of {name}")
 
 
-class RNN(_Cell):
-    """``h_next = tanh(h_prev @ Wh + x @ Wx + b)``; ``backward(dh_next) -> (dx, dh_prev)``."""
-
-    KIND, GATES = "RNN", 1
+class _OneStateCell(_Cell):
+    """A cell with only a hidden state (RNN, GRU): one step of its Time kernel each way."""
 
     def forward(self, x, h_prev) -> np.ndarray:
         xs, h0 = self._step_inputs(x, h_prev)
@@ -171,6 +169,12 @@ class RNN(_Cell):
         dh = np.zeros_like(dh_next)
         dxs = run_backward(self, dh_next.reshape(dh.shape[0], 1, -1), dh)
         return dxs[:, 0, :], dh
+
+
+class RNN(_OneStateCell):
+    """``h_next = tanh(h_prev @ Wh + x @ Wx + b)``; ``backward(dh_next) -> (dx, dh_prev)``."""
+
+    KIND, GATES = "RNN", 1
 
 
 class LSTM(_Cell):
@@ -192,7 +196,7 @@ class LSTM(_Cell):
         return dxs[:, 0, :], dh, dc
 
 
-class GRU(_Cell):
+class GRU(_OneStateCell):
     """The book's GRU cell with bias (gates ``z, r, h~``); ``backward(dh_next) -> (dx,
     dh_prev)``; ``dWx``, ``dWh``, ``db`` are ``grads``."""
 
@@ -200,13 +204,3 @@ class GRU(_Cell):
     dWx = property(lambda self: self.grads[0])
     dWh = property(lambda self: self.grads[1])
     db = property(lambda self: self.grads[2])
-
-    def forward(self, x, h_prev) -> np.ndarray:
-        xs, h0 = self._step_inputs(x, h_prev)
-        return run_forward(self, xs, h0)[1]
-
-    def backward(self, dh_next):
-        dh_next = self._dnext(dh_next, "h_next")
-        dh = np.zeros_like(dh_next)
-        dxs = run_backward(self, dh_next.reshape(dh.shape[0], 1, -1), dh)
-        return dxs[:, 0, :], dh
