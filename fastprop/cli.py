@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from . import argtypes, runs
+from . import argtypes, recipes, runs
 from . import threads as thread_policy
 
 # per data set: (hidden, batch, lr, iterations or epochs, activation)
@@ -106,7 +106,43 @@ def _train_spiral(args, d):
     return 0
 
 
+#: options of ``train`` shared by the models (a recipe's own are in its OPTIONS)
+_SHARED = ("dataset", "hidden", "batch", "lr", "iters", "epochs", "optimizer", "activation",
+           "dtype", "seed", "plot", "progress")
+#: what --model twolayer reads (every shared option)
+_TWOLAYER_APPLIES = frozenset(_SHARED)
+
+
+def _given(args, dest):
+    value = getattr(args, dest, None)
+    return value is False if dest == "progress" else value is not None
+
+
+def _refuse_inapplicable(args, applies, model):
+    """ValueError naming every option given that ``--model model`` does not read."""
+    dests = list(_SHARED) + sorted(recipes.options())
+    extra = [d for d in dests if d not in applies and _given(args, d)]
+    if extra:
+        flags = ", ".join("--no-progress" if d == "progress" else "--" + d.replace("_", "-")
+                          for d in extra)
+        raise ValueError(f"{flags} does not apply to --model {model}")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    model = args.model
+    if model != "twolayer":
+        recipe = recipes.models()[model]
+        _refuse_inapplicable(args, recipe.APPLIES[model], model)
+        if args.plot:
+            _check_plot(args.plot)
+        return recipe.run(model, args)
+    _refuse_inapplicable(args, _TWOLAYER_APPLIES, model)
+    args.dataset = args.dataset or "mnist"
+    if args.dataset not in _DEFAULTS:
+        raise ValueError(f"--model twolayer trains on {', '.join(sorted(_DEFAULTS))}, "
+                         f"got --dataset {args.dataset}")
+    args.optimizer = args.optimizer or "sgd"
+    args.dtype = args.dtype or "float64"
     d = _train_settings(args)
     if args.plot:
         _check_plot(args.plot)
@@ -212,8 +248,14 @@ def build_parser() -> argtypes.CommandParser:
                    help="BLAS threads: 'auto' (default, one per core) or a number")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train the book's TwoLayerNet (ch05 defaults on MNIST)")
-    t.add_argument("--dataset", choices=sorted(_DEFAULTS), default="mnist")
+    models = recipes.models()
+    t = sub.add_parser("train", help="train one of the book's networks (default: ch05's TwoLayerNet "
+                                     "on MNIST)")
+    t.add_argument("--model", choices=("twolayer",) + tuple(models), default="twolayer",
+                   help="twolayer: ch05's TwoLayerNet (and vol. 2 ch. 1's spiral net); "
+                        + "; ".join(f"{m}: {mod.MODELS[m]}" for m, mod in models.items()))
+    t.add_argument("--dataset", choices=sorted(set(_DEFAULTS) | {"ptb"}), default=None,
+                   help="twolayer: mnist (default), fashion-mnist or spiral")
     t.add_argument("--hidden", type=argtypes.positive_int, help="hidden units (mnist 50, spiral 10)")
     t.add_argument("--batch", type=argtypes.positive_int, help="batch size (mnist 100, spiral 30)")
     t.add_argument("--lr", type=argtypes.finite_float(0.0),
@@ -222,15 +264,20 @@ def build_parser() -> argtypes.CommandParser:
                    help="iterations (mnist and fashion-mnist only; default 10000)")
     t.add_argument("--epochs", type=argtypes.positive_int,
                    help="epochs (spiral only; default 300)")
-    t.add_argument("--optimizer", choices=tuple(runs.OPTIMIZERS), default="sgd")
+    t.add_argument("--optimizer", choices=tuple(runs.OPTIMIZERS), default=None,
+                   help="twolayer: sgd (default)")
     t.add_argument("--activation", choices=("relu", "sigmoid"))
-    t.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    t.add_argument("--dtype", choices=("float64", "float32"), default=None,
+                   help="twolayer: float64 (default)")
     t.add_argument("--seed", type=argtypes.seed, default=None,
                    help="global NumPy seed (mnist: default 0; spiral: the data loader's "
                         "seed 1984, as in the book)")
     t.add_argument("--plot", metavar="FILE", help="save loss and accuracy curves as a PNG")
     t.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
+    for dest, spec in recipes.options().items():
+        spec = dict(spec)
+        t.add_argument(spec.pop("flag"), dest=dest, default=None, **spec)
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("gradcheck", help="the book's gradient check on 3 MNIST images")

@@ -233,3 +233,27 @@ def test_data_import_ptb_and_sequence(tmp_path):
     assert r.returncode == 2 and r.stderr.count("fastprop: error:") == 1 and "import" in r.stderr
     r = fastprop("import", str(tmp_path / "missing.txt"), "--name", "ptb")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_recipes_keep_the_contract_and_twolayer_refuses_their_options():
+    """Every recipe module states MODELS, OPTIONS, APPLIES and run (fastprop/recipes/__init__.py)."""
+    from fastprop import recipes
+
+    table = recipes.models()
+    for model, mod in table.items():
+        assert callable(mod.run) and isinstance(mod.MODELS[model], str)
+        assert set(mod.APPLIES[model]) <= set(cli._SHARED) | set(recipes.options()), model
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--model", "no-such-model"])
+    for dest in recipes.options():
+        if dest not in cli._SHARED:
+            with pytest.raises(ValueError, match="does not apply to --model twolayer"):
+                args = cli.build_parser().parse_args(["train"])
+                setattr(args, dest, 1)
+                cli.cmd_train(args)
+
+
+def test_twolayer_refuses_ptb():
+    args = cli.build_parser().parse_args(["train", "--dataset", "ptb"])
+    with pytest.raises(ValueError, match="--model twolayer trains on fashion-mnist, mnist, spiral"):
+        cli.cmd_train(args)
