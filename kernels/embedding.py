@@ -2,7 +2,7 @@
 the book's ``np.add.at`` (rows of repeated ids are summed, in the order the ids come, so the
 sums are the book's bit for bit)."""
 from ._jit import jit
-from .rows import gather_rows
+from .rows import dot_row, gather_rows
 
 
 @jit
@@ -62,12 +62,9 @@ def embedding_dot_forward(W, h, idx, rows, out):
     out
     """
     for n in range(idx.shape[0]):
-        src = W[idx[n]]
-        acc = out.dtype.type(0)
         for j in range(h.shape[1]):
-            rows[n, j] = src[j]
-            acc += src[j] * h[n, j]
-        out[n] = acc
+            rows[n, j] = W[idx[n], j]
+        out[n] = dot_row(rows, n, h, n)
     return out
 
 

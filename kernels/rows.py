@@ -1,7 +1,9 @@
 """Row helpers shared by the layer kernels and the fused training steps: one op, one place.
 
 The softmax of a block of scores, the cross-entropy rows with their gradient, the bias +
-activation pass after a GEMM and its backward, and the gather of batch rows. A layer kernel
+activation pass after a GEMM and its backward, the gather of batch rows, and the pieces of
+vol. 2 ch. 4's negative-sampling loss (a row dot, the sigmoid loss of one score and its
+gradient), which the layer kernels and the word2vec steps share. A layer kernel
 (:mod:`.softmax`) and a fused step (:mod:`.fused_two_layer`) call the same functions here, so
 a fix or a speed-up lands in both. Every helper writes into arrays its caller owns and
 allocates nothing.
@@ -182,3 +184,30 @@ def gather_rows(X, rows, xb):
         for j in range(xb.shape[1]):
             dst[j] = src[j]
     return xb
+
+
+@jit
+def dot_row(A, r, B, n):
+    """``A[r] . B[n]``, summed in order in ``A``'s dtype (EmbeddingDot's score of row ``n``)."""
+    acc = A.dtype.type(0)
+    for j in range(A.shape[1]):
+        acc += A[r, j] * B[n, j]
+    return acc
+
+
+@jit
+def sigmoid_loss_at(x, t, y, i):
+    """Score ``i`` of SigmoidWithLoss: writes ``y[i] = 1 / (1 + exp(-x[i]))`` and returns
+    ``log(y + 1e-7)`` (label ``t`` 1) or ``log(1 - y + 1e-7)`` (label 0) in ``x``'s dtype."""
+    one = x.dtype.type(1)
+    eps = x.dtype.type(1e-7)
+    yi = one / (one + np.exp(-x[i]))
+    y[i] = yi
+    return np.log((yi if t == 1 else one - yi) + eps)
+
+
+@jit
+def sigmoid_grad_at(y, t, dout, n, i):
+    """``(y[i] - t) * dout / n``; an integer label makes it float64 for float32 ``y`` too
+    (as the layer's arithmetic), rounded once where the caller stores it."""
+    return (y[i] - t) * dout / n

@@ -1,8 +1,7 @@
 """vol. 2 ch. 4's SigmoidWithLoss: the sigmoid and the binary cross-entropy (the book's
 ``+1e-7`` inside the log) in one pass, and the gradient ``(y - t) * dout / N``."""
-import numpy as np
-
 from ._jit import jit
+from .rows import sigmoid_grad_at, sigmoid_loss_at
 
 
 @jit
@@ -20,14 +19,10 @@ def sigmoid_with_loss_forward(x, t, y):
     -------
     float, the mean loss
     """
-    one = x.dtype.type(1)
-    eps = x.dtype.type(1e-7)
     n = x.shape[0]
     total = 0.0
     for i in range(n):
-        yi = one / (one + np.exp(-x[i]))
-        y[i] = yi
-        total += np.log((yi if t[i] == 1 else one - yi) + eps)
+        total += sigmoid_loss_at(x, t[i], y, i)
     return -total / n
 
 
@@ -48,5 +43,5 @@ def sigmoid_with_loss_backward(y, t, dout, dx):
     """
     n = y.shape[0]
     for i in range(n):
-        dx[i] = (y[i] - t[i]) * dout / n
+        dx[i] = sigmoid_grad_at(y, t[i], dout, n, i)
     return dx

@@ -66,3 +66,17 @@ def activation_backward_bias(dh, a, db, sigmoid):
 def gather_rows(X, rows, xb):
     xb[...] = X[rows]
     return xb
+
+
+def dot_row(A, r, B, n):
+    return A[r] @ B[n]
+
+
+def sigmoid_loss_at(x, t, y, i):
+    with np.errstate(over="ignore"):
+        y[i] = 1 / (1 + np.exp(-x[i]))
+    return float(np.log((y[i] if t == 1 else 1 - y[i]) + 1e-7))
+
+
+def sigmoid_grad_at(y, t, dout, n, i):
+    return float((y[i] - t) * dout / n)

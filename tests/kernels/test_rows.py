@@ -25,6 +25,25 @@ def _softmax_rows(draw, dt):
     return [(scale * r.standard_normal((n, c))).astype(dt), np.zeros((n, c), dt)]
 
 
+def _dot_row(draw, dt):
+    r, n, c = _block(draw, dt)
+    A, B = r.standard_normal((n + 2, c)).astype(dt), r.standard_normal((n, c)).astype(dt)
+    return [A, draw(st.integers(0, n + 1)), B, draw(st.integers(0, n - 1))]
+
+
+def _sigmoid_loss_at(draw, dt):
+    r, n, _ = _block(draw, dt)
+    # float32's 1 - y loses digits as y nears 1 (the book's too): large scores in float64 only
+    scale = draw(st.sampled_from([1.0, 10.0, 100.0])) if dt == np.float64 else 1.0
+    x = (scale * r.standard_normal(n)).astype(dt)
+    return [x, draw(st.integers(0, 1)), r.standard_normal(n).astype(dt), draw(st.integers(0, n - 1))]
+
+
+def _sigmoid_grad_at(draw, dt):
+    r, n, _ = _block(draw, dt)
+    return [r.random(n).astype(dt), draw(st.integers(0, 1)), draw(douts), n, draw(st.integers(0, n - 1))]
+
+
 def _argmax_row(draw, dt):
     r, n, c = _block(draw, dt)
     t = r.integers(0, 3, (n, c)).astype(dt)  # few distinct values: ties, first one wins
@@ -105,6 +124,9 @@ CASES = {
     "bias_activation": parity.Case(_bias_activation, outputs=("a",), returns="a"),
     "activation_backward_bias": parity.Case(_activation_backward_bias, outputs=("dh", "db"),
                                             returns="dh", linear=True),
+    "dot_row": parity.Case(_dot_row, linear=True),
+    "sigmoid_loss_at": parity.Case(_sigmoid_loss_at, outputs=("y",), floor=1.0),
+    "sigmoid_grad_at": parity.Case(_sigmoid_grad_at),
     "gather_rows": parity.Case(_gather_rows, outputs=("xb",), returns="xb", exact=True),
 }
 
