@@ -269,6 +269,7 @@ INPUTS = {
     "negative_samples": {"default": lambda n, v, r: (
         np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),
         _unigram(r, v), r.integers(0, v, n), np.empty((n, 5), np.int32))},
+    "unigram_negative_samples": {"default": lambda n, v, r: _fast_sampler_args(r, n, v)},
     "pairwise_sum_without": {"default": lambda n, v, r: (
         _unigram(r, v), 3, np.empty((64, 3), np.int64), np.empty(64))},
     # ch. 2: a corpus of ``words`` ids over a vocabulary of ``vocab``
@@ -286,6 +287,12 @@ WORDS = 10000    # vocabulary of the embedding kernels
 def _unigram(r, v):
     p = np.power(np.bincount(r.zipf(1.3, 50 * v) % v, minlength=v) + 1.0, 0.75)
     return p / np.sum(p)
+
+
+def _fast_sampler_args(r, n, v):
+    p = _unigram(r, v)
+    return (np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64), p,
+            np.cumsum(p), r.integers(0, v, n), np.empty((n, 5), np.int32))
 
 
 def _ppmi(r, w, v):

@@ -30,6 +30,16 @@ def _samples(draw, dt):
             r.integers(0, v, n).astype(np.int64), np.zeros((n, size), np.int32)]
 
 
+def _fast_samples(draw, dt):
+    key, pos, p, target, out = _samples(draw, dt)
+    if draw(st.booleans()):  # one word holding nearly all the mass: the fallback's case
+        p = np.full(p.shape[0], 1e-4)
+        p[0] = 1.0
+        p /= p.sum()
+        target[:] = 1 if p.shape[0] > 2 else target
+    return [key, pos, p, np.cumsum(p), target, out]
+
+
 def _sum(draw, dt):
     r = parity.rng(draw)
     n = draw(st.sampled_from([1, 5, 8, 9, 127, 128, 129, 300, 1000, 10000, 12345]))
@@ -40,6 +50,9 @@ def _sum(draw, dt):
 CASES = {
     "negative_samples": parity.Case(_samples, outputs=("key", "pos", "out"), returns="out",
                                     exact=True, dtypes=(np.float64,), examples=60),
+    "unigram_negative_samples": parity.Case(_fast_samples, outputs=("key", "pos", "out"),
+                                            returns="out", exact=True, dtypes=(np.float64,),
+                                            examples=60),
     "pairwise_sum_without": parity.Case(_sum, scratch=("frames", "vals"), exact=True,
                                         dtypes=(np.float64,)),
 }
@@ -71,3 +84,38 @@ def test_the_books_batch_at_word2vec_size():
         np.testing.assert_array_equal(got, e)
         assert (got != target[:, None]).all()
     assert key.tobytes() == after[1].tobytes() and pos[0] == after[2]
+
+
+def _successive(p, target, size):
+    """Exact probabilities of every ordered tuple of ``size`` distinct negatives."""
+    import itertools
+    q = p.copy()
+    q[target] = 0
+    out = {}
+    for tup in itertools.permutations(np.flatnonzero(q).tolist(), size):
+        pr, left = 1.0, q.sum()
+        for k in tup:
+            pr *= q[k] / left
+            left -= q[k]
+        out[tup] = pr
+    return out
+
+
+def test_the_fast_sampler_draws_the_books_distribution():
+    """Ordered pairs of negatives: the book's sampler, the fast one and the exact
+    successive-sampling probabilities agree (chi-square, 40000 rows each)."""
+    p = np.array([0.4, 0.25, 0.15, 0.1, 0.06, 0.04])
+    n, size, target = 40000, 2, 2
+    expected = _successive(p, target, size)
+    cells = sorted(expected)
+    key, pos = _state(np.random.default_rng(3))
+    fast = K.unigram_negative_samples(key, pos, p, np.cumsum(p), np.full(n, target, np.int64),
+                                      np.zeros((n, size), np.int32))
+    book = K.negative_samples(key, pos, p, np.full(n, target, np.int64), np.zeros((n, size), np.int32))
+    for got in (fast, book):
+        counts = {c: 0 for c in cells}
+        for row in map(tuple, got.tolist()):
+            counts[row] += 1
+        chi2 = sum((counts[c] - n * expected[c]) ** 2 / (n * expected[c]) for c in cells)
+        # 19 degrees of freedom: P(chi2 > 43.8) = 0.001
+        assert chi2 < 43.8, (chi2, counts)
