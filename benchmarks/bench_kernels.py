@@ -272,6 +272,13 @@ INPUTS = {
     "unigram_negative_samples": {"default": lambda n, v, r: _fast_sampler_args(r, n, v)},
     "pairwise_sum_without": {"default": lambda n, v, r: (
         _unigram(r, v), 3, np.empty((64, 3), np.int64), np.empty(64))},
+    # ch. 4's CBOW / skip-gram at the book's size: V 10000, window 5, 5 negatives, Adam
+    "cbow_loss_grads": {"default": lambda n, h, dt, r: _w2v_loss_args(r, n, h, dt, False)},
+    "skipgram_loss_grads": {"default": lambda n, h, dt, r: _w2v_loss_args(r, n, h, dt, True)},
+    "sparse_update": {"default": lambda n, h, dt, r: _w2v_update_args(r, n, h, dt)[:-1]},
+    "dense_update": {"default": lambda n, h, dt, r: _w2v_update_args(r, n, h, dt)},
+    "word2vec_train_steps": {"default": lambda n, h, dt, r: _w2v_steps_args(r, n, h, dt, False, False),
+                             "fast": lambda n, h, dt, r: _w2v_steps_args(r, n, h, dt, True, True)},
     # ch. 2: a corpus of ``words`` ids over a vocabulary of ``vocab``
     "co_matrix": {"default": lambda w, v, r: (
         r.zipf(1.3, w) % v, 2, np.empty((v, v), np.int32))},
@@ -287,6 +294,58 @@ WORDS = 10000    # vocabulary of the embedding kernels
 def _unigram(r, v):
     p = np.power(np.bincount(r.zipf(1.3, 50 * v) % v, minlength=v) + 1.0, 0.75)
     return p / np.sum(p)
+
+
+W2V_WINDOW, W2V_NEG = 5, 5
+
+
+def _w2v_acc(R, B, H, dt):
+    return (np.full(WORDS, -1, np.int64), np.zeros(R, np.int64), np.zeros(1, np.int64), np.zeros((R, H), dt),
+            np.full(WORDS, -1, np.int64), np.zeros(B, np.int64), np.zeros((B, H), dt))
+
+
+def _w2v_work(B, H, dt):
+    return tuple(np.zeros((B, H), dt) for _ in range(3)) + tuple(np.zeros(B, dt) for _ in range(3))
+
+
+def _w2v_loss_args(r, B, H, dt, skip_gram):
+    """Arguments of a loss-and-gradients kernel. Repeated calls add into the same rows of the
+    accumulators (the ids do not change), so they stay within their capacity."""
+    C, S = 2 * W2V_WINDOW, W2V_NEG
+    W = [_rand(r, (WORDS, H), dt, -0.01, 0.01) for _ in range(2)]
+    ctx, tgt = r.integers(0, WORDS, (B, C)), r.integers(0, WORDS, B)
+    neg = r.integers(0, WORDS, ((C if skip_gram else 1) * B, S)).astype(np.int32)
+    R_in, R_out = (B if skip_gram else B * C), (C if skip_gram else 1) * B * (S + 1)
+    return (W[0], W[1], ctx, tgt, neg, 1.0, _w2v_work(B, H, dt), _w2v_acc(R_in, B, H, dt),
+            _w2v_acc(R_out, B, H, dt))
+
+
+def _w2v_update_args(r, B, H, dt):
+    """Adam on one (V, H) weight with the rows a CBOW batch touches (B * (S + 1) draws)."""
+    p = _rand(r, (WORDS, H), dt, -0.01, 0.01)
+    m, v = np.zeros((WORDS, H), dt), np.zeros((WORDS, H), dt)
+    rows = np.unique(r.integers(0, WORDS, B * (W2V_NEG + 1)))
+    acc = _w2v_acc(WORDS, 1, H, dt)
+    acc[0][rows] = np.arange(rows.size)
+    acc[1][:rows.size] = rows
+    acc[2][0] = rows.size
+    acc[3][:rows.size] = _rand(r, (rows.size, H), dt)
+    return (ADAM, np.array([0.001, 0.9, 0.999]), 10, p, m, v, acc, np.zeros((WORDS, H), dt))
+
+
+def _w2v_steps_args(r, B, H, dt, fast, sparse):
+    """Ten CBOW steps (ch04/train.py's settings), the book's way or the fast way."""
+    C, S, n = 2 * W2V_WINDOW, W2V_NEG, 10
+    p = _unigram(r, WORDS)
+    data = (r.integers(0, WORDS, (n * B, C)), r.integers(0, WORDS, n * B), np.zeros(B, np.int64),
+            np.zeros((B, S), np.int32))
+    P = tuple(_rand(r, (WORDS, H), dt, -0.01, 0.01) for _ in range(2))
+    state = lambda: tuple(np.zeros((WORDS, H), dt) for _ in range(2))  # noqa: E731
+    opt = (ADAM, np.array([0.001, 0.9, 0.999]), state(), state(), 0, sparse)
+    sampler = (np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64), p, np.cumsum(p), fast)
+    accs = (_w2v_acc(B * C, B, H, dt), _w2v_acc(B * (S + 1), B, H, dt), np.zeros((WORDS, H), dt),
+            np.zeros((WORDS, H), dt))
+    return (False, data, P, opt, sampler, _w2v_work(B, H, dt), accs, np.zeros(n))
 
 
 def _fast_sampler_args(r, n, v):
@@ -444,6 +503,7 @@ PARAMS = {
     "shuffle": (([300, 60000], [1, 10], IMPLS), ["n", "epochs", "impl"]),
     "loss_average": (([300, 3000], IMPLS), ["epochs", "impl"]),
     "sampling": (([100], [1000, 10000], IMPLS), ["batch", "vocab", "impl"]),
+    "word2vec": (([100], [100], DTYPES, IMPLS), ["batch", "hidden", "dtype", "impl"]),
     "cooccurrence": (([100000], [300, 3000], IMPLS), ["words", "vocab", "impl"]),
     "conv": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
     "pool": ((list(CONV_LAYERS), [10, 100], DTYPES, IMPLS), ["layer", "batch", "dtype", "impl"]),
