@@ -3,6 +3,13 @@
 The sampler's negatives are the book's ``np.random.choice(V, S, replace=False, p=p)`` per
 row, bit for bit, for the same global RNG state (and the state is left where NumPy leaves
 it): :mod:`fastprop.kernels.sampling` runs NumPy's own arithmetic on the MT19937 state.
+
+``draws="fast"`` is the other choice: the same distribution (``S`` distinct words per row,
+never the row's target, drawn by weight one after the other, which is what NumPy's
+``choice`` without replacement amounts to), other numbers, from the same global generator.
+Each draw is one search of a cumulative table built once, instead of a cumulative sum over
+the whole vocabulary per row (:func:`fastprop.kernels.sampling.unigram_negative_samples`):
+about 0.07 ms instead of 2 ms for 100 rows of 5 from 10000 words.
 """
 from __future__ import annotations
 
@@ -13,6 +20,18 @@ from ..kernels import sampling
 from .base import Layer
 from .embedding import EmbeddingDot, word_ids
 from .sigmoid_loss import SigmoidWithLoss
+
+#: the samplers: the book's exact numbers, or the same distribution drawn faster
+DRAWS = ("book", "fast")
+
+
+def check_draws(draws) -> str:
+    """``draws`` if it is one of :data:`DRAWS` (TypeError for a non-string, ValueError else)."""
+    if not isinstance(draws, str):
+        raise TypeError(f"draws must be one of {DRAWS}, got {validate.describe(draws)}")
+    if draws not in DRAWS:
+        raise ValueError(f"draws must be one of {DRAWS}, got {draws!r}")
+    return draws
 
 
 def corpus_ids(corpus, name: str = "corpus") -> np.ndarray:
@@ -34,13 +53,17 @@ class UnigramSampler:
     corpus : (T,) integer word ids, using every id of ``0 .. V-1``
     power : float, the exponent of the counts (the book uses 0.75)
     sample_size : int, negatives per row (at most ``V - 1``)
+    draws : ``"book"`` (default: the book's numbers) or ``"fast"`` (the same distribution,
+        other numbers; see the module docstring)
 
     Attributes
     ----------
     sample_size, vocab_size, word_p : as the book's (``word_p`` float64, sums to 1)
+    draws : the sampler in use
     """
 
-    def __init__(self, corpus, power: float, sample_size: int):
+    def __init__(self, corpus, power: float, sample_size: int, draws: str = "book"):
+        self.draws = check_draws(draws)
         ids = corpus_ids(corpus)
         self.sample_size = validate.positive_int(sample_size, "sample_size")
         power = validate.real_scalar(power, "power")
@@ -79,9 +102,14 @@ class UnigramSampler:
         if (nonzero < size).any():
             raise ValueError(f"fewer than sample_size={size} words with a nonzero probability besides "
                              "a target (np.random.choice: 'Fewer non-zero entries in p than size')")
+        fast = check_draws(self.draws) == "fast"
+        cdf = np.cumsum(p) if fast else None
         out = np.empty((target.shape[0], size), dtype=np.int32)
         state, key, pos = global_rng.take()
-        sampling.negative_samples(key, pos, p, target, out)
+        if fast:
+            sampling.unigram_negative_samples(key, pos, p, cdf, target, out)
+        else:
+            sampling.negative_samples(key, pos, p, target, out)
         global_rng.give_back(state, key, pos)
         return out
 
@@ -96,6 +124,7 @@ class NegativeSamplingLoss(Layer):
     corpus : (T,) integer word ids (for the sampler)
     power : float, default 0.75
     sample_size : int, default 5
+    draws : ``"book"`` (default) or ``"fast"``, the :class:`UnigramSampler`'s
 
     Attributes
     ----------
@@ -107,9 +136,10 @@ class NegativeSamplingLoss(Layer):
     Slot ``k`` computes with ``params[k]`` as it is at the call.
     """
 
-    def __init__(self, W: np.ndarray, corpus, power: float = 0.75, sample_size: int = 5):
+    def __init__(self, W: np.ndarray, corpus, power: float = 0.75, sample_size: int = 5,
+                 draws: str = "book"):
         self.sample_size = validate.positive_int(sample_size, "sample_size")
-        self.sampler = UnigramSampler(corpus, power, sample_size)
+        self.sampler = UnigramSampler(corpus, power, sample_size, draws)
         self.loss_layers = [SigmoidWithLoss() for _ in range(sample_size + 1)]
         self.embed_dot_layers = [EmbeddingDot(W) for _ in range(sample_size + 1)]
         self.params = [layer.params[0] for layer in self.embed_dot_layers]

@@ -1,6 +1,6 @@
 """The book's networks: vol. 1 ch. 5's TwoLayerNet (also vol. 2's spiral model), ch. 6's
 MultiLayerNet / MultiLayerNetExtend, ch. 7's SimpleConvNet and ch. 8's DeepConvNet; vol. 2
-ch. 6's Rnnlm and BetterRnnlm (and their BaseModel).
+ch. 4's CBOW and SkipGram; ch. 6's Rnnlm and BetterRnnlm (and their BaseModel).
 
 ``fused`` holds the Python side of the compiled training steps; ``params`` the parameter
 dict that keeps a net's layers bound to the arrays it holds.
@@ -10,6 +10,7 @@ from .convnets import DeepConvNet, SimpleConvNet
 from .multi_layer import MultiLayerNet, MultiLayerNetExtend
 from .rnnlm import BetterRnnlm, Rnnlm
 from .two_layer import TwoLayerNet
+from .word2vec import CBOW, SkipGram
 
-__all__ = ["BaseModel", "BetterRnnlm", "DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend", "Rnnlm",
-           "SimpleConvNet", "TwoLayerNet"]
+__all__ = ["BaseModel", "BetterRnnlm", "CBOW", "DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend", "Rnnlm",
+           "SimpleConvNet", "SkipGram", "TwoLayerNet"]

@@ -123,7 +123,10 @@ class Trainer:
         1. ``model.train_steps(x, t, idx, batch_size, optimizer)``: the steps on batches
            ``x[idx[k*B:(k+1)*B]]`` in one call, returning their losses. ``idx`` is the
            book's cumulative shuffle, so the batches are the book's; calls are cut at the
-           evaluation points.
+           evaluation points. In a quiet fit the epochs after the first run as one call
+           with the permutations drawn up front, unless ``model.steps_draw_random`` is
+           true (the steps draw from the global RNG, as word2vec's negatives do: the book
+           draws each permutation after the previous epoch's negatives).
         2. ``model.fused_step(bx, bt, optimizer)``: one batch's forward, backward and
            update in one call, returning its loss.
         3. ``model.forward``, ``model.backward``, :func:`remove_duplicate`,
@@ -155,7 +158,10 @@ class Trainer:
         order = np.arange(data_size)
         # Nothing to do between epochs (no lines, bar, or accuracies): after one epoch has
         # shown that train_steps works, the remaining epochs run as one compiled call.
-        bulk = not (verbose or progress or has_val or eval_train)
+        # A model whose steps draw from the global RNG (word2vec's negatives) must not have
+        # the later epochs' permutations drawn ahead of its draws: no bulk for it.
+        bulk = not (verbose or progress or has_val or eval_train
+                    or getattr(model, "steps_draw_random", False))
         try:
             for epoch in range(max_epoch):
                 if bulk and many and epoch > 0:
