@@ -31,7 +31,7 @@ from ..layers import Embedding, NegativeSamplingLoss
 from ..layers.embedding import word_ids
 from ..layers.sampling import check_draws, corpus_ids
 
-__all__ = ["CBOW", "SkipGram"]
+__all__ = ["CBOW", "SkipGram", "make_step", "zipf_corpus"]
 
 #: the book's negative sampling: power and negatives per row
 POWER, SAMPLE_SIZE = 0.75, 5
@@ -305,3 +305,72 @@ class SkipGram(_Word2Vec):
             dh += layer.backward(dout)
         self.in_layer.backward(dh)
         return None
+
+
+#: what :func:`make_step` times: the layer path, and the compiled path's option pairs
+STEP_MODES = {"dropin": None, "exact": dict(), "fast-sampler": dict(draws="fast"),
+              "sparse": dict(sparse_update=True), "fast": dict(draws="fast", sparse_update=True)}
+
+
+def zipf_corpus(vocab_size: int = 10000, n_words: int = 929589, seed: int = 0) -> np.ndarray:
+    """A PTB-sized stand-in corpus: every id of ``0 .. V-1`` once, the rest Zipf-distributed
+    (exponent 1.1), shuffled (for timing; PTB's own train file is 929589 words of 10000)."""
+    V = validate.positive_int(vocab_size, "vocab_size")
+    n = validate.check_scalar(n_words, "n_words", int, low=V)
+    r = np.random.default_rng(validate.check_scalar(seed, "seed", int, low=0))
+    corpus = np.concatenate([np.arange(V), (r.zipf(1.1, n - V) - 1) % V])
+    r.shuffle(corpus)
+    return corpus
+
+
+def make_step(kind: str = "cbow", mode: str = "fast", vocab_size: int = 10000, hidden_size: int = 100,
+              window_size: int = 5, batch_size: int = 100, seed: int = 0):
+    """One Adam training step of ch04/train.py's model, ready to call (for ``fastprop bench``).
+
+    Parameters
+    ----------
+    kind : ``"cbow"`` or ``"skipgram"``
+    mode : one of :data:`STEP_MODES`: ``"dropin"`` (the layers, ``remove_duplicate`` and
+        ``Adam.update``, the book's loop), ``"exact"`` (the compiled step, the same numbers),
+        ``"fast-sampler"`` (compiled, the fast sampler, the book's dense Adam),
+        ``"sparse"`` (compiled, the book's draws, sparse Adam), ``"fast"`` (both)
+    vocab_size, hidden_size, window_size, batch_size : ch04/train.py's 10000, 100, 5, 100
+    seed : int, for the stand-in corpus (:func:`zipf_corpus`) and the batches' order
+
+    Returns
+    -------
+    step : callable, runs the step on the next batch of a fixed permutation; returns the loss
+    label : str
+    """
+    from ..trainer.grads import remove_duplicate
+    from ..util_vol2 import create_contexts_target
+
+    if kind not in ("cbow", "skipgram"):
+        raise ValueError(f"kind must be 'cbow' or 'skipgram', got {kind!r}")
+    if mode not in STEP_MODES:
+        raise ValueError(f"mode must be one of {sorted(STEP_MODES)}, got {mode!r}")
+    B = validate.positive_int(batch_size, "batch_size")
+    corpus = zipf_corpus(vocab_size, max(929589, vocab_size), seed)
+    contexts, target = create_contexts_target(corpus, window_size)
+    order = np.random.default_rng(seed).permutation(len(target))
+    cls = CBOW if kind == "cbow" else SkipGram
+    model = cls(vocab_size, hidden_size, window_size, corpus, **(STEP_MODES[mode] or {}))
+    optimizer = optimizers.Adam()
+    at = [0]
+
+    def rows():
+        i = at[0]
+        at[0] = (i + B) % (len(order) - B)
+        return order[i:i + B]
+
+    if mode == "dropin":
+        def step():
+            r = rows()
+            loss = model.forward(contexts[r], target[r])
+            model.backward()
+            optimizer.update(*remove_duplicate(model.params, model.grads))
+            return loss
+    else:
+        def step():
+            return float(model.train_steps(contexts, target, rows(), B, optimizer)[0])
+    return step, f"{kind} {mode} V {vocab_size} H {hidden_size} window {window_size} batch {B}"

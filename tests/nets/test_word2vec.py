@@ -250,3 +250,14 @@ def test_real_text_ptb_valid_as_a_stand_in_corpus():
     trainer.fit(contexts, target, max_epoch=1, batch_size=100, eval_interval=100, progress=False, verbose=False)
     assert trainer.loss_list[0] == pytest.approx(4.16, abs=0.01)
     assert trainer.loss_list[-1] < 3.0
+
+
+@pytest.mark.parametrize("mode", ["dropin", "exact", "fast"])
+def test_make_step_for_the_bench(mode):
+    from fastprop.nets.word2vec import make_step
+
+    step, label = make_step("cbow", mode, vocab_size=300, hidden_size=8, window_size=2, batch_size=20)
+    first = step()
+    assert np.isfinite(first) and abs(first - 6 * np.log(2)) < 0.01 and "cbow " + mode in label
+    with pytest.raises(ValueError, match="mode"):
+        make_step("cbow", "quick")
