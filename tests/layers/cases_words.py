@@ -50,4 +50,10 @@ CASES = [
               lambda rng, dt: (_normal(rng, (N, D), dt), _ids(rng, N)),
               loss=True, attributes=("sampler", "loss_layers", "embed_dot_layers"),
               grad_atol=2e-5, tied=True, forward=_seeded(5)),
+    LayerCase("NegativeSamplingLoss-fast-draws",
+              lambda rng, dt: layers.NegativeSamplingLoss(_normal(rng, (V, D), dt), _corpus(rng),
+                                                          power=0.75, sample_size=3, draws="fast"),
+              lambda rng, dt: (_normal(rng, (N, D), dt), _ids(rng, N)),
+              loss=True, attributes=("sampler", "loss_layers", "embed_dot_layers"),
+              grad_atol=2e-5, tied=True, forward=_seeded(5)),
 ]
