@@ -214,9 +214,9 @@ def bias_softmax_cross_entropy(x, b, t, ignore, dout, dsum):
 
     Notes
     -----
-    Per row, in cache: add the bias, max, the exps into a scratch row with their sum, then one
-    pass ``dx = e * (scale / sum)`` that also adds into ``dsum`` (one output array per loop,
-    so it vectorises), and the label's ``-scale`` at the end. No softmax array is kept: the
+    Per row, in cache: add the bias, max, the exps into a scratch row with their sum, then
+    ``dx = e * (scale / sum)`` with the label's ``-scale``, then ``dsum += dx`` (the same
+    row helper as :func:`time_softmax_cross_entropy`). No softmax array is kept: the
     gradient is the only N*T*V array, which the backward GEMMs read. The bias add is here,
     not a pass of its own after the GEMM.
     """
@@ -244,11 +244,9 @@ def bias_softmax_cross_entropy(x, b, t, ignore, dout, dsum):
             continue
         c = x.dtype.type(scale / s)
         for j in range(V):
-            d = buf[j] * c
-            xr[j] = d
-            dsum[j] += d
+            xr[j] = buf[j] * c
         xr[k] -= sc
-        dsum[k] -= sc
+        _add_row(x, i, dsum)
     return -total / count
 
 
