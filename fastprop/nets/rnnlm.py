@@ -118,10 +118,13 @@ class Rnnlm(_LanguageModel):
             xs = layer.forward(xs)
         return xs
 
-    def forward(self, xs, ts) -> float:
-        """The mean loss of predicting ``ts`` (N, T) from ``xs`` (N, T); keeps its gradient."""
+    def forward(self, xs, ts, train_flg=True) -> float:
+        """The mean loss of predicting ``ts`` (N, T) from ``xs`` (N, T); keeps its gradient
+        for ``backward``. ``train_flg=False`` (not in the book's Rnnlm, which has no dropout)
+        skips the gradient pass: what ``eval_perplexity`` asks for first."""
+        train_flg = validate.flag(train_flg, "train_flg")
         hs = self.layers[1].forward(self.layers[0].forward(xs))
-        return self._head(hs, ts, True)
+        return self._head(hs, ts, train_flg)
 
     def reset_state(self) -> None:
         self.lstm_layer.reset_state()
