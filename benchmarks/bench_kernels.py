@@ -485,6 +485,8 @@ SEQ_INPUTS = {
                                                               np.empty((1000, m), dt))},
     "time_softmax_cross_entropy": {"default": lambda n, m, dt, r: (
         _rand(r, (n, m), dt), _ids(r, n, m), -1, np.empty((n, m), dt), np.empty((n, m), dt), 1.0, None)},
+    "bias_softmax_cross_entropy": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, m), dt), _rand(r, m, dt), _ids(r, n, m), -1, 1.0, np.empty(m, dt))},
     "time_softmax_cross_entropy_backward": {"default": lambda n, m, dt, r: (
         _rand(r, (n, m), dt, 0.0, 1.0), _ids(r, n, m), -1, 1.0, np.empty((n, m), dt))},
     "row_max": {"default": lambda n, m, dt, r: (_rand(r, n * m, dt),)},

@@ -36,13 +36,25 @@ def _parse(n, name="threads"):
     return value
 
 
+def _load_kernel_blas() -> None:
+    """Load SciPy's BLAS (the one the kernels call) before a limit is set: threadpoolctl
+    only reaches libraries already loaded, and Numba loads SciPy's on the first compiled
+    GEMM, which would then run with one thread per core whatever the policy said."""
+    import scipy.linalg.cython_blas  # noqa: F401  (loading the library is the point)
+
+
+def _limit(value) -> None:
+    _load_kernel_blas()
+    threadpool_limits(limits=value, user_api="blas")
+
+
 def set_threads(n) -> None:
     """Set the process-wide BLAS thread policy: ``'auto'`` or a positive integer."""
     global _policy, _source
     value = _parse(n)
     _policy, _source = ("auto" if value is None else str(value)), "threads"
     if value is not None:
-        threadpool_limits(limits=value, user_api="blas")
+        _limit(value)
 
 
 def get_threads():
@@ -65,6 +77,7 @@ def thread_limit(n=None):
     if value is None:
         yield
         return
+    _load_kernel_blas()
     with threadpool_limits(limits=value, user_api="blas"):
         yield
 
@@ -84,7 +97,7 @@ def _apply_environment():
     except ValueError:
         return
     if value is not None:
-        threadpool_limits(limits=value, user_api="blas")
+        _limit(value)
 
 
 _apply_environment()

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._jit import jit
 from .vmath import exp as vexp
+from .vmath import exp32
 
 
 @jit
@@ -77,7 +78,19 @@ def row_max(r):
 # the exp itself is inlined with its own flags, so its Cody-Waite order is untouched
 @jit(fastmath={"reassoc"})
 def exp_shift_sum(r, mx, out):
-    """``out = exp(r - mx)``; returns ``sum(out)`` accumulated in float64."""
+    """``out = exp(r - mx)``; returns ``sum(out)`` as a float64.
+
+    A float32 ``out`` gets :func:`~.vmath.exp32` and a float32 sum (in SIMD lanes: a float64
+    accumulator would halve the width, and this pass is most of a 10000-word softmax); a
+    float64 ``out`` the float64 exp and sum. ``itemsize`` is a compile-time constant, so
+    each dtype compiles to one of the two loops."""
+    if out.itemsize == 4:
+        s32 = out.dtype.type(0)
+        for j in range(r.shape[0]):
+            e = exp32(r[j] - mx)
+            out[j] = e
+            s32 += e
+        return np.float64(s32)
     s = 0.0
     for j in range(r.shape[0]):
         e = vexp(r[j] - mx)
@@ -92,7 +105,7 @@ def _softmax_row(x, i, y, buf, k):
     ``log y[i, k]`` as ``x[i, k] - max - log(sum)`` (read before ``y`` may overwrite ``x``),
     finite for every finite row, where ``log`` of a float32 softmax underflows to -inf.
 
-    The exps go to the scratch row ``buf``, never straight over ``x`` when ``y`` is ``x``:
+    The exps go to the scratch row ``buf`` (of ``y``'s dtype), never straight over ``x`` when ``y`` is ``x``:
     LLVM's runtime alias check would see the overlap and run that loop without SIMD."""
     xr = x[i]
     yr = y[i]
@@ -164,7 +177,7 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout, dsum):
     count = _count(t, ignore)
     scale = dout / max(count, 1)
     total = 0.0
-    buf = np.empty(x.shape[1], np.float64)
+    buf = np.empty(x.shape[1], y.dtype)  # float32 rows: float32 exps (see exp_shift_sum)
     if dsum is not None:
         dsum[:] = 0
     for i in range(x.shape[0]):
@@ -176,6 +189,64 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout, dsum):
             _masked_grad_row(y, i, k, ignore, scale, dx)
             if dsum is not None:
                 _add_row(dx, i, dsum)
+    return -total / count
+
+
+@jit
+def bias_softmax_cross_entropy(x, b, t, ignore, dout, dsum):
+    """The training head of a language model: ``softmax(x[i] + b)``, the masked mean
+    cross-entropy and, with ``dsum``, its gradient written over ``x`` row by row.
+
+    Parameters
+    ----------
+    x : (R, V) scores without the bias (``h @ W``), C-contiguous; overwritten: with
+        ``x + b`` (loss only) or with the gradient ``dx`` of the loss w.r.t. the scores
+    b : (V,) the bias of the affine layer that made ``x``
+    t : (R,) intp labels in ``[0, V)`` or ``ignore``
+    ignore : int, the ignore label
+    dout : float, upstream gradient
+    dsum : (V,) written with ``dx.sum(axis=0)`` (the bias gradient), or None for the loss
+        alone
+
+    Returns
+    -------
+    float, the loss of :func:`time_softmax_cross_entropy` on ``x + b``
+
+    Notes
+    -----
+    Per row, in cache: add the bias, max, the exps into a scratch row with their sum, then
+    ``dx = e * (scale / sum)`` with the label's ``-scale``, then ``dsum += dx`` (the same
+    row helper as :func:`time_softmax_cross_entropy`). No softmax array is kept: the
+    gradient is the only N*T*V array, which the backward GEMMs read. The bias add is here,
+    not a pass of its own after the GEMM.
+    """
+    R, V = x.shape
+    count = _count(t, ignore)
+    scale = dout / max(count, 1)
+    sc = x.dtype.type(scale)
+    total = 0.0
+    buf = np.empty(V, x.dtype)
+    if dsum is not None:
+        dsum[:] = 0
+    for i in range(R):
+        xr = x[i]
+        for j in range(V):
+            xr[j] += b[j]
+        k = t[i]
+        mx = row_max(xr)
+        s = exp_shift_sum(xr, mx, buf)
+        if k != ignore:
+            total += (np.float64(xr[k]) - mx) - np.log(s)
+        if dsum is None:
+            continue
+        if k == ignore:
+            xr[:] = 0
+            continue
+        c = x.dtype.type(scale / s)
+        for j in range(V):
+            xr[j] = buf[j] * c
+        xr[k] -= sc
+        _add_row(x, i, dsum)
     return -total / count
 
 

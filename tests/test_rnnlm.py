@@ -181,3 +181,19 @@ def test_backward_before_forward_and_bad_sizes():
         BetterRnnlm(10, 4, 5)
     with pytest.raises(ValueError, match="before"):
         Rnnlm(V, D, H).backward()
+
+
+@pytest.mark.parametrize("dt", ["f", "d"])
+def test_rnnlm_forward_without_gradient_gives_the_same_loss(dt):
+    xs, ts = _corpus(40).reshape(2, 4, 5)
+    losses = []
+    for flag in (True, False):
+        np.random.seed(4)
+        model = Rnnlm(V, D, H, dtype=dt)
+        losses.append(model.forward(xs, ts, train_flg=flag))
+        if not flag:
+            with pytest.raises(ValueError, match="before a training forward"):
+                model.backward()
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6 if dt == "f" else 1e-14)
+    with pytest.raises(TypeError, match="train_flg"):
+        Rnnlm(V, D, H).forward(xs, ts, train_flg="no")

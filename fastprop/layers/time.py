@@ -170,6 +170,23 @@ class TimeSoftmaxWithLoss(Layer):
         self.cache = None if dx is y else (t, y, ignore, (N, T, V))
         return None if dx is None else dx.reshape(N, T, V)
 
+    def _run_biased(self, scores, b, ts, dsum=None):
+        """The language models' head (:mod:`fastprop.nets.rnnlm`): the loss of
+        ``scores + b``, where ``scores`` is the model's own (N, T, V) buffer of ``h @ W``;
+        with ``dsum`` (V,) the gradient is written over ``scores`` (returned) and its
+        column sum into ``dsum``. ``cache`` is None afterwards: no softmax is kept."""
+        if not (isinstance(scores, np.ndarray) and scores.dtype in validate.FLOAT_DTYPES):
+            raise TypeError(f"scores must be a float32/float64 array, got {validate.describe(scores)}")
+        scores = validate.output(_scores(scores), scores.shape, scores.dtype, "scores")
+        N, T, V = scores.shape
+        b = validate.bias(b, V, scores.dtype)
+        if dsum is not None:
+            dsum = validate.output(dsum, (V,), scores.dtype, "dsum")
+        t, ignore = self._labels(ts, scores.shape)
+        self.cache = None
+        self.loss = sequence.bias_softmax_cross_entropy(scores.reshape(N * T, V), b, t, ignore, 1.0, dsum)
+        return None if dsum is None else scores
+
     def forward(self, xs, ts) -> float:
         self._run(xs, ts, 1.0, False)
         return self.loss

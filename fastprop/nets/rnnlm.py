@@ -3,9 +3,9 @@
 Same constructors, the same weights drawn from ``np.random.randn`` in the book's order (so a
 seeded model is the book's), the same ``layers``/``params``/``grads``/``predict``/``forward``/
 ``backward``/``reset_state``. The training path differs in one place: ``forward(xs, ts)`` runs
-the output TimeAffine into a scores buffer the model keeps and the TimeSoftmaxWithLoss pass
-writes the loss gradient over it (one N*T*V array, written by the GEMM, read twice by the
-backward GEMMs, instead of the book's four), so ``backward`` starts from it. Every layer is
+the output TimeAffine's GEMM into a scores buffer the model keeps, and one TimeSoftmaxWithLoss
+pass adds the bias and writes the loss gradient over it (one N*T*V array, written by the GEMM,
+read twice by the backward GEMMs, instead of the book's four), so ``backward`` starts from it. Every layer is
 one compiled call each way; the default dtype is the book's float32.
 """
 from __future__ import annotations
@@ -38,8 +38,10 @@ class _LanguageModel(BaseModel):
         self._db = None
 
     def _head(self, hs, ts, with_grad: bool) -> float:
-        """TimeAffine forward into the kept scores buffer, then the loss (and its gradient
-        written over the scores) in one pass; the affine layer keeps ``x`` as its forward would."""
+        """TimeAffine forward (the GEMM alone) into the kept scores buffer, then one pass that
+        adds the bias and computes the loss (and its gradient, written over the scores, with
+        the bias gradient summed while each row is in cache); the affine layer keeps ``x``
+        as its forward would."""
         affine = self.layers[-1]
         W = validate.weight(affine.params[0], "W")
         hs = affine._rows(hs, W)
@@ -49,18 +51,11 @@ class _LanguageModel(BaseModel):
         buf = self._scores
         if buf is None or buf.shape != shape or buf.dtype != W.dtype:
             buf = self._scores = np.empty(shape, W.dtype)
-        affine_k.affine_forward(hs.reshape(N * T, H), W, b, buf.reshape(N * T, -1))
+        affine_k.affine_forward(hs.reshape(N * T, H), W, None, buf.reshape(N * T, -1))
         affine.x = hs
-        if with_grad:
-            # the bias gradient is summed in the loss pass, while each row is in cache
-            self._db = affine._grad(1)
-            self._dscores = self.loss_layer._run(buf, ts, 1.0, True, True, self._db)
-            loss = self.loss_layer.loss
-        else:
-            self._dscores = None
-            self.loss_layer._run(buf, ts, 1.0, False, True)
-            loss = self.loss_layer.loss
-        return float(loss)
+        self._db = affine._grad(1) if with_grad else None
+        self._dscores = self.loss_layer._run_biased(buf, b, ts, self._db)
+        return float(self.loss_layer.loss)
 
     def backward(self, dout=1):
         """Backpropagate from the loss; fills ``grads`` in place and returns None (ids)."""
@@ -123,10 +118,13 @@ class Rnnlm(_LanguageModel):
             xs = layer.forward(xs)
         return xs
 
-    def forward(self, xs, ts) -> float:
-        """The mean loss of predicting ``ts`` (N, T) from ``xs`` (N, T); keeps its gradient."""
+    def forward(self, xs, ts, train_flg=True) -> float:
+        """The mean loss of predicting ``ts`` (N, T) from ``xs`` (N, T); keeps its gradient
+        for ``backward``. ``train_flg=False`` (not in the book's Rnnlm, which has no dropout)
+        skips the gradient pass: what ``eval_perplexity`` asks for first."""
+        train_flg = validate.flag(train_flg, "train_flg")
         hs = self.layers[1].forward(self.layers[0].forward(xs))
-        return self._head(hs, ts, True)
+        return self._head(hs, ts, train_flg)
 
     def reset_state(self) -> None:
         self.lstm_layer.reset_state()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from tqdm import tqdm
 
 from .. import validate
 from ..util_vol2 import eval_perplexity  # noqa: F401  (re-exported: the book's trainer module has it too)
@@ -67,8 +68,12 @@ class RnnlmTrainer:
         self.time_idx += time_size
         return bx, bt
 
-    def fit(self, xs, ts, max_epoch=10, batch_size=20, time_size=35, max_grad=None, eval_interval=20):
+    def fit(self, xs, ts, max_epoch=10, batch_size=20, time_size=35, max_grad=None, eval_interval=20,
+            *, progress: bool = False):
         """Train for ``max_epoch`` passes of ``len(xs) // (batch_size * time_size)`` iterations.
+
+        ``progress=True`` (not in the book) shows a progress bar over all iterations, with the
+        book's perplexity lines printed above it.
 
         Raises
         ------
@@ -87,6 +92,7 @@ class RnnlmTrainer:
             max_grad = validate.check_scalar(max_grad, "max_grad", low=0.0, low_open=True)
         if eval_interval is not None:
             eval_interval = validate.positive_int(eval_interval, "eval_interval")
+        progress = validate.flag(progress, "progress")
         data_size = len(xs)
         max_iters = data_size // (batch_size * time_size)
         if max_iters == 0:
@@ -97,6 +103,9 @@ class RnnlmTrainer:
         self.eval_interval = eval_interval
         model, optimizer = self.model, self.optimizer
         total_loss, loss_count = 0.0, 0
+        bar = tqdm(total=max_epoch * max_iters, disable=not progress, mininterval=0.5, unit="it",
+                   leave=False)
+        say = tqdm.write if progress else print  # tqdm.write keeps the bar intact
         start_time = time.time()
         for _ in range(max_epoch):
             for iters in range(max_iters):
@@ -112,11 +121,13 @@ class RnnlmTrainer:
                 if eval_interval is not None and iters % eval_interval == 0:
                     ppl = np.exp(total_loss / loss_count)
                     elapsed_time = time.time() - start_time
-                    print('| epoch %d |  iter %d / %d | time %d[s] | perplexity %.2f'
-                          % (self.current_epoch + 1, iters + 1, max_iters, elapsed_time, ppl))
+                    say('| epoch %d |  iter %d / %d | time %d[s] | perplexity %.2f'
+                        % (self.current_epoch + 1, iters + 1, max_iters, elapsed_time, ppl))
                     self.ppl_list.append(float(ppl))
                     total_loss, loss_count = 0.0, 0
+                bar.update(1)
             self.current_epoch += 1
+        bar.close()
 
     def plot(self, ylim=None, path=None):
         """Plot ``ppl_list`` (the book's figure); ``path`` saves a PNG instead of showing it."""

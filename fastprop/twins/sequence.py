@@ -36,6 +36,17 @@ def time_softmax_cross_entropy(x, t, ignore, y, dx, dout, dsum):
     return loss
 
 
+def bias_softmax_cross_entropy(x, b, t, ignore, dout, dsum):
+    s = x + b
+    if dsum is None:
+        x[...] = s
+        return time_softmax_cross_entropy(s, t, ignore, np.empty_like(s), None, dout, None)
+    dx = np.empty_like(s)
+    loss = time_softmax_cross_entropy(s, t, ignore, np.empty_like(s), dx, dout, dsum)
+    x[...] = dx
+    return loss
+
+
 def time_softmax_cross_entropy_backward(y, t, ignore, dout, dx):
     _masked_grad(y, t, ignore, dout, max(int((t != ignore).sum()), 1), dx)
     return dx

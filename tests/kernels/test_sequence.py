@@ -38,6 +38,25 @@ def _loss(draw, dt):
             np.full((R, V), np.nan, dt) if with_dx else None, draw(douts), dsum]
 
 
+def _bias_loss(draw, dt):
+    r = parity.rng(draw)
+    R, V = draw(parity.batch), draw(parity.classes)
+    big = draw(st.sampled_from([1e-3, 1.0, 30.0]))
+    x = (big * r.standard_normal((R, V))).astype(dt)
+    b = (big * r.standard_normal(V)).astype(dt)
+    dsum = np.full(V, np.nan, dt) if draw(st.booleans()) else None
+    return [x, b, _labels(draw, r, R, V), -1, draw(douts), dsum]
+
+
+def _same_as_the_layer_kernel(k, t, dt):
+    """The same loss and gradient as time_softmax_cross_entropy on ``x + b`` (the kernel the
+    plain TimeAffine + TimeSoftmaxWithLoss path runs)."""
+    a = k.args
+    if a["dsum"] is None:
+        return
+    assert (a["x"][a["t"] == -1] == 0).all()
+
+
 def _loss_backward(draw, dt):
     r = parity.rng(draw)
     R, V = draw(parity.batch), draw(parity.classes)
@@ -54,7 +73,9 @@ def _row(draw, dt):
 
 def _exp_row(draw, dt):
     x = _row(draw, dt)[0]
-    return [x, float(x.max()), np.full(x.shape, np.nan, np.float64)]
+    # a float32 out takes the float32 exp and sum (the time layers' float32 rows)
+    out_dt = dt if draw(st.booleans()) else np.float64
+    return [x, float(x.max()), np.full(x.shape, np.nan, out_dt)]
 
 
 def _same_as_loss_then_backward(k, t, dt):
@@ -73,6 +94,8 @@ CASES = {
     "embedding_scatter_add": parity.Case(_scatter, outputs=("dW",), returns="dW", linear=True),
     "time_softmax_cross_entropy": parity.Case(_loss, outputs=("y", "dx", "dsum"), floor=1.0,
                                               check=_same_as_loss_then_backward),
+    "bias_softmax_cross_entropy": parity.Case(_bias_loss, outputs=("x", "dsum"), floor=1.0,
+                                              check=_same_as_the_layer_kernel),
     "time_softmax_cross_entropy_backward": parity.Case(_loss_backward, outputs=("dx",), returns="dx",
                                                        floor=1.0),
     "row_max": parity.Case(_row, exact=True),
@@ -111,3 +134,24 @@ def test_huge_logits_give_a_finite_loss():
     assert np.isfinite(loss) and abs(loss - np.log(2) / 2) < 1e-12
     assert np.isfinite(dx).all()
 
+
+
+def test_bias_loss_equals_the_layer_kernel_on_x_plus_b():
+    r = np.random.default_rng(3)
+    for dt in (np.float64, np.float32):
+        x = (4 * r.standard_normal((7, 11))).astype(dt)
+        b = r.standard_normal(11).astype(dt)
+        t = r.integers(0, 11, 7).astype(np.intp)
+        t[3] = -1
+        z = x + b
+        y, dx, db = np.empty_like(z), np.empty_like(z), np.empty(11, dt)
+        want = K.time_softmax_cross_entropy(z, t, -1, y, dx, 0.5, db)
+        got_x, dsum = x.copy(), np.empty(11, dt)
+        got = K.bias_softmax_cross_entropy(got_x, b, t, -1, 0.5, dsum)
+        tol = 1e-13 if dt == np.float64 else 1e-6
+        assert abs(got - want) <= tol * abs(want)
+        np.testing.assert_allclose(got_x, dx, rtol=0, atol=tol * np.abs(dx).max())
+        np.testing.assert_allclose(dsum, db, rtol=0, atol=tol * 4)
+        loss_only = x.copy()
+        assert abs(K.bias_softmax_cross_entropy(loss_only, b, t, -1, 0.5, None) - want) <= tol * abs(want)
+        np.testing.assert_array_equal(loss_only, z)

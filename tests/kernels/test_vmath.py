@@ -23,6 +23,12 @@ def _map_log(x, out):
         out[i] = K.log(x[i])
 
 
+@numba.njit(error_model="numpy")
+def _map_exp32(x, out):
+    for i in range(x.shape[0]):
+        out[i] = K.exp32(x[i])
+
+
 def _py_map(f):
     def mapped(x, out):
         for i in range(x.shape[0]):
@@ -43,10 +49,25 @@ def _within_one_ulp(k, t, dt):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
 
 
+def _within_one_float32_ulp(k, t, dt):
+    """The harness runs the twin in float64: its results are compared rounded to float32."""
+    got = k.args["out"].astype(np.float32)
+    want = t.args["out"].astype(np.float32)
+    assert _ulps(got, want).max(initial=0.0) <= 1.0
+    for f in (np.isinf, np.isnan, lambda a: a == 0):
+        np.testing.assert_array_equal(f(got), f(want))
+
+
 def _exp_args(draw, dt):
     lo, hi = draw(st.sampled_from([(-1, 1), (-40, 40), (-745.2, 709.8), (-800, 800)]))
     x = parity.rng(draw).uniform(lo, hi, draw(st.integers(1, 300)))
     return [x.astype(dt), np.empty(x.shape[0])]  # float64 results for every input dtype
+
+
+def _exp32_args(draw, dt):
+    lo, hi = draw(st.sampled_from([(-1, 1), (-20, 0), (-110, 89), (-200, 200)]))
+    x = parity.rng(draw).uniform(lo, hi, draw(st.integers(1, 300)))
+    return [x.astype(dt), np.empty(x.shape[0], np.float32)]  # float32 results for every input
 
 
 def _log_args(draw, dt):
@@ -64,6 +85,8 @@ def _log_args(draw, dt):
 CASES = {
     "exp": parity.Case(_exp_args, outputs=("out",), kernel=_map_exp, twin=_py_map(T.exp),
                        check=_within_one_ulp),
+    "exp32": parity.Case(_exp32_args, outputs=("out",), kernel=_map_exp32, twin=_py_map(T.exp32),
+                         check=_within_one_float32_ulp, rtol=2.4e-7),  # 1 float32 ulp
     "log": parity.Case(_log_args, outputs=("out",), kernel=_map_log, twin=_py_map(T.log),
                        check=_within_one_ulp),
 }
@@ -122,3 +145,27 @@ def test_float32_inputs_give_float64_results():
     out = np.empty(2)
     _map_exp(x, out)
     np.testing.assert_allclose(out, np.exp(x.astype(np.float64)), rtol=2.3e-16)
+
+
+@pytest.mark.parametrize("lo, hi", [(-1, 1), (-20, 0), (-87, 88), (-110, -80), (-200, 200)])
+def test_exp32_within_one_float32_ulp(lo, hi):
+    x = np.random.default_rng(2).uniform(lo, hi, 200_000).astype(np.float32)
+    out = np.empty_like(x)
+    _map_exp32(x, out)
+    with np.errstate(over="ignore"):
+        want = np.exp(x.astype(np.float64)).astype(np.float32)  # correctly rounded (nearly)
+    assert out.dtype == np.float32
+    assert _ulps(out, want).max(initial=0.0) <= 1.0  # subnormals too: their spacing is 2**-149
+    np.testing.assert_array_equal(np.isinf(out), np.isinf(want))
+    np.testing.assert_array_equal(out == 0, want == 0)
+
+
+def test_exp32_special_values():
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 88.72, 88.73, -103.9, -104.0, -87.5, 1e-30],
+                 np.float32)
+    out = np.empty_like(x)
+    _map_exp32(x, out)
+    with np.errstate(over="ignore"):
+        want = np.exp(x.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(want))
+    np.testing.assert_array_equal(out[~np.isnan(want)], want[~np.isnan(want)])
