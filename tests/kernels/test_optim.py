@@ -57,8 +57,11 @@ _STATE_NAMES = {"sgd": (), "momentum": ("v",), "nesterov": ("v",), "adagrad": ("
                 "rmsprop": ("h",), "adam": ("m", "v")}
 
 
-def _hp(draw):
-    return np.array([draw(lrs), draw(momenta), draw(betas2)])
+def _hp(draw, dt):
+    """``(lr, c1, c2)`` as a float64 array holding ``dt``-rounded values: a float32 kernel
+    casts them to float32, so the float64 twin gets the same rounded inputs (beta2 = 0.999
+    as a float32 is 0.99900001, and 1 - beta2 differs from 0.001 by 1.3e-5 relative)."""
+    return np.array([draw(lrs), draw(momenta), draw(betas2)]).astype(dt).astype(np.float64)
 
 
 def _states(r, sizes_, dt, rule):
@@ -74,7 +77,7 @@ def _apply_update(draw, dt):
     r, n, p, g = _param(draw, dt)
     rule = draw(st.sampled_from(sorted(K.RULES.values())))
     (s1,), (s2,) = _states(r, [n], dt, rule)
-    return [rule, p, g, s1, s2, _hp(draw), draw(steps)]
+    return [rule, p, g, s1, s2, _hp(draw, dt), draw(steps)]
 
 
 def _update_all(draw, dt):
@@ -85,7 +88,7 @@ def _update_all(draw, dt):
     rule = draw(st.sampled_from(sorted(K.RULES.values())))
     S1, S2 = _states(r, shapes, dt, rule)
     t = draw(steps)
-    return [(rule, _hp(draw), S1, S2, t - 1), P, G, t]
+    return [(rule, _hp(draw, dt), S1, S2, t - 1), P, G, t]
 
 
 def _step_size(draw, dt):
