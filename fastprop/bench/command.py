@@ -2,6 +2,7 @@
 import argparse
 
 from .. import argtypes
+from .models import CHOICES, DEFAULTS, MAX_PPMI_BOOK_VOCAB
 from .runner import SPIRAL_REPS, parse_size, run
 from .steps import IMPLS, SIZES
 from .timing import BUDGET, MAX_REPEAT, MIN_REPEAT, ROUNDS
@@ -53,6 +54,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--spiral-reps", type=argtypes.non_negative_int, default=SPIRAL_REPS, metavar="N",
                         help="runs of vol. 2's spiral fit per implementation, alternating "
                              "(0: leave it out; default: %(default)s)")
+    parser.add_argument("--models", nargs="+", metavar="NAME", choices=CHOICES, default=["twolayer"],
+                        help="what to time: twolayer (the TwoLayerNet sizes and the spiral fit), "
+                             "the vol. 1 blocks convnet deepnet multilayer im2col deepinfer, the "
+                             "vol. 2 blocks rnnlm lstm cbow sampler ppmi, or vol1, vol2, all "
+                             "(default: %(default)s)")
+    parser.add_argument("--infer-images", type=argtypes.positive_int, metavar="N",
+                        default=DEFAULTS["infer_images"],
+                        help="images per timed call of --models deepinfer (at most 100 or a "
+                             "multiple of 100; default: %(default)s)")
+    parser.add_argument("--ppmi-vocab", type=argtypes.positive_int, metavar="V",
+                        default=DEFAULTS["ppmi_vocab"],
+                        help="vocabulary of fastprop's ppmi row (--models ppmi; default: "
+                             "%(default)s)")
+    parser.add_argument("--ppmi-book-vocab", type=argtypes.positive_int, metavar="V",
+                        default=DEFAULTS["ppmi_book_vocab"],
+                        help="vocabulary at which the book's O(V^2) Python loop and fastprop run "
+                             f"side by side (at most {MAX_PPMI_BOOK_VOCAB}; default: %(default)s)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
@@ -66,7 +84,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     run(sizes=args.sizes, repeat=args.repeat, dtypes=args.dtypes, threads=args.bench_threads,
         impls=impls, budget=args.budget, peak_size=args.peak_size,
         book_input=args.book_input, fresh_batches=args.fresh_batches, json_path=args.json,
-        quiet=args.quiet, spiral_reps=args.spiral_reps, rounds=args.rounds)
+        quiet=args.quiet, spiral_reps=args.spiral_reps, rounds=args.rounds,
+        models=args.models, model_options={"infer_images": args.infer_images,
+                                           "ppmi_vocab": args.ppmi_vocab,
+                                           "ppmi_book_vocab": args.ppmi_book_vocab})
     return 0
 
 
