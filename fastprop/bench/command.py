@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="draw a new batch every step (x_train[batch_mask], as the book's "
                              "loop does) instead of timing the step alone on one batch")
     parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS),
-                        help="rows to run (default: all; torch only when installed)")
+                        help="rows to run, of the TwoLayerNet sizes and of the --models blocks "
+                             "(a block's fastest fastprop path counts as fused; default: all; "
+                             "torch only when installed)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     # dest differs from the fastprop command's own --threads, which a subcommand default
     # would otherwise overwrite (argparse copies every subparser default into the namespace)

@@ -126,7 +126,8 @@ BLOCKS = OrderedDict((b.name, b) for b in [
     Block("rnnlm", 2, lambda o: f"ch06 Rnnlm step (V {o['vocab']}, D = H = {o['rnn_hidden']}, "
           f"batch {o['rnn_batch']}, T {o['rnn_time']}; remove_duplicate, clip_grads "
           f"{v2.RNN_CLIP}, SGD lr {v2.RNN_LR})",
-          _vol2(v2.book_rnnlm, v2.dropin_rnnlm, v2.torch_rnnlm),
+          _vol2(v2.book_rnnlm, v2.dropin_rnnlm, v2.torch_rnnlm,
+                ("fastprop.nets.Rnnlm", v2.fast_rnnlm)),
           lambda o: 4 * 16 * o["rnn_batch"] * o["rnn_time"] * o["vocab"] + (100 << 20)),
     Block("lstm", 2, lambda o: f"TimeLSTM forward + backward (N {o['rnn_batch']}, T "
           f"{o['rnn_time']}, D = H = {o['rnn_hidden']})",

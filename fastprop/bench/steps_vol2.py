@@ -3,10 +3,12 @@ contract as :mod:`fastprop.bench.steps_vol1`: ``factory(options, dtype) -> (step
 
 Rows: ``book`` runs the book's classes (:mod:`fastprop.bench.book_vol2`) under the book's
 loop (``RnnlmTrainer``/``Trainer``: forward, backward, ``remove_duplicate``, ``clip_grads``,
-``optimizer.update``); ``dropin`` the same loop on fastprop (its ``Rnnlm``, or the book's
-``CBOW`` class on fastprop's ``Embedding`` and ``NegativeSamplingLoss``, with fastprop's
-``remove_duplicate``, ``clip_grads`` and optimizers); ``fast`` a faster fastprop path where
-there is one; ``torch`` PyTorch's idiom. Every row starts from ``np.random.seed(0)``.
+``optimizer.update``); ``dropin`` the same loop and the same book class on fastprop's layers
+(the book's chapter-local ``Rnnlm`` / ``CBOW`` on fastprop's time layers, ``Embedding`` and
+``NegativeSamplingLoss``, with fastprop's ``remove_duplicate``, ``clip_grads`` and
+optimizers), as ``fastprop run`` runs the book's scripts; ``fast`` fastprop's own net where
+there is one (``fastprop.nets.Rnnlm``); ``torch`` PyTorch's idiom. Every row starts from
+``np.random.seed(0)``.
 """
 from types import SimpleNamespace
 
@@ -64,17 +66,33 @@ def book_rnnlm(o, dtype):
                                   RNN_CLIP)), "numpy"
 
 
-def dropin_rnnlm(o, dtype):
-    from ..nets import Rnnlm
+def _fastprop_rnnlm_step(o, dtype, make):
     from ..optimizers import SGD
     from ..trainer import clip_grads, remove_duplicate
 
     xs, ts = _rnn_batch(o)
     np.random.seed(0)
-    model = Rnnlm(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype)
+    model = make(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype)
     opt = SGD(RNN_LR)
     return (lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads,
                                   RNN_CLIP)), "scipy"
+
+
+def dropin_rnnlm(o, dtype):
+    """The book's ch06 ``Rnnlm`` class on fastprop's time layers (what ``fastprop run`` runs:
+    ``rnnlm.py`` is chapter-local, its ``common.time_layers`` are fastprop's)."""
+    from .. import layers
+
+    ours = SimpleNamespace(**{k: getattr(layers, k) for k in (
+        "TimeEmbedding", "TimeLSTM", "TimeAffine", "TimeSoftmaxWithLoss")})
+    return _fastprop_rnnlm_step(o, dtype, lambda V, D, H, dt: BookRnnlm(V, D, H, dt, layers=ours))
+
+
+def fast_rnnlm(o, dtype):
+    """fastprop's own ``fastprop.nets.Rnnlm`` (its loss head fused with the output layer)."""
+    from ..nets import Rnnlm
+
+    return _fastprop_rnnlm_step(o, dtype, lambda V, D, H, dt: Rnnlm(V, D, H, dtype=dt))
 
 
 def torch_rnnlm(o, dtype):
