@@ -9,6 +9,7 @@ import pytest
 from fastprop import bench
 from fastprop.bench import machine, models
 from fastprop.bench.book import BookTwoLayerNet, book_step
+from fastprop.bench.timing import Switch
 from fastprop.nets import TwoLayerNet
 
 TINY = "20-8-3/b4"
@@ -216,6 +217,7 @@ def test_models_run_reports_blocks_and_json(tmp_path, capsys):
     assert rows[0]["speedup_vs_book"] == pytest.approx(1.0)
     assert rows[1]["speedup_vs_book"] == pytest.approx(rows[0]["median_s"] / rows[1]["median_s"])
     assert rows[2]["speedup_vs_book"] is None  # no book row at that size
+    assert all(r["speedup_vs_torch"] is None for r in rows)
     for r in rows:
         assert r["n"] == 3 and 0 < r["min_s"] <= r["median_s"] <= r["max_s"]
     text = capsys.readouterr().out
@@ -272,3 +274,19 @@ def test_models_option_errors_are_one_line(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("fastprop: error: ppmi_book_vocab 9000") and err.count("\n") == 1
+
+
+def test_time_block_ratios_against_book_and_torch():
+    opts = models.check_options(TINY_OPTIONS)
+    block = models.time_block("lstm", opts, ["float32"], _impls(), 2, 0.01, 2,
+                              Switch(), lambda msg: None)
+    rows = {r["impl"]: r for r in block["rows"]}
+    book = rows["book"]["median_s"]
+    for r in block["rows"]:
+        assert r["n"] == 2 and r["speedup_vs_book"] == pytest.approx(book / r["median_s"])
+    if "torch" in rows:
+        assert rows["torch"]["speedup_vs_torch"] is None
+        assert rows["dropin"]["speedup_vs_torch"] == pytest.approx(
+            rows["torch"]["median_s"] / rows["dropin"]["median_s"])
+    else:
+        assert rows["dropin"]["speedup_vs_torch"] is None

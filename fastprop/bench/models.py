@@ -220,8 +220,8 @@ def build_rows(name, opts, dtypes, impls):
 
 
 def time_block(name, opts, dtypes, impls, repeat, budget, rounds, switch, say) -> dict:
-    """One block: its rows timed in ``rounds`` interleaved rounds; medians, min-max, and the
-    ratio to the book row of the same size."""
+    """One block: its rows timed in ``rounds`` interleaved rounds; medians, min-max, the
+    ratio to the book row of the same size and to the PyTorch row of the same size and dtype."""
     block = BLOCKS[name]
     say(f"{name}: building and compiling the rows ...")
     rows = build_rows(name, opts, dtypes, impls)
@@ -235,17 +235,19 @@ def time_block(name, opts, dtypes, impls, repeat, budget, rounds, switch, say) -
                 + " ...")
             switch(lib)
             times[i].append(time_steps(step, per_round, budget / rounds))
-    out_rows, ref = [], {}
-    for (spec, d, _, lib, first), ts in zip(rows, times):
+    meds = [float(np.median(np.concatenate(ts))) for ts in times]
+    book = {spec.size: m for (spec, *_), m in zip(rows, meds) if spec.impl == "book"}
+    torch = {(spec.size, d): m for (spec, d, *_), m in zip(rows, meds) if spec.impl == "torch"}
+    out_rows = []
+    for (spec, d, _, lib, first), ts, med in zip(rows, times, meds):
         ts = np.concatenate(ts)
-        med = float(np.median(ts))
-        if spec.impl == "book":
-            ref[spec.size] = med
+        vs_torch = torch.get((spec.size, d))
         out_rows.append(OrderedDict([
             ("impl", spec.impl), ("label", spec.label), ("dtype", d), ("size", spec.size),
             ("library", lib), ("n", len(ts)), ("median_s", med), ("min_s", float(ts.min())),
             ("max_s", float(ts.max())),
-            ("speedup_vs_book", ref[spec.size] / med if spec.size in ref else None),
+            ("speedup_vs_book", book[spec.size] / med if spec.size in book else None),
+            ("speedup_vs_torch", vs_torch / med if vs_torch and spec.impl != "torch" else None),
             ("first_call_s", first), ("times_s", ts.tolist())]))
     return OrderedDict([("block", name), ("volume", block.volume), ("title", block.title(opts)),
                         ("rows", out_rows)])

@@ -160,7 +160,8 @@ def _twolayer_table(result: dict) -> list:
     return lines
 
 
-BLOCK_HEADERS = ("implementation", "dtype", "median", "min - max", "vs book", "first call", "calls")
+BLOCK_HEADERS = ("implementation", "dtype", "median", "min - max", "vs book", "vs PyTorch",
+                 "first call", "calls")
 
 
 def format_blocks(blocks) -> list:
@@ -170,11 +171,11 @@ def format_blocks(blocks) -> list:
         table = []
         for r in b["rows"]:
             label = r["label"] + (f" [{r['size']}]" if r["size"] else "")
-            vs = r["speedup_vs_book"]
+            vs, vt = r["speedup_vs_book"], r.get("speedup_vs_torch")
             table.append((label, r["dtype"], fmt_time(r["median_s"]),
                           f"{fmt_time(r['min_s'])} - {fmt_time(r['max_s'])}",
-                          "-" if vs is None else f"{vs:.2f}x", fmt_time(r["first_call_s"]),
-                          str(r["n"])))
+                          "-" if vs is None else f"{vs:.2f}x", "-" if vt is None else f"{vt:.2f}x",
+                          fmt_time(r["first_call_s"]), str(r["n"])))
         widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h)
                   for i, h in enumerate(BLOCK_HEADERS)]
 
@@ -188,7 +189,8 @@ def format_blocks(blocks) -> list:
     if blocks:
         lines += ["", "--models rows: medians of single calls after a warm-up, interleaved rounds; "
                   "vs book: the book row's median / this median (the book row of the same "
-                  "[size] where sizes differ); first call: the call before timing (compile or "
+                  "[size] where sizes differ); vs PyTorch: the PyTorch row of the same dtype / "
+                  "this median; first call: the call before timing (compile or "
                   "Numba cache load). book rows: the book's classes (fastprop.bench.book_vol1, "
                   "book_vol2); vol. 1 in float64, vol. 2 in float32 (the book's 'f')."]
     return lines
