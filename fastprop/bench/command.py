@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="what to time: twolayer (the TwoLayerNet sizes and the spiral fit), "
                              "the vol. 1 blocks convnet deepnet multilayer im2col deepinfer, the "
                              "vol. 2 blocks rnnlm lstm cbow sampler ppmi, or vol1, vol2, all "
-                             "(default: %(default)s)")
+                             "(default: twolayer: a plain fastprop bench stays as it was)")
     parser.add_argument("--infer-images", type=argtypes.positive_int, metavar="N",
                         default=DEFAULTS["infer_images"],
                         help="images per timed call of --models deepinfer (at most 100 or a "
