@@ -3,6 +3,8 @@
 * ``bench_kernels``: every compiled kernel against its NumPy twin in ``fastprop.reference``;
 * ``bench_train``: the training step (the book's NumPy loop, the drop-in net, the fused
   step) at three sizes, its peak memory, the vol. 2 spiral fit and one MNIST-sized epoch;
+* ``bench_conv``, ``bench_recurrent``, ``bench_models``: the steps beyond ch. 5 (ConvNets,
+  the time layers and Rnnlm, MultiLayerNetExtend, CBOW);
 * ``bench_startup``: ``import fastprop`` plus the first step in a fresh interpreter, with a
   warm and a cold Numba cache.
 

@@ -16,16 +16,25 @@ against the next block's threads.
 
 Modules, one job each:
 
-==========  =====================================================================
-``book``     the book's NumPy net: the baseline (not a backend)
-``steps``    the timed steps: book, drop-in, fused, PyTorch (:func:`make_step`)
-``timing``   single-call timings, adaptive repeats, rounds, the pause between libraries
-``gemm``     the GEMM lower bound: GEMM counts, FLOPs, peak GFLOP/s, GEMM shapes alone
-``machine``  CPU, cores, BLAS pools, versions, import time, cache stats, load meter
-``report``   the table (:func:`format_table`, :func:`fmt_time`)
-``runner``   :func:`run`: the whole benchmark, returning the raw numbers
-``command``  the command line (:func:`add_arguments`, :func:`run_from_args`, :func:`main`)
-==========  =====================================================================
+==============  =================================================================
+``book``        the book's NumPy net: the baseline (not a backend)
+``book_vol1``   the book's ch. 6-8 classes (ConvNets, MultiLayerNetExtend, im2col)
+``book_vol2``   the book's vol. 2 classes (Rnnlm, TimeLSTM, CBOW, sampler, ppmi loop)
+``steps``       the timed TwoLayerNet steps: book, drop-in, fused, PyTorch
+``steps_vol1``  the ``--models`` row factories of vol. 1 (book, drop-in, fused, torch)
+``steps_vol2``  the ``--models`` row factories of vol. 2
+``models``      the ``--models`` blocks: their row tables, options, memory, timing
+``timing``      single-call timings, adaptive repeats, rounds, the pause between libraries
+``gemm``        the GEMM lower bound: GEMM counts, FLOPs, peak GFLOP/s, GEMM shapes alone
+``machine``     CPU, cores, BLAS pools, versions, import time, cache stats, load meter
+``report``      the table (:func:`format_table`, :func:`fmt_time`)
+``runner``      :func:`run`: the whole benchmark, returning the raw numbers
+``command``     the command line (:func:`add_arguments`, :func:`run_from_args`, :func:`main`)
+==============  =================================================================
+
+``fastprop bench --models convnet deepnet multilayer im2col deepinfer rnnlm lstm cbow sampler
+ppmi`` (or ``vol1``, ``vol2``, ``all``) times the steps beyond ch. 5 the same way, one table
+per block; the default, ``twolayer``, is the TwoLayerNet sizes and the spiral fit.
 
 Run it as ``fastprop bench`` or ``python -m fastprop.bench``.
 """

@@ -2,6 +2,7 @@
 import argparse
 
 from .. import argtypes
+from .models import CHOICES, DEFAULTS, MAX_PPMI_BOOK_VOCAB
 from .runner import SPIRAL_REPS, parse_size, run
 from .steps import IMPLS, SIZES
 from .timing import BUDGET, MAX_REPEAT, MIN_REPEAT, ROUNDS
@@ -38,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="draw a new batch every step (x_train[batch_mask], as the book's "
                              "loop does) instead of timing the step alone on one batch")
     parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS),
-                        help="rows to run (default: all; torch only when installed)")
+                        help="rows to run, of the TwoLayerNet sizes and of the --models blocks "
+                             "(a block's fastest fastprop path counts as fused; default: all; "
+                             "torch only when installed)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     # dest differs from the fastprop command's own --threads, which a subcommand default
     # would otherwise overwrite (argparse copies every subparser default into the namespace)
@@ -53,6 +56,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--spiral-reps", type=argtypes.non_negative_int, default=SPIRAL_REPS, metavar="N",
                         help="runs of vol. 2's spiral fit per implementation, alternating "
                              "(0: leave it out; default: %(default)s)")
+    parser.add_argument("--models", nargs="+", metavar="NAME", choices=CHOICES, default=["twolayer"],
+                        help="what to time: twolayer (the TwoLayerNet sizes and the spiral fit), "
+                             "the vol. 1 blocks convnet deepnet multilayer im2col deepinfer, the "
+                             "vol. 2 blocks rnnlm lstm cbow sampler ppmi, or vol1, vol2, all "
+                             "(default: twolayer: a plain fastprop bench stays as it was)")
+    parser.add_argument("--infer-images", type=argtypes.positive_int, metavar="N",
+                        default=DEFAULTS["infer_images"],
+                        help="images per timed call of --models deepinfer (at most 100 or a "
+                             "multiple of 100; default: %(default)s)")
+    parser.add_argument("--ppmi-vocab", type=argtypes.positive_int, metavar="V",
+                        default=DEFAULTS["ppmi_vocab"],
+                        help="vocabulary of fastprop's ppmi row (--models ppmi; default: "
+                             "%(default)s)")
+    parser.add_argument("--ppmi-book-vocab", type=argtypes.positive_int, metavar="V",
+                        default=DEFAULTS["ppmi_book_vocab"],
+                        help="vocabulary at which the book's O(V^2) Python loop and fastprop run "
+                             f"side by side (at most {MAX_PPMI_BOOK_VOCAB}; default: %(default)s)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
@@ -66,7 +86,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     run(sizes=args.sizes, repeat=args.repeat, dtypes=args.dtypes, threads=args.bench_threads,
         impls=impls, budget=args.budget, peak_size=args.peak_size,
         book_input=args.book_input, fresh_batches=args.fresh_batches, json_path=args.json,
-        quiet=args.quiet, spiral_reps=args.spiral_reps, rounds=args.rounds)
+        quiet=args.quiet, spiral_reps=args.spiral_reps, rounds=args.rounds,
+        models=args.models, model_options={"infer_images": args.infer_images,
+                                           "ppmi_vocab": args.ppmi_vocab,
+                                           "ppmi_book_vocab": args.ppmi_book_vocab})
     return 0
 
 

@@ -51,6 +51,7 @@ def format_table(result: dict) -> str:
     """
     m, v, c = result["machine"], result["versions"], result["compile"]
     s = result["settings"]
+    twolayer = bool(result["rows"])
     lines = [
         "fastprop bench: one training step of TwoLayerNet (Affine-ReLU-Affine-SoftmaxWithLoss, "
         f"SGD lr {s['lr']}) on random MNIST-shaped data with integer labels; "
@@ -59,6 +60,10 @@ def format_table(result: dict) -> str:
         f"data      book and drop-in rows: the book's loop on {s['book_input']} batches "
         "(load_mnist(normalize=True) is float32; the float64 net promotes them);",
         "          fused and PyTorch rows: batches in their own dtype (data cast once)",
+    ] if twolayer else [
+        "fastprop bench --models: the steps of vol. 1 ch. 6-8 and vol. 2 beside the book's "
+        "algorithm, on random MNIST-shaped images and random word ids (one batch every step)"]
+    lines += [
         f"machine   {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), {m['platform']}",
         "versions  " + ", ".join(f"{k} {val}" for k, val in v.items()),
         f"threads   {s['threads']} for every BLAS" + (" and for torch" if "torch" in v else "")
@@ -89,7 +94,7 @@ def format_table(result: dict) -> str:
              if isinstance(val, dict)]
     imp = c.get("import_fastprop_s")
     lines.append("startup   import fastprop " + (f"{imp:.2f} s" if imp is not None else "?")
-                 + " (fresh interpreter); first step: " + ", ".join(first))
+                 + " (fresh interpreter)" + ("; first step: " + ", ".join(first) if first else ""))
     other = m.get("other_processes_cpu_share")
     if other is not None:
         lines.append(f"load      other processes used {100 * other:.0f}% of the CPU time during the run"
@@ -97,8 +102,15 @@ def format_table(result: dict) -> str:
                         if other > 0.05 else " (quiet machine)"))
     for note in result.get("notes", []):
         lines.append(f"note      {note}")
-    lines.append("")
+    if twolayer:
+        lines += [""] + _twolayer_table(result)
+    lines += format_blocks(result.get("blocks", []))
+    return "\n".join(lines)
 
+
+def _twolayer_table(result: dict) -> list:
+    s = result["settings"]
+    lines = []
     table = []
     prev = None
     for r in result["rows"]:
@@ -145,4 +157,40 @@ def format_table(result: dict) -> str:
                          f"{fmt_time(r['min_s'])} - {fmt_time(r['max_s'])}  "
                          f"last loss {r['last_loss']:.6f}  ({len(r['times_s'])} fits)")
         lines.append(f"  speedup (book median / fastprop median): {sp['speedup']:.1f}x")
-    return "\n".join(lines)
+    return lines
+
+
+BLOCK_HEADERS = ("implementation", "dtype", "median", "min - max", "vs book", "vs PyTorch",
+                 "first call", "calls")
+
+
+def format_blocks(blocks) -> list:
+    """The lines of the ``--models`` tables, one per block."""
+    lines = []
+    for b in blocks:
+        table = []
+        for r in b["rows"]:
+            label = r["label"] + (f" [{r['size']}]" if r["size"] else "")
+            vs, vt = r["speedup_vs_book"], r.get("speedup_vs_torch")
+            table.append((label, r["dtype"], fmt_time(r["median_s"]),
+                          f"{fmt_time(r['min_s'])} - {fmt_time(r['max_s'])}",
+                          "-" if vs is None else f"{vs:.2f}x", "-" if vt is None else f"{vt:.2f}x",
+                          fmt_time(r["first_call_s"]), str(r["n"])))
+        widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h)
+                  for i, h in enumerate(BLOCK_HEADERS)]
+
+        def fmt(row, widths=widths):
+            return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
+        lines += ["", f"vol. {b['volume']} {b['block']}: {b['title']}", "  " + fmt(BLOCK_HEADERS),
+                  "  " + "  ".join("-" * w for w in widths)]
+        lines += ["  " + fmt(row) for row in table]
+    if blocks:
+        lines += ["", "--models rows: medians of single calls after a warm-up, interleaved rounds; "
+                  "vs book: the book row's median / this median (the book row of the same "
+                  "[size] where sizes differ); vs PyTorch: the PyTorch row of the same dtype / "
+                  "this median; first call: the call before timing (compile or "
+                  "Numba cache load). book rows: the book's classes (fastprop.bench.book_vol1, "
+                  "book_vol2); vol. 1 in float64, vol. 2 in float32 (the book's 'f')."]
+    return lines

@@ -12,6 +12,7 @@ import numpy as np
 from .. import threads as thread_policy
 from ..argtypes import check_writable_file
 from . import machine
+from . import models as models_mod
 from .book import LR
 from .gemm import compile_gemm_kernel, gemm_facts, gemms_time, n_gemms, step_flops
 from .report import LABELS, format_table, size_name
@@ -203,7 +204,8 @@ def _check_args(sizes, dtypes, book_input, impls, threads, repeat, fresh=False, 
 
 def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, impls=IMPLS,
         budget=BUDGET, peak_size=2048, book_input="float32", fresh_batches=False,
-        json_path=None, quiet=False, out=None, spiral_reps=SPIRAL_REPS, rounds=ROUNDS) -> dict:
+        json_path=None, quiet=False, out=None, spiral_reps=SPIRAL_REPS, rounds=ROUNDS,
+        models=("twolayer",), model_options=None) -> dict:
     """Run the benchmark, print the table to ``out`` (default stdout) and return the raw
     results as a dict (what ``--json`` writes).
 
@@ -239,20 +241,39 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         Runs of vol. 2's spiral fit per implementation (fastprop and the book's net under
         the same Trainer, alternating); 0 leaves the block out.
     rounds : int
-        Interleaved rounds per size: every row is timed once a round, ``budget / rounds``
-        seconds (or ``repeat / rounds`` steps) at a time.
+        Interleaved rounds per size (and per block): every row is timed once a round,
+        ``budget / rounds`` seconds (or ``repeat / rounds`` steps) at a time.
+    models : names from :data:`fastprop.bench.models.CHOICES`
+        ``twolayer`` (the default): the TwoLayerNet sizes above and the spiral fit; the
+        other names are the blocks of :mod:`fastprop.bench.models` (``vol1``, ``vol2`` and
+        ``all`` pick several). ``impls`` applies to the TwoLayerNet rows, ``dtypes`` to
+        both (a block's book and drop-in rows keep the book's dtype).
+    model_options : dict, optional
+        Sizes of the blocks (keys of :data:`fastprop.bench.models.DEFAULTS`).
 
     Returns
     -------
     dict
         ``machine``, ``versions``, ``settings``, ``compile``, ``notes``, ``blas``,
-        ``peak_gflops``, ``gemm_shape_times_s``, ``rows`` and (when it ran) ``spiral``.
+        ``peak_gflops``, ``gemm_shape_times_s``, ``rows`` (TwoLayerNet), ``blocks`` (one
+        per ``models`` block, each with its ``rows``) and (when it ran) ``spiral``.
     """
     out = sys.stdout if out is None else out
     spiral_reps = _check_count(spiral_reps, "spiral_reps", 0)
     rounds = _check_count(rounds, "rounds", 1)
+    if isinstance(models, str):
+        models = [models]
+    names = models_mod.expand(models)
+    opts = models_mod.check_options(model_options)
+    twolayer = "twolayer" in names
     sizes, dtypes, book_input, impls, threads, notes = _check_args(
         sizes, dtypes, book_input, impls, threads, repeat, fresh_batches, peak_size)
+    blocks = [n for n in names if n != "twolayer"]
+    if blocks:
+        from ..runs import check_memory
+
+        check_memory(models_mod.memory_bytes(blocks, opts),
+                     f"fastprop bench --models {' '.join(blocks)}")
     if not (isinstance(budget, (int, float, np.floating)) and not isinstance(budget, bool)
             and np.isfinite(budget) and budget > 0):
         raise ValueError(f"budget must be a finite number of seconds > 0, got {budget!r}")
@@ -270,8 +291,9 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         ("sizes", [list(s) for s in sizes]), ("dtypes", dtypes), ("impls", impls),
         ("peak_size", peak_size), ("book_input", book_input),
         ("fresh_batches", bool(fresh_batches)), ("pause_s", PAUSE),
-        ("spiral_reps", spiral_reps), ("rounds", rounds)])
-    result["compile"] = _compile_all(sizes[0], dtypes, impls, with_torch)
+        ("spiral_reps", spiral_reps if twolayer else 0), ("rounds", rounds),
+        ("models", names), ("model_options", {k: opts[k] for k in opts})])
+    result["compile"] = _compile_all(sizes[0], dtypes, impls if twolayer else [], with_torch)
     result["notes"] = notes
     with thread_policy.thread_limit(threads):  # every BLAS is loaded by now: all get pinned
         if with_torch:
@@ -280,18 +302,23 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
             torch.set_num_threads(threads)
         result["blas"] = machine.blas_pools()
         switch = Switch()
-        peak_dtypes = sorted(set(dtypes) | {"float64"}, reverse=True)
-        _say(f"peak GEMM ({peak_size}^3) and the steps' GEMM shapes ...", quiet)
-        result["peak_gflops"], shape_times = gemm_facts(sizes, peak_dtypes, peak_size, switch)
-        result["gemm_shape_times_s"] = [
-            {"size": list(s), "dtype": d, "times": t} for (s, d), t in shape_times.items()]
         result["rows"] = []
-        for size in sizes:
-            result["rows"] += _time_size(size, impls, dtypes, repeat, budget, switch, quiet,
-                                         result["peak_gflops"]["scipy"], shape_times, book_input,
-                                         fresh_batches, rounds)
-        if spiral_reps:
-            result["spiral"] = _time_spiral(spiral_reps, switch, quiet)
+        if twolayer:
+            peak_dtypes = sorted(set(dtypes) | {"float64"}, reverse=True)
+            _say(f"peak GEMM ({peak_size}^3) and the steps' GEMM shapes ...", quiet)
+            result["peak_gflops"], shape_times = gemm_facts(sizes, peak_dtypes, peak_size, switch)
+            result["gemm_shape_times_s"] = [
+                {"size": list(s), "dtype": d, "times": t} for (s, d), t in shape_times.items()]
+            for size in sizes:
+                result["rows"] += _time_size(size, impls, dtypes, repeat, budget, switch, quiet,
+                                             result["peak_gflops"]["scipy"], shape_times,
+                                             book_input, fresh_batches, rounds)
+            if spiral_reps:
+                result["spiral"] = _time_spiral(spiral_reps, switch, quiet)
+        result["blocks"] = [
+            models_mod.time_block(name, opts, dtypes, impls, repeat, budget, rounds, switch,
+                                  lambda msg: _say(msg, quiet))
+            for name in blocks]
         switch(None)
     result["machine"]["load_average_at_start"] = load_before
     result["machine"]["other_processes_cpu_share"] = meter.other_share()

@@ -1,0 +1,268 @@
+"""The vol. 2 steps ``fastprop bench --models`` times, one row factory each (the same
+contract as :mod:`fastprop.bench.steps_vol1`: ``factory(options, dtype) -> (step, library)``).
+
+Rows: ``book`` runs the book's classes (:mod:`fastprop.bench.book_vol2`) under the book's
+loop (``RnnlmTrainer``/``Trainer``: forward, backward, ``remove_duplicate``, ``clip_grads``,
+``optimizer.update``); ``dropin`` the same loop and the same book class on fastprop's layers
+(the book's chapter-local ``Rnnlm`` / ``CBOW`` on fastprop's time layers, ``Embedding`` and
+``NegativeSamplingLoss``, with fastprop's ``remove_duplicate``, ``clip_grads`` and
+optimizers), as ``fastprop run`` runs the book's scripts; ``fast`` fastprop's own net where
+there is one (``fastprop.nets.Rnnlm``); ``torch`` PyTorch's idiom. Every row starts from
+``np.random.seed(0)``.
+"""
+from types import SimpleNamespace
+
+import numpy as np
+
+from .book_vol1 import BookAdam
+from .book_vol2 import (
+    BOOK_LAYERS,
+    BookCBOW,
+    BookListSGD,
+    BookRnnlm,
+    BookUnigramSampler,
+    book_clip_grads,
+    book_remove_duplicate,
+)
+from .book_vol2 import book_ppmi as book_ppmi_loop
+
+RNN_LR, RNN_CLIP = 20.0, 0.25   # ch06/train_rnnlm.py
+CBOW_LR = 0.001                 # ch04/train.py: Adam()
+
+
+def corpus(vocab, seed=0):
+    """A word-id corpus of ``10 * vocab`` words using every id (Zipf-like counts)."""
+    rng = np.random.default_rng(seed)
+    rest = np.minimum(rng.zipf(1.3, 9 * vocab), vocab) - 1
+    ids = np.concatenate([np.arange(vocab), rest]).astype(np.int64)
+    rng.shuffle(ids)
+    return ids
+
+
+def _rnn_batch(o):
+    rng = np.random.default_rng(0)
+    return rng.integers(0, o["vocab"], (2, o["rnn_batch"], o["rnn_time"])).astype(np.int32)
+
+
+def _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, max_norm):
+    """One iteration of the book's Trainer / RnnlmTrainer fit loop; returns the loss."""
+    loss = model.forward(xs, ts)
+    model.backward()
+    params, grads = remove_duplicate(model.params, model.grads)
+    if max_norm is not None:
+        clip_grads(grads, max_norm)
+    opt.update(params, grads)
+    return loss
+
+
+# --------------------------------------------------------------------------- Rnnlm
+
+def book_rnnlm(o, dtype):
+    xs, ts = _rnn_batch(o)
+    np.random.seed(0)
+    model = BookRnnlm(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype)
+    opt = BookListSGD(RNN_LR)
+    return (lambda: _trainer_step(model, opt, xs, ts, book_remove_duplicate, book_clip_grads,
+                                  RNN_CLIP)), "numpy"
+
+
+def _fastprop_rnnlm_step(o, dtype, make):
+    from ..optimizers import SGD
+    from ..trainer import clip_grads, remove_duplicate
+
+    xs, ts = _rnn_batch(o)
+    np.random.seed(0)
+    model = make(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype)
+    opt = SGD(RNN_LR)
+    return (lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads,
+                                  RNN_CLIP)), "scipy"
+
+
+def dropin_rnnlm(o, dtype):
+    """The book's ch06 ``Rnnlm`` class on fastprop's time layers (what ``fastprop run`` runs:
+    ``rnnlm.py`` is chapter-local, its ``common.time_layers`` are fastprop's)."""
+    from .. import layers
+
+    ours = SimpleNamespace(**{k: getattr(layers, k) for k in (
+        "TimeEmbedding", "TimeLSTM", "TimeAffine", "TimeSoftmaxWithLoss")})
+    return _fastprop_rnnlm_step(o, dtype, lambda V, D, H, dt: BookRnnlm(V, D, H, dt, layers=ours))
+
+
+def fast_rnnlm(o, dtype):
+    """fastprop's own ``fastprop.nets.Rnnlm`` (its loss head fused with the output layer)."""
+    from ..nets import Rnnlm
+
+    return _fastprop_rnnlm_step(o, dtype, lambda V, D, H, dt: Rnnlm(V, D, H, dtype=dt))
+
+
+def torch_rnnlm(o, dtype):
+    import torch
+    import torch.nn as nn
+
+    from .steps_vol1 import _torch_dtype
+
+    V, H = o["vocab"], o["rnn_hidden"]
+    torch.manual_seed(0)
+    tdt = _torch_dtype(dtype)
+    embed, lstm, affine = nn.Embedding(V, H).to(tdt), nn.LSTM(H, H, batch_first=True).to(tdt), \
+        nn.Linear(H, V).to(tdt)
+    params = [*embed.parameters(), *lstm.parameters(), *affine.parameters()]
+    opt = torch.optim.SGD(params, RNN_LR)
+    xs, ts = (torch.from_numpy(a.astype(np.int64)) for a in _rnn_batch(o))
+    state = [None]
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        hs, (h, c) = lstm(embed(xs), state[0])
+        loss = nn.functional.cross_entropy(affine(hs).reshape(-1, V), ts.reshape(-1))
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, RNN_CLIP)
+        opt.step()
+        state[0] = (h.detach(), c.detach())  # stateful, truncated BPTT as the book's
+        return loss.item()
+    return step, "torch"
+
+
+# --------------------------------------------------------------------------- TimeLSTM alone
+
+def _lstm_data(o, dtype):
+    N, T, H = o["rnn_batch"], o["rnn_time"], o["rnn_hidden"]
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((N, T, H)).astype(dtype)
+    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+    np.random.seed(0)
+    Wx = (np.random.randn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+    Wh = (np.random.randn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+    return xs, dhs, Wx, Wh, np.zeros(4 * H, dtype)
+
+
+def _lstm_step(layer, xs, dhs):
+    def step():
+        hs = layer.forward(xs)
+        layer.backward(dhs)
+        return float(hs[0, -1, 0])
+    return step
+
+
+def book_lstm(o, dtype):
+    xs, dhs, Wx, Wh, b = _lstm_data(o, dtype)
+    return _lstm_step(BOOK_LAYERS.TimeLSTM(Wx, Wh, b), xs, dhs), "numpy"
+
+
+def dropin_lstm(o, dtype):
+    from ..layers import TimeLSTM
+
+    xs, dhs, Wx, Wh, b = _lstm_data(o, dtype)
+    return _lstm_step(TimeLSTM(Wx, Wh, b), xs, dhs), "scipy"
+
+
+def torch_lstm(o, dtype):
+    import torch
+
+    from .steps_vol1 import _torch_dtype
+
+    xs, dhs, _, _, _ = _lstm_data(o, dtype)
+    torch.manual_seed(0)
+    H = o["rnn_hidden"]
+    lstm = torch.nn.LSTM(H, H, batch_first=True).to(_torch_dtype(dtype))
+    tx = torch.from_numpy(xs).requires_grad_(True)  # dxs too, as the layer's backward returns
+    tdh = torch.from_numpy(dhs)
+
+    def step():
+        for p in lstm.parameters():
+            p.grad = None
+        tx.grad = None
+        hs, _ = lstm(tx)
+        hs.backward(tdh)
+        return float(hs[0, -1, 0].detach())
+    return step, "torch"
+
+
+# --------------------------------------------------------------------------- CBOW
+
+def _cbow_data(o):
+    from ..util_vol2 import create_contexts_target
+
+    ids = corpus(o["vocab"])
+    contexts, target = create_contexts_target(ids, o["cbow_window"])
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, target.shape[0], o["cbow_batch"])
+    return ids, contexts[rows], target[rows]
+
+
+def book_cbow(o, dtype):
+    ids, contexts, target = _cbow_data(o)
+    np.random.seed(0)
+    model = BookCBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype)
+    opt = BookAdam(CBOW_LR)
+    return (lambda: _trainer_step(model, opt, contexts, target, book_remove_duplicate,
+                                  book_clip_grads, None)), "numpy"
+
+
+def dropin_cbow(o, dtype):
+    from .. import layers
+    from ..optimizers import Adam
+    from ..trainer import clip_grads, remove_duplicate
+
+    ids, contexts, target = _cbow_data(o)
+    np.random.seed(0)
+    ours = SimpleNamespace(Embedding=layers.Embedding,
+                           NegativeSamplingLoss=layers.NegativeSamplingLoss)
+    model = BookCBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype,
+                     layers=ours)
+    opt = Adam(CBOW_LR)
+    return (lambda: _trainer_step(model, opt, contexts, target, remove_duplicate, clip_grads,
+                                  None)), "scipy"
+
+
+# --------------------------------------------------------------------------- the sampler
+
+def _sampler_data(o):
+    ids = corpus(o["vocab"])
+    rng = np.random.default_rng(2)
+    return ids, ids[rng.integers(0, ids.shape[0], o["sampler_rows"])]
+
+
+def book_sampler(o, dtype):
+    ids, target = _sampler_data(o)
+    sampler = BookUnigramSampler(ids, 0.75, o["sample_size"])
+    np.random.seed(0)
+    return (lambda: sampler.get_negative_sample(target)), "numpy"
+
+
+def dropin_sampler(o, dtype):
+    from ..layers import UnigramSampler
+
+    ids, target = _sampler_data(o)
+    sampler = UnigramSampler(ids, 0.75, o["sample_size"])
+    np.random.seed(0)
+    return (lambda: sampler.get_negative_sample(target)), "scipy"
+
+
+# --------------------------------------------------------------------------- ppmi
+
+def co_matrix(vocab):
+    """The (V, V) int32 co-occurrence counts (window 1) of :func:`corpus`."""
+    from ..util_vol2 import create_co_matrix
+
+    return create_co_matrix(corpus(vocab), vocab, 1)
+
+
+def fastprop_ppmi_row(vocab):
+    from ..util_vol2 import ppmi
+
+    C = co_matrix(vocab)
+    return (lambda: ppmi(C)), "scipy"
+
+
+def book_ppmi(o, dtype):
+    C = co_matrix(o["ppmi_book_vocab"])
+    return (lambda: book_ppmi_loop(C)), "numpy"
+
+
+def dropin_ppmi_small(o, dtype):
+    return fastprop_ppmi_row(o["ppmi_book_vocab"])
+
+
+def dropin_ppmi(o, dtype):
+    return fastprop_ppmi_row(o["ppmi_vocab"])
