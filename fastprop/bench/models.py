@@ -90,7 +90,9 @@ def _vol2(book, dropin, torch=None, fast=None):
 #: the CBOW block's rows. fastprop's own compiled CBOW model (fastprop.nets.word2vec) is one
 #: more entry here, e.g. ``RowSpec("fast", "fastprop CBOW", v2.compiled_cbow, F32)``
 CBOW_ROWS = [RowSpec("book", "book NumPy (reference)", v2.book_cbow, F32),
-             RowSpec("dropin", "fastprop drop-in", v2.dropin_cbow, F32)]
+             RowSpec("dropin", "fastprop drop-in", v2.dropin_cbow, F32),
+             RowSpec("fused", "fastprop CBOW.train_steps (book's numbers)", v2.compiled_cbow, F32),
+             RowSpec("fused", "fastprop CBOW fast sampler + sparse Adam", v2.fast_cbow, F32)]
 
 
 def _ppmi_rows(o):

@@ -215,6 +215,36 @@ def dropin_cbow(o, dtype):
                                   None)), "scipy"
 
 
+def _compiled_cbow(o, dtype, **mode):
+    """fastprop's own :class:`~fastprop.nets.CBOW`: the whole step (sampler, forward,
+    backward, Adam) one compiled ``train_steps`` call on the same batch as the rows above."""
+    from ..nets import CBOW
+    from ..optimizers import Adam
+
+    ids, contexts, target = _cbow_data(o)
+    np.random.seed(0)
+    model = CBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype, **mode)
+    opt = Adam(CBOW_LR)
+    idx = np.arange(target.shape[0])
+
+    def step():
+        losses = model.train_steps(contexts, target, idx, idx.shape[0], opt)
+        if losses is None:  # the compiled path refused this model/optimizer: no row to time
+            raise RuntimeError("CBOW.train_steps fell back to the layers")
+        return float(losses[0])
+    return step, "scipy"
+
+
+def compiled_cbow(o, dtype):
+    """The book's numbers (its exact draws, dense Adam over every row)."""
+    return _compiled_cbow(o, dtype)
+
+
+def fast_cbow(o, dtype):
+    """The fast sampler (the book's distribution, other draws) and sparse Adam."""
+    return _compiled_cbow(o, dtype, draws="fast", sparse_update=True)
+
+
 # --------------------------------------------------------------------------- the sampler
 
 def _sampler_data(o):
