@@ -86,6 +86,7 @@ def train(net, description, data, d, evaluate_sample_num=None):
     """
     from tqdm.auto import tqdm
 
+    from .. import threads as thread_policy
     from ..trainer.vol1 import Trainer
 
     (x_train, t_train), (x_test, t_test) = data
@@ -115,18 +116,19 @@ def train(net, description, data, d, evaluate_sample_num=None):
                dynamic_ncols=True)
     first_step, shown = 0.0, 0
     start = time.perf_counter()
-    for i in range(trainer.max_iter):
-        trainer.train_step()
-        if i == 0:  # the first call compiles the kernels (or loads them from Numba's cache)
-            first_step = time.perf_counter() - start
-        loss = trainer.train_loss_list[-1]
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-        if len(trainer.test_acc_list) > shown:  # this step evaluated
-            shown += 1
-            bar.write(f"epoch {len(trainer.test_acc_list) - 1:3d} | iter {i:6d} | loss "
-                      f"{loss:.4f} | train acc {trainer.train_acc_list[-1]:.4f} | "
-                      f"test acc {trainer.test_acc_list[-1]:.4f}")
+    with thread_policy.thread_limit():  # --threads / FASTPROP_THREADS, SciPy's BLAS included
+        for i in range(trainer.max_iter):
+            trainer.train_step()
+            if i == 0:  # the first call compiles the kernels (or loads them from Numba's cache)
+                first_step = time.perf_counter() - start
+            loss = trainer.train_loss_list[-1]
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+            if len(trainer.test_acc_list) > shown:  # this step evaluated
+                shown += 1
+                bar.write(f"epoch {len(trainer.test_acc_list) - 1:3d} | iter {i:6d} | loss "
+                          f"{loss:.4f} | train acc {trainer.train_acc_list[-1]:.4f} | "
+                          f"test acc {trainer.test_acc_list[-1]:.4f}")
     bar.close()
     seconds = time.perf_counter() - start
     net.accuracy = book_accuracy
