@@ -120,7 +120,8 @@ def train(net, description, data, d, evaluate_sample_num=None):
         for i in range(trainer.max_iter):
             trainer.train_step()
             if i == 0:  # the first call compiles the kernels (or loads them from Numba's cache)
-                first_step = time.perf_counter() - start
+                first_eval = eval_seconds[0]
+                first_step = time.perf_counter() - start - first_eval
             loss = trainer.train_loss_list[-1]
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
@@ -136,11 +137,15 @@ def train(net, description, data, d, evaluate_sample_num=None):
     test_acc = net.accuracy(x_test, t_test)
     final_seconds = time.perf_counter() - t0
     n_eval = len(trainer.test_acc_list)
-    steps = max(trainer.max_iter, 1)
+    # the steps after the first, evaluations left out (the first step's compile would
+    # dominate a short run's average)
+    later = trainer.max_iter - 1
+    per_step = (f"{1e3 * (seconds - first_step - eval_seconds[0]) / later:.1f} ms/step after "
+                "the first" if later > 0 else "one step")
     _say(f"final: test acc {test_acc:.4f} on all {x_test.shape[0]} test images"
          + (f" | last evaluated train acc {trainer.train_acc_list[-1]:.4f}" if n_eval else ""))
     _say(f"time: {seconds:.1f} s for {trainer.max_iter} iterations "
-         f"({1e3 * (seconds - eval_seconds[0]) / steps:.1f} ms/step; {n_eval} evaluations "
+         f"({per_step}; {n_eval} evaluations "
          f"{eval_seconds[0]:.1f} s; first step incl. compile/cache load {first_step:.2f} s); "
          f"final test evaluation {final_seconds:.1f} s")
     if d["plot"]:
