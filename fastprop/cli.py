@@ -263,7 +263,7 @@ def build_parser() -> argtypes.CommandParser:
     t.add_argument("--iters", type=argtypes.positive_int,
                    help="iterations (mnist and fashion-mnist only; default 10000)")
     t.add_argument("--epochs", type=argtypes.positive_int,
-                   help="epochs (spiral only; default 300)")
+                   help="epochs (spiral 300, multilayer 301, convnet and deepnet 20)")
     t.add_argument("--optimizer", choices=tuple(runs.OPTIMIZERS), default=None,
                    help="twolayer: sgd (default)")
     t.add_argument("--activation", choices=("relu", "sigmoid"))

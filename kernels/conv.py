@@ -310,6 +310,33 @@ def conv_forward(x, W, b, stride, pad, cols, out):
 
 
 @jit
+def _add_row_sums(df, base, rows, p, db):
+    """``db[f] += sum(df[base + f*p : base + (f+1)*p])`` for each row f, adding in order
+    (the book's ``np.sum(dout, axis=0)`` adds the samples' pixels one after another).
+    Four rows at a time: four independent chains instead of one, which is what bounds a
+    sequential sum (measured 1.4-2.2x faster than one row at a time at (30, 576))."""
+    b0 = uintp(base)
+    f = 0
+    while f + 4 <= rows:
+        r = b0 + uintp(f * p)
+        s0, s1, s2, s3 = db[f], db[f + 1], db[f + 2], db[f + 3]
+        for q in range(p):
+            e = r + uintp(q)
+            s0 += df[e]
+            s1 += df[e + uintp(p)]
+            s2 += df[e + uintp(2 * p)]
+            s3 += df[e + uintp(3 * p)]
+        db[f], db[f + 1], db[f + 2], db[f + 3] = s0, s1, s2, s3
+        f += 4
+    for g in range(f, rows):
+        r = b0 + uintp(g * p)
+        s = db[g]
+        for q in range(p):
+            s += df[r + uintp(q)]
+        db[g] = s
+
+
+@jit
 def conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx):
     """Gradients of :func:`conv_forward`; the input gradient is optional.
 
@@ -338,14 +365,11 @@ def conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx):
     dwm[:] = zero
     db[:] = zero
     one = dW.dtype.type(1)
+    df = dout.reshape(-1)
     for n in range(n_):
         dn = dout[n].reshape(fn, p)
         gemm_acc(dn, cols[n].T, dwm, one)
-        for f in range(fn):
-            s = db[f]
-            for q in range(p):
-                s += dn[f, q]
-            db[f] = s
+        _add_row_sums(df, n * fn * p, fn, p, db)
         if dx is not None:
             np.dot(wm.T, dn, dcols[n])
             _fold_sample(dcols.reshape(-1), n * k * p, n, fh, fw, stride, pad, dx)

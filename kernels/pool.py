@@ -43,6 +43,86 @@ def _pool_plane_inside(xf, plane, h, w, pool_h, pool_w, stride, oh, ow, of, out0
 
 
 @jit
+def _first_nan(xf, r0, r1, q, best, arg):
+    """The first NaN of the 2x2 window at ``r0 + q`` / ``r1 + q`` and its offset, else
+    ``(best, arg)`` unchanged (an inf - inf row flagged by the caller has none)."""
+    for e in range(4):
+        v = xf[(r0 if e < 2 else r1) + q + uintp(e % 2)]
+        if v != v:
+            return v, e
+    return best, arg
+
+
+@jit
+def _pool2_forward(x, out, arg_max):
+    """:func:`pool_forward` for the book's every pooling, 2x2 windows with stride 2 and no
+    padding: the four loads of a window named, a NaN test per row of windows instead of
+    per window (measured 2.4x faster than the general loop at (100, 30, 24, 24))."""
+    n_, c_, h, w = x.shape
+    oh, ow = out.shape[2], out.shape[3]
+    xf = x.reshape(-1)
+    of = out.reshape(-1)
+    one = uintp(1)
+    for n in range(n_):
+        for c in range(c_):
+            plane = uintp((n * c_ + c) * h * w)
+            o0 = uintp((n * c_ + c) * oh * ow)
+            a0 = uintp(n * oh * ow * c_ + c)
+            for i in range(oh):
+                r0 = plane + uintp(2 * i * w)
+                r1 = r0 + uintp(w)
+                bad = False
+                for j in range(ow):
+                    q = uintp(2 * j)
+                    v0, v1, v2, v3 = xf[r0 + q], xf[r0 + q + one], xf[r1 + q], xf[r1 + q + one]
+                    # no branch: random data would mispredict half of them
+                    best, arg = v0, 0
+                    take = v1 > best
+                    best, arg = (v1 if take else best), (1 if take else arg)
+                    take = v2 > best
+                    best, arg = (v2 if take else best), (2 if take else arg)
+                    take = v3 > best
+                    best, arg = (v3 if take else best), (3 if take else arg)
+                    bad |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+                    of[o0 + uintp(i * ow + j)] = best
+                    arg_max[a0 + uintp((i * ow + j) * c_)] = arg
+                if bad:  # rare: redo this row with np.max/np.argmax's rule (the first NaN wins)
+                    for j in range(ow):
+                        k = uintp(i * ow + j)
+                        ka = a0 + k * uintp(c_)
+                        best, arg = _first_nan(xf, r0, r1, uintp(2 * j), of[o0 + k], arg_max[ka])
+                        of[o0 + k] = best
+                        arg_max[ka] = arg
+    return out
+
+
+@jit
+def _pool2_backward(dout, arg_max, dx):
+    """:func:`pool_backward` for 2x2 windows, stride 2, no padding: zero ``dx``, then one
+    add per window at its maximum, the offset computed without a branch (``0 + dout``,
+    as the book's zero matrix plus ``col2im`` gives: -0.0 becomes 0.0 there too). Measured
+    1.5-2x faster than the general loop at (100, 30, 24, 24)."""
+    n_, c_, h, w = dx.shape
+    oh, ow = dout.shape[2], dout.shape[3]
+    df = dout.reshape(-1)
+    xf = dx.reshape(-1)
+    xf[:] = dx.dtype.type(0)
+    for n in range(n_):
+        for c in range(c_):
+            plane = uintp((n * c_ + c) * h * w)
+            o0 = uintp((n * c_ + c) * oh * ow)
+            a0 = uintp(n * oh * ow * c_ + c)
+            for i in range(oh):
+                r0 = plane + uintp(2 * i * w)
+                for j in range(ow):
+                    k = uintp(arg_max[a0 + uintp((i * ow + j) * c_)])
+                    if k < uintp(4):  # other values (negative ones wrap) select nothing
+                        dst = r0 + uintp(2 * j) + (k & uintp(1)) + (k >> uintp(1)) * uintp(w)
+                        xf[dst] += df[o0 + uintp(i * ow + j)]
+    return dx
+
+
+@jit
 def pool_forward(x, pool_h, pool_w, stride, pad, out, arg_max):
     """``out`` = the maximum of each window, ``arg_max`` = its first offset (ties: the
     first, like ``np.argmax``; a NaN counts as the maximum, like ``np.max``).
@@ -58,6 +138,8 @@ def pool_forward(x, pool_h, pool_w, stride, pad, out, arg_max):
     -------
     out
     """
+    if pool_h == 2 and pool_w == 2 and stride == 2 and pad == 0:
+        return _pool2_forward(x, out, arg_max)
     n_, c_, h, w = x.shape
     oh, ow = out.shape[2], out.shape[3]
     zero = x.dtype.type(0)
@@ -113,6 +195,8 @@ def pool_backward(dout, arg_max, pool_h, pool_w, stride, pad, dx):
     Windows that do not overlap give each pixel at most one term, so there one pass over
     the windows writes the same numbers.
     """
+    if pool_h == 2 and pool_w == 2 and stride == 2 and pad == 0:
+        return _pool2_backward(dout, arg_max, dx)
     n_, c_, h, w = dx.shape
     oh, ow = dout.shape[2], dout.shape[3]
     zero = dx.dtype.type(0)

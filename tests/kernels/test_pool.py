@@ -88,3 +88,43 @@ def test_backward_is_the_books_bit_for_bit(shape):
     K.pool_backward(dout, arg_max, ph, pw, s, p, dx)
     T.pool_backward(dout, arg_max, ph, pw, s, p, ref)
     assert dx.tobytes() == ref.tobytes()
+
+
+# ------------------------------------------- the 2x2 / stride 2 / pad 0 path (every book net)
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["normal", "ties", "nan", "inf"])
+@pytest.mark.parametrize("shape", [(2, 3, 6, 4), (3, 2, 7, 5), (1, 1, 2, 2), (2, 2, 3, 9), (4, 30, 24, 24)])
+def test_2x2_stride_2_path_is_the_twins_bit_for_bit(shape, kind, dt):
+    """pool_forward/pool_backward take a dedicated loop for 2x2 windows with stride 2 and
+    no padding (odd sizes leave a last row/column no window covers): the same outputs
+    as the book's im2col pooling, ties, NaN (the first wins), inf, -0.0 and out-of-range
+    arg_max entries (they select nothing) included."""
+    n, c, h, w = shape
+    oh, ow = h // 2, w // 2
+    r = np.random.default_rng(sum(shape))
+    x = r.standard_normal(shape)
+    if kind == "ties":
+        x = r.integers(-2, 3, shape).astype(np.float64)
+    elif kind == "nan":
+        x[r.random(shape) < 0.2] = np.nan
+    elif kind == "inf":
+        x[r.random(shape) < 0.2] = np.inf
+        x[r.random(shape) < 0.1] = -np.inf
+        x[r.random(shape) < 0.05] = np.nan
+    x = x.astype(dt)
+    out, arg = np.full((n, c, oh, ow), 7, dt), np.full(n * oh * ow * c, -1, np.intp)
+    ref_out, ref_arg = out.copy(), arg.copy()
+    K.pool_forward(x, 2, 2, 2, 0, out, arg)
+    T.pool_forward(x, 2, 2, 2, 0, ref_out, ref_arg)
+    assert out.tobytes() == ref_out.tobytes() and arg.tolist() == ref_arg.tolist()
+
+    dout = r.standard_normal(out.shape).astype(dt)
+    dout.reshape(-1)[::7] = -0.0
+    arg[::5] = 4  # out of range: no pixel gets that window's gradient
+    arg[1::11] = -3
+    dx, ref = np.full(shape, np.nan, dt), np.full(shape, np.nan, dt)
+    K.pool_backward(dout, arg, 2, 2, 2, 0, dx)
+    T.pool_backward(dout, arg, 2, 2, 2, 0, ref)
+    assert dx.tobytes() == ref.tobytes()
