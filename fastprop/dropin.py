@@ -30,9 +30,22 @@ import types
 
 import numpy
 
-# Per volume: book module -> (fastprop module, the book's public names, {name: "module:attr"}
-# for names that live elsewhere or under another name).
+# Per volume: book module -> (fastprop module, the book's public names, {name: target} for
+# names that live elsewhere or under another name; a target is "module:attr" or "module").
+# The public names are those the book's ``from MODULE import *`` gives, so they include what
+# the book's module itself imports (``np``, ``GPU``, the layers ``common.time_layers`` pulls in
+# from ``common.layers``): vol. 2's ch07/seq2seq.py uses ``np`` after ``from common.time_layers
+# import *`` alone.
 _OPTIMIZERS = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
+#: vol. 2's ``common.config.GPU`` (and every module that star-imports ``common.np``): CPU only
+GPU = False
+_NP = {"np": "numpy", "GPU": "fastprop.dropin:GPU", "numpy": "numpy", "sys": "sys", "os": "os",
+       "time": "time", "pickle": "pickle", "plt": "matplotlib.pyplot"}
+_V2_FUNCTIONS = ["sigmoid", "relu", "softmax", "cross_entropy_error"]
+_V2_LAYERS = ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
+              "Embedding"]
+_V2_DROPOUT = {"Dropout": "fastprop.layers:InvertedDropout"}
+_V2_CF = {n: f"fastprop.functions:{n}" for n in ("softmax", "sigmoid", "cross_entropy_error")}
 BOOK = {
     1: {
         "common.functions": ("fastprop.functions", [
@@ -52,24 +65,28 @@ BOOK = {
         "dataset.mnist": ("fastprop.datasets", ["load_mnist"], {}),
     },
     2: {
-        "common.base_model": ("fastprop.nets", ["BaseModel"], {}),
-        "common.functions": ("fastprop.functions", ["sigmoid", "relu", "softmax", "cross_entropy_error"], {}),
-        "common.layers": ("fastprop.layers", [
-            "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
-            "Embedding"], {"Dropout": "fastprop.layers:InvertedDropout"}),
-        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS, {}),
+        "common.base_model": ("fastprop.nets", ["BaseModel", "to_cpu", "to_gpu", "np", "GPU", "sys", "os",
+                                                "pickle"],
+                              {**_NP, "to_cpu": "fastprop.util_vol2:to_cpu", "to_gpu": "fastprop.util_vol2:to_gpu"}),
+        "common.functions": ("fastprop.functions", _V2_FUNCTIONS + ["np", "GPU"], _NP),
+        "common.layers": ("fastprop.layers", _V2_LAYERS + ["softmax", "cross_entropy_error", "np", "GPU"],
+                          {**_NP, **_V2_DROPOUT, **_V2_CF}),
+        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS + ["np", "GPU", "sys"], _NP),
         "common.time_layers": ("fastprop.layers", [
             "RNN", "TimeRNN", "LSTM", "TimeLSTM", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
             "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss", "GRU", "TimeGRU",
-            "Simple_TimeSoftmaxWithLoss", "Simple_TimeAffine"], {}),
-        "common.trainer": ("fastprop.trainer", ["Trainer", "RnnlmTrainer", "remove_duplicate"], {}),
+            "Simple_TimeSoftmaxWithLoss", "Simple_TimeAffine"] + _V2_LAYERS
+            + ["softmax", "sigmoid", "cross_entropy_error", "np", "GPU"], {**_NP, **_V2_DROPOUT, **_V2_CF}),
+        "common.trainer": ("fastprop.trainer", ["Trainer", "RnnlmTrainer", "remove_duplicate", "clip_grads",
+                                                "np", "GPU", "numpy", "sys", "time", "plt"], _NP),
         "common.util": ("fastprop.util_vol2", [
             "preprocess", "cos_similarity", "most_similar", "convert_one_hot", "create_co_matrix", "ppmi",
             "create_contexts_target", "to_cpu", "to_gpu", "clip_grads", "eval_perplexity", "eval_seq2seq",
-            "analogy", "normalize"], {}),
+            "analogy", "normalize", "np", "GPU", "sys", "os"], _NP),
         "dataset.ptb": ("fastprop.datasets.ptb", ["load_data", "load_vocab"], {}),
-        "dataset.sequence": ("fastprop.datasets.sequence", ["load_data", "get_vocab"], {}),
-        "dataset.spiral": ("fastprop.datasets.spiral", ["load_data"], {}),
+        "dataset.sequence": ("fastprop.datasets.sequence", ["load_data", "get_vocab", "char_to_id",
+                                                            "id_to_char", "numpy", "sys", "os"], _NP),
+        "dataset.spiral": ("fastprop.datasets.spiral", ["load_data", "np"], _NP),
     },
 }
 PACKAGES = ("common", "dataset")
@@ -77,9 +94,10 @@ SPECIAL = {2: ("common.config", "common.np")}
 
 
 def _resolve(target: str):
-    """The object ``"package.module:attr"`` names, or raise ImportError/AttributeError."""
+    """The object ``"package.module:attr"`` (or the module ``"package.module"``) names, or
+    raise ImportError/AttributeError."""
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return getattr(importlib.import_module(module), attr) if attr else importlib.import_module(module)
 
 
 class _BookModule(types.ModuleType):
@@ -130,9 +148,10 @@ def _special(name):
         mod = _Config(name)
         mod.GPU = False
         return mod
-    mod = types.ModuleType(name)  # common.np: ``from common.np import *`` gives ``np``
+    mod = types.ModuleType(name)  # common.np: ``from common.np import *`` gives ``np`` and ``GPU``
     mod.np = numpy
-    mod.__all__ = ["np"]
+    mod.GPU = GPU
+    mod.__all__ = ["GPU", "np"]
     return mod
 
 
