@@ -23,6 +23,7 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import runpy
 import sys
@@ -241,20 +242,69 @@ def detect_volume(script: str) -> int:
                      "either book above it); pass --volume 1 or --volume 2")
 
 
+class SiblingFinder(importlib.abc.MetaPathFinder):
+    """Last on ``sys.meta_path`` during :func:`run_script`: a top-level import that nothing
+    else found is looked up in the importing module's own folder, when that folder is a
+    chapter of the checkout (``root``).
+
+    Why: vol. 2's ch08/train.py imports ``ch07.peeky_seq2seq``, whose ``from seq2seq import
+    ...`` means ch07/seq2seq.py, but ch07 is not on ``sys.path``, so the book's own run stops
+    with ``ModuleNotFoundError: No module named 'seq2seq'`` (the book repository's open issue
+    #19; its workaround is ``sys.path.append('../ch07')``). Only names found nowhere else reach
+    this finder, so a script that runs under ``python`` imports the same modules here. Each
+    such import is said on stderr.
+    """
+
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+
+    def _importer_folder(self):
+        frame = sys._getframe(1)
+        while frame is not None:  # skip the import machinery to the frame running ``import``
+            name = frame.f_code.co_filename
+            if not (name.startswith("<frozen importlib") or name == __file__):
+                break
+            frame = frame.f_back
+        file = frame.f_globals.get("__file__") if frame is not None else None
+        return os.path.dirname(os.path.abspath(file)) if isinstance(file, str) else None
+
+    def find_spec(self, fullname, path=None, target=None):
+        if path is not None or "." in fullname:
+            return None
+        folder = self._importer_folder()
+        if folder is None or os.path.dirname(folder) != self.root:
+            return None
+        candidate = os.path.join(folder, fullname + ".py")
+        if not os.path.isfile(candidate):
+            return None
+        print(f"fastprop run: {fullname!r} imported from {folder}, the folder of the module that imports it "
+              "(not on sys.path: plain python raises ModuleNotFoundError here)", file=sys.stderr)
+        return importlib.util.spec_from_file_location(fullname, candidate)
+
+
 def run_script(script: str, args=(), volume: int | None = None) -> None:
     """Run ``script`` as ``__main__`` with ``sys.argv = [script, *args]``, as ``python script``
     would (its folder first on ``sys.path``, the working directory unchanged), with the
-    book's imports resolved to fastprop."""
+    book's imports resolved to fastprop.
+
+    One import that ``python script`` would fail is resolved: a chapter module's import of a
+    module next to it, when its folder is not on ``sys.path`` (:class:`SiblingFinder`).
+    """
     if not os.path.isfile(script):
         raise ValueError(f"no such script: {script}")
     volume = detect_volume(script) if volume is None else volume
     argv, path = sys.argv[:], sys.path[:]
     sys.argv = [script, *args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    folder = os.path.dirname(os.path.abspath(script))
+    sys.path.insert(0, folder)
     install(volume)
+    siblings = SiblingFinder(os.path.dirname(folder))
+    sys.meta_path.append(siblings)
     try:
         runpy.run_path(script, run_name="__main__")
     finally:
+        if siblings in sys.meta_path:
+            sys.meta_path.remove(siblings)
         uninstall()
         sys.argv[:] = argv
         sys.path[:] = path

@@ -39,13 +39,16 @@ def write(folder, name, text):
     (folder / name).write_text(textwrap.dedent(text).lstrip())
 
 
-def run(cwd, script, *args, cache, timeout=600):
-    """``fastprop run --volume 2 SCRIPT`` in ``cwd`` with an empty data cache."""
+def run(cwd, script, *args, cache, timeout=600, stderr=None):
+    """``fastprop run --volume 2 SCRIPT`` in ``cwd`` with an empty data cache; its stdout (and
+    its stderr appended to the list ``stderr``)."""
     env = dict(os.environ, MPLBACKEND="Agg", FASTPROP_DATA=str(cache))
     r = subprocess.run([sys.executable, "-m", "fastprop", "run", "--volume", "2", script, *args], cwd=cwd,
                        env=env, capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "the book's own" not in r.stderr
+    if stderr is not None:
+        stderr.append(r.stderr)
     return r.stdout
 
 
@@ -415,6 +418,7 @@ from common.trainer import Trainer
 from common.util import eval_seq2seq
 from attention_seq2seq import AttentionSeq2seq
 from ch07.seq2seq import Seq2seq
+from ch07.peeky import Peeky  # its "from seq2seq import ..." is ch07's, not on sys.path
 
 (x_train, t_train), (x_test, t_test) = sequence.load_data('date.txt')
 char_to_id, id_to_char = sequence.get_vocab()
@@ -436,15 +440,33 @@ print('reloaded', again.generate(x_test[[0]], t_test[0, 0], 10) == before)
 '''
 
 
+PEEKY = """
+import sys
+sys.path.append('..')
+from common.time_layers import *
+from seq2seq import Seq2seq
+
+
+class Peeky(Seq2seq):
+    pass
+"""
+
+
 def test_attention_seq2seq_on_a_generated_date_set(tmp_path):
+    """Also the book's ch08/train.py import of ``ch07.peeky_seq2seq``, whose ``from seq2seq
+    import ...`` plain python cannot resolve (ch07 is not on sys.path; the book's issue #19):
+    fastprop run finds it next to the importing module and says so on stderr."""
     root = checkout(tmp_path / "book", ["ch07", "ch08"])
     sequence.generate_date(root / "dataset" / "date.txt", n=200, seed=2)
     write(root / "ch07", "seq2seq.py", SEQ2SEQ)
+    write(root / "ch07", "peeky.py", PEEKY)
     ch = root / "ch08"
     write(ch, "attention_layer.py", ATTENTION_LAYER)
     write(ch, "attention_seq2seq.py", ATTENTION_SEQ2SEQ)
     write(ch, "train.py", ATTENTION_TRAIN)
-    out = run(ch, "train.py", cache=tmp_path / "cache")
+    err = []
+    out = run(ch, "train.py", cache=tmp_path / "cache", stderr=err)
+    assert f"'seq2seq' imported from {root / 'ch07'}" in err[0]
     assert "data (180, 29) (180, 11) (20, 29)" in out
     assert out.count("val acc ") == 3
     q = re.search(r"^Q (.*)$", out, re.M).group(1)  # printed the right way round again
@@ -452,3 +474,36 @@ def test_attention_seq2seq_on_a_generated_date_set(tmp_path):
     first, last = map(float, re.search(r"^losses (\S+) (\S+)$", out, re.M).groups())
     assert last < first
     assert "reloaded True" in out and (ch / "AttentionSeq2seq.pkl").is_file()
+
+
+def test_sibling_imports_only_inside_the_checkout_and_only_as_a_last_resort(tmp_path):
+    """A module's own folder is searched only for names nothing else finds, and only for chapter
+    folders of the checkout; elsewhere a missing module is python's ModuleNotFoundError."""
+    root = checkout(tmp_path / "book", ["ch1", "ch2"])
+    write(root / "ch1", "helper.py", "WHO = 'ch1 helper'\n")
+    write(root / "ch1", "user.py", "from helper import WHO\n")
+    write(root / "ch2", "helper.py", "WHO = 'ch2 helper'\n")  # on sys.path: wins
+    write(root / "ch2", "script.py", """
+        import sys
+        sys.path.append('..')
+        from ch1.user import WHO
+        print(WHO)
+        import json  # found as usual
+        try:
+            import no_such_module_anywhere
+        except ModuleNotFoundError as e:
+            print('missing', e.name)
+    """)
+    err = []
+    assert run(root / "ch2", "script.py", cache=tmp_path / "cache", stderr=err).split("\n")[:2] == [
+        "ch2 helper", "missing no_such_module_anywhere"]
+    assert "imported from" not in err[0]
+    (root / "ch2" / "helper.py").unlink()
+    err = []
+    assert run(root / "ch2", "script.py", cache=tmp_path / "cache", stderr=err).startswith("ch1 helper\n")
+    assert f"'helper' imported from {root / 'ch1'}" in err[0]
+    write(root / "ch1", "quiet.py", "import helper\n")
+    before = list(sys.meta_path)
+    dropin.run_script(str(root / "ch1" / "quiet.py"), volume=2)  # in this process: cleaned up after
+    assert sys.meta_path == before and "helper" in sys.modules
+    del sys.modules["helper"]
