@@ -178,7 +178,7 @@ def test_generated_sets_have_the_books_formats_and_are_reproducible():
         sequence.addition_lines(10, seed=-1)
 
 
-def test_generate_into_the_cache_is_marked_and_loads_with_the_books_shapes(cache, capsys):
+def test_generate_into_the_cache_is_marked_and_loads_with_the_books_shapes(cache, capsys, monkeypatch):
     assert {v["state"] for v in sequence.status().values()} == {"missing"}
     for name, q_len, t_len in (("addition.txt", 7, 5), ("date.txt", 29, 11)):
         path = sequence.generate(name, n=1000, seed=4)
@@ -194,6 +194,16 @@ def test_generate_into_the_cache_is_marked_and_loads_with_the_books_shapes(cache
         char_to_id, id_to_char = sequence.get_vocab()
         assert "".join(id_to_char[i] for i in t_train[0])[0] == "_"
     assert not list((cache / "sequence").glob(".*.part"))  # atomic writes leave nothing behind
+    # in a checkout, the checkout's own file is preferred to a generated one in the cache
+    book = cache.parent / "book"
+    (book / "dataset").mkdir(parents=True)
+    (book / "ch07").mkdir()
+    (book / "dataset" / "addition.txt").write_text("".join(f"{i}+1".ljust(7) + f"_{i + 1}".ljust(5) + "\n"
+                                                           for i in range(20)))
+    monkeypatch.chdir(book / "ch07")
+    capsys.readouterr()
+    (x_train, _), (x_test, _) = sequence.load_data("addition.txt")
+    assert len(x_train) + len(x_test) == 20 and "generated" not in capsys.readouterr().err
     (cache / "sequence" / "date.txt").write_text("1/1/70" + " " * 23 + "_1970-01-01\n")  # edited
     assert sequence.status()["date.txt"]["state"] == "other"
     for bad, exc in (("other.txt", ValueError), (3, TypeError)):

@@ -3,11 +3,12 @@
 
 The files are read from the cache (``$FASTPROP_DATA/sequence``, after
 :func:`import_sequence`), else from the book's checkout when a script runs there
-(``../dataset/`` or ``./dataset/``); the book's files are checked against their SHA-256
-when imported. :func:`generate` (``fastprop data generate --name sequence``) writes
-*generated* sets in the book's formats into the cache, with a record that marks them as
-generated (:func:`status`, ``fastprop data where --name sequence``, and a line on stderr
-from :func:`load_data` say so): other problems and dates, the same kind.
+(``../dataset/`` or ``./dataset/``; the checkout's file is also preferred to a generated
+one in the cache); the book's files are checked against their SHA-256 when imported.
+:func:`generate` (``fastprop data generate --name sequence``) writes *generated* sets in
+the book's formats into the cache, with a record that marks them as generated
+(:func:`status`, ``fastprop data where --name sequence``, and a line on stderr from
+:func:`load_data` say so): other problems and dates, the same kind.
 """
 from __future__ import annotations
 
@@ -258,7 +259,8 @@ def load_data(file_name: str = "addition.txt", seed=1984):
         raise TypeError(f"file_name must be a non-empty str, got {file_name!r}")
     if seed is not None:
         seed = validate.check_scalar(seed, "seed", int, low=0)
-    path = next((c for c in _candidates(file_name) if c.is_file()), None)
+    found = [c for c in _candidates(file_name) if c.is_file()]
+    path = found[0] if found else None
     if path is None:
         print('No file: %s' % file_name)
         print(f"(import the book's file: 'fastprop data import PATH --name sequence', or write "
@@ -267,9 +269,13 @@ def load_data(file_name: str = "addition.txt", seed=1984):
     data = _idx.read_regular(path, MAX_BYTES, "sequence file")
     record = _read_record(path.parent / (path.name + RECORD_SUFFIX))
     if record is not None and record.get("sha256") == _idx.sha256(data):
-        # stderr: the book's printed output (stdout) stays the book's
-        print(f"sequence: {path} is a generated set (seed {record.get('seed')}, {record.get('lines')} "
-              f"lines, by '{GENERATE_COMMAND}'), not the book's file", file=sys.stderr)
+        if len(found) > 1:  # run in the book's checkout: its own file beats a generated one
+            path = found[1]
+            data = _idx.read_regular(path, MAX_BYTES, "sequence file")
+        else:
+            # stderr: the book's printed output (stdout) stays the book's
+            print(f"sequence: {path} is a generated set (seed {record.get('seed')}, {record.get('lines')} "
+                  f"lines, by '{GENERATE_COMMAND}'), not the book's file", file=sys.stderr)
     try:
         text = bytes(data).decode("utf-8")
     except UnicodeDecodeError:
