@@ -23,6 +23,7 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import runpy
 import sys
@@ -30,9 +31,22 @@ import types
 
 import numpy
 
-# Per volume: book module -> (fastprop module, the book's public names, {name: "module:attr"}
-# for names that live elsewhere or under another name).
+# Per volume: book module -> (fastprop module, the book's public names, {name: target} for
+# names that live elsewhere or under another name; a target is "module:attr" or "module").
+# The public names are those the book's ``from MODULE import *`` gives, so they include what
+# the book's module itself imports (``np``, ``GPU``, the layers ``common.time_layers`` pulls in
+# from ``common.layers``): vol. 2's ch07/seq2seq.py uses ``np`` after ``from common.time_layers
+# import *`` alone.
 _OPTIMIZERS = ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"]
+#: vol. 2's ``common.config.GPU`` (and every module that star-imports ``common.np``): CPU only
+GPU = False
+_NP = {"np": "numpy", "GPU": "fastprop.dropin:GPU", "numpy": "numpy", "sys": "sys", "os": "os",
+       "time": "time", "pickle": "pickle", "plt": "matplotlib.pyplot"}
+_V2_FUNCTIONS = ["sigmoid", "relu", "softmax", "cross_entropy_error"]
+_V2_LAYERS = ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
+              "Embedding"]
+_V2_DROPOUT = {"Dropout": "fastprop.layers:InvertedDropout"}
+_V2_CF = {n: f"fastprop.functions:{n}" for n in ("softmax", "sigmoid", "cross_entropy_error")}
 BOOK = {
     1: {
         "common.functions": ("fastprop.functions", [
@@ -52,24 +66,28 @@ BOOK = {
         "dataset.mnist": ("fastprop.datasets", ["load_mnist"], {}),
     },
     2: {
-        "common.base_model": ("fastprop.nets", ["BaseModel"], {}),
-        "common.functions": ("fastprop.functions", ["sigmoid", "relu", "softmax", "cross_entropy_error"], {}),
-        "common.layers": ("fastprop.layers", [
-            "MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
-            "Embedding"], {"Dropout": "fastprop.layers:InvertedDropout"}),
-        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS, {}),
+        "common.base_model": ("fastprop.nets", ["BaseModel", "to_cpu", "to_gpu", "np", "GPU", "sys", "os",
+                                                "pickle"],
+                              {**_NP, "to_cpu": "fastprop.util_vol2:to_cpu", "to_gpu": "fastprop.util_vol2:to_gpu"}),
+        "common.functions": ("fastprop.functions", _V2_FUNCTIONS + ["np", "GPU"], _NP),
+        "common.layers": ("fastprop.layers", _V2_LAYERS + ["softmax", "cross_entropy_error", "np", "GPU"],
+                          {**_NP, **_V2_DROPOUT, **_V2_CF}),
+        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS + ["np", "GPU", "sys"], _NP),
         "common.time_layers": ("fastprop.layers", [
             "RNN", "TimeRNN", "LSTM", "TimeLSTM", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
             "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss", "GRU", "TimeGRU",
-            "Simple_TimeSoftmaxWithLoss", "Simple_TimeAffine"], {}),
-        "common.trainer": ("fastprop.trainer", ["Trainer", "RnnlmTrainer", "remove_duplicate"], {}),
+            "Simple_TimeSoftmaxWithLoss", "Simple_TimeAffine"] + _V2_LAYERS
+            + ["softmax", "sigmoid", "cross_entropy_error", "np", "GPU"], {**_NP, **_V2_DROPOUT, **_V2_CF}),
+        "common.trainer": ("fastprop.trainer", ["Trainer", "RnnlmTrainer", "remove_duplicate", "clip_grads",
+                                                "np", "GPU", "numpy", "sys", "time", "plt"], _NP),
         "common.util": ("fastprop.util_vol2", [
             "preprocess", "cos_similarity", "most_similar", "convert_one_hot", "create_co_matrix", "ppmi",
             "create_contexts_target", "to_cpu", "to_gpu", "clip_grads", "eval_perplexity", "eval_seq2seq",
-            "analogy", "normalize"], {}),
+            "analogy", "normalize", "np", "GPU", "sys", "os"], _NP),
         "dataset.ptb": ("fastprop.datasets.ptb", ["load_data", "load_vocab"], {}),
-        "dataset.sequence": ("fastprop.datasets.sequence", ["load_data", "get_vocab"], {}),
-        "dataset.spiral": ("fastprop.datasets.spiral", ["load_data"], {}),
+        "dataset.sequence": ("fastprop.datasets.sequence", ["load_data", "get_vocab", "char_to_id",
+                                                            "id_to_char", "numpy", "sys", "os"], _NP),
+        "dataset.spiral": ("fastprop.datasets.spiral", ["load_data", "np"], _NP),
     },
 }
 PACKAGES = ("common", "dataset")
@@ -77,9 +95,10 @@ SPECIAL = {2: ("common.config", "common.np")}
 
 
 def _resolve(target: str):
-    """The object ``"package.module:attr"`` names, or raise ImportError/AttributeError."""
+    """The object ``"package.module:attr"`` (or the module ``"package.module"``) names, or
+    raise ImportError/AttributeError."""
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return getattr(importlib.import_module(module), attr) if attr else importlib.import_module(module)
 
 
 class _BookModule(types.ModuleType):
@@ -130,9 +149,10 @@ def _special(name):
         mod = _Config(name)
         mod.GPU = False
         return mod
-    mod = types.ModuleType(name)  # common.np: ``from common.np import *`` gives ``np``
+    mod = types.ModuleType(name)  # common.np: ``from common.np import *`` gives ``np`` and ``GPU``
     mod.np = numpy
-    mod.__all__ = ["np"]
+    mod.GPU = GPU
+    mod.__all__ = ["GPU", "np"]
     return mod
 
 
@@ -222,20 +242,69 @@ def detect_volume(script: str) -> int:
                      "either book above it); pass --volume 1 or --volume 2")
 
 
+class SiblingFinder(importlib.abc.MetaPathFinder):
+    """Last on ``sys.meta_path`` during :func:`run_script`: a top-level import that nothing
+    else found is looked up in the importing module's own folder, when that folder is a
+    chapter of the checkout (``root``).
+
+    Why: vol. 2's ch08/train.py imports ``ch07.peeky_seq2seq``, whose ``from seq2seq import
+    ...`` means ch07/seq2seq.py, but ch07 is not on ``sys.path``, so the book's own run stops
+    with ``ModuleNotFoundError: No module named 'seq2seq'`` (the book repository's open issue
+    #19; its workaround is ``sys.path.append('../ch07')``). Only names found nowhere else reach
+    this finder, so a script that runs under ``python`` imports the same modules here. Each
+    such import is said on stderr.
+    """
+
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+
+    def _importer_folder(self):
+        frame = sys._getframe(1)
+        while frame is not None:  # skip the import machinery to the frame running ``import``
+            name = frame.f_code.co_filename
+            if not (name.startswith("<frozen importlib") or name == __file__):
+                break
+            frame = frame.f_back
+        file = frame.f_globals.get("__file__") if frame is not None else None
+        return os.path.dirname(os.path.abspath(file)) if isinstance(file, str) else None
+
+    def find_spec(self, fullname, path=None, target=None):
+        if path is not None or "." in fullname:
+            return None
+        folder = self._importer_folder()
+        if folder is None or os.path.dirname(folder) != self.root:
+            return None
+        candidate = os.path.join(folder, fullname + ".py")
+        if not os.path.isfile(candidate):
+            return None
+        print(f"fastprop run: {fullname!r} imported from {folder}, the folder of the module that imports it "
+              "(not on sys.path: plain python raises ModuleNotFoundError here)", file=sys.stderr)
+        return importlib.util.spec_from_file_location(fullname, candidate)
+
+
 def run_script(script: str, args=(), volume: int | None = None) -> None:
     """Run ``script`` as ``__main__`` with ``sys.argv = [script, *args]``, as ``python script``
     would (its folder first on ``sys.path``, the working directory unchanged), with the
-    book's imports resolved to fastprop."""
+    book's imports resolved to fastprop.
+
+    One import that ``python script`` would fail is resolved: a chapter module's import of a
+    module next to it, when its folder is not on ``sys.path`` (:class:`SiblingFinder`).
+    """
     if not os.path.isfile(script):
         raise ValueError(f"no such script: {script}")
     volume = detect_volume(script) if volume is None else volume
     argv, path = sys.argv[:], sys.path[:]
     sys.argv = [script, *args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+    folder = os.path.dirname(os.path.abspath(script))
+    sys.path.insert(0, folder)
     install(volume)
+    siblings = SiblingFinder(os.path.dirname(folder))
+    sys.meta_path.append(siblings)
     try:
         runpy.run_path(script, run_name="__main__")
     finally:
+        if siblings in sys.meta_path:
+            sys.meta_path.remove(siblings)
         uninstall()
         sys.argv[:] = argv
         sys.path[:] = path

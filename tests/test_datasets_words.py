@@ -130,3 +130,101 @@ def test_sequence_generated_addition_and_missing_file(cache, tmp_path, capsys):
     with pytest.raises(ValueError, match="SHA-256"):
         sequence.import_sequence(bad)
     assert hashlib.sha256(path.read_bytes()).hexdigest() != sequence.CHECKSUMS["addition.txt"]
+
+
+BOOK_DATE_CHARS = " ,-/0123456789ABCDEFGHIJLMNOPRSTUVWY_abcdefghijlmnoprstuvwy"  # the book's date.txt
+
+
+def _date_of(question):
+    """The date a generated question means, parsed back with the four styles' formats."""
+    import datetime
+
+    q = question.strip()
+    for fmt in ("%m/%d/%y", "%b %d, %Y", "%B %d, %Y", "%A, %B %d, %Y"):
+        try:
+            return datetime.datetime.strptime(q, fmt).date(), fmt
+        except ValueError:
+            continue
+    raise AssertionError(f"not one of the book's date styles: {question!r}")
+
+
+def test_generated_sets_have_the_books_formats_and_are_reproducible():
+    add, date = sequence.addition_lines(2000, seed=1), sequence.date_lines(50000, seed=1)
+    assert add == sequence.addition_lines(2000, seed=1) and add != sequence.addition_lines(2000, seed=2)
+    assert date[:100] == sequence.date_lines(100, seed=1) and add[:10] == sequence.addition_lines(10, seed=1)
+    assert {len(x) for x in add} == {12} and {x.index("_") for x in add} == {7}
+    assert {len(x) for x in date} == {40} and {x.index("_") for x in date} == {29}
+    pairs = set()
+    for line in add:
+        q, a = line.split("_")
+        x, y = map(int, q.split("+"))
+        assert x + y == int(a) and 0 <= x <= 999 and 0 <= y <= 999
+        assert q == q.rstrip() + " " * (7 - len(q.rstrip())) and a == a.rstrip().ljust(4)
+        pairs.add((min(x, y), max(x, y)))
+    assert len(pairs) == len(add)  # an unordered pair at most once, as in the book's file
+    styles = {}
+    for line in date[:5000]:
+        d, fmt = _date_of(line[:29])
+        assert line[30:] == d.isoformat() and "1970-01-01" <= line[30:] <= "2017-07-24"
+        styles[fmt] = styles.get(fmt, 0) + 1
+    assert len(styles) == 4 and min(styles.values()) > 1000  # four styles, about equally often
+    assert "".join(sorted(set("".join(date)))) == BOOK_DATE_CHARS
+    assert "".join(sorted(set("".join(add)))) == " +0123456789_"
+    for bad, exc in ((0, ValueError), (sequence.MAX_GENERATED + 1, ValueError), (2.0, TypeError),
+                     (True, TypeError)):
+        with pytest.raises(exc, match="n must"):
+            sequence.date_lines(bad)
+    with pytest.raises(ValueError, match="seed"):
+        sequence.addition_lines(10, seed=-1)
+
+
+def test_generate_into_the_cache_is_marked_and_loads_with_the_books_shapes(cache, capsys, monkeypatch):
+    assert {v["state"] for v in sequence.status().values()} == {"missing"}
+    for name, q_len, t_len in (("addition.txt", 7, 5), ("date.txt", 29, 11)):
+        path = sequence.generate(name, n=1000, seed=4)
+        assert path == cache / "sequence" / name
+        assert path.read_bytes() == sequence.generate(name, n=1000, seed=4).read_bytes()
+        st = sequence.status()[name]
+        assert st["state"] == "generated" and st["seed"] == 4 and st["lines"] == 1000
+        capsys.readouterr()
+        (x_train, t_train), (x_test, t_test) = sequence.load_data(name)
+        assert "is a generated set" in capsys.readouterr().err
+        assert x_train.shape == (900, q_len) and t_train.shape == (900, t_len)
+        assert x_test.shape == (100, q_len) and x_train.dtype == int
+        char_to_id, id_to_char = sequence.get_vocab()
+        assert "".join(id_to_char[i] for i in t_train[0])[0] == "_"
+    assert not list((cache / "sequence").glob(".*.part"))  # atomic writes leave nothing behind
+    # in a checkout, the checkout's own file is preferred to a generated one in the cache
+    book = cache.parent / "book"
+    (book / "dataset").mkdir(parents=True)
+    (book / "ch07").mkdir()
+    (book / "dataset" / "addition.txt").write_text("".join(f"{i}+1".ljust(7) + f"_{i + 1}".ljust(5) + "\n"
+                                                           for i in range(20)))
+    monkeypatch.chdir(book / "ch07")
+    capsys.readouterr()
+    (x_train, _), (x_test, _) = sequence.load_data("addition.txt")
+    assert len(x_train) + len(x_test) == 20 and "generated" not in capsys.readouterr().err
+    (cache / "sequence" / "date.txt").write_text("1/1/70" + " " * 23 + "_1970-01-01\n")  # edited
+    assert sequence.status()["date.txt"]["state"] == "other"
+    for bad, exc in (("other.txt", ValueError), (3, TypeError)):
+        with pytest.raises(exc, match="file_name"):
+            sequence.generate(bad)
+    with pytest.raises(TypeError, match="path"):
+        sequence.generate_date(None)
+
+
+@needs_shared
+def test_generated_and_real_sets_share_shapes_and_vocabulary(cache):
+    """The real files load (the book's shapes) and the generated ones use the same characters."""
+    for name, gen in (("addition.txt", sequence.addition_lines), ("date.txt", sequence.date_lines)):
+        real = (SHARED / name).read_text().splitlines()
+        fake = gen(len(real), seed=0)
+        assert {len(x) for x in real} == {len(x) for x in fake}
+        assert {x.index("_") for x in real} == {x.index("_") for x in fake}
+        assert set("".join(real)) == set("".join(fake))
+    sequence.import_sequence(SHARED / "date.txt")
+    assert sequence.status()["date.txt"]["state"] == "book"
+    sequence.generate("addition.txt", n=300)
+    sequence.import_sequence(SHARED / "addition.txt")  # the import drops the generated record
+    assert sequence.status()["addition.txt"]["state"] == "book"
+    assert not (cache / "sequence" / "addition.txt.generated").exists()
