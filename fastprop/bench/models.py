@@ -87,12 +87,13 @@ def _vol2(book, dropin, torch=None, fast=None):
     return rows
 
 
-#: the CBOW block's rows. fastprop's own compiled CBOW model (fastprop.nets.word2vec) is one
-#: more entry here, e.g. ``RowSpec("fast", "fastprop CBOW", v2.compiled_cbow, F32)``
+#: the CBOW block's rows: the book's class, the drop-in, fastprop's compiled CBOW
+#: (fastprop.nets.word2vec) both ways, PyTorch (its own negatives: see ``torch_cbow``)
 CBOW_ROWS = [RowSpec("book", "book NumPy (reference)", v2.book_cbow, F32),
              RowSpec("dropin", "fastprop drop-in", v2.dropin_cbow, F32),
              RowSpec("fused", "fastprop CBOW.train_steps (book's numbers)", v2.compiled_cbow, F32),
-             RowSpec("fused", "fastprop CBOW fast sampler + sparse Adam", v2.fast_cbow, F32)]
+             RowSpec("fused", "fastprop CBOW fast sampler + sparse Adam", v2.fast_cbow, F32),
+             RowSpec("torch", "PyTorch (torch.multinomial negatives)", v2.torch_cbow, F32)]
 
 
 def _ppmi_rows(o):

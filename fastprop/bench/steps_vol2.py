@@ -245,6 +245,44 @@ def fast_cbow(o, dtype):
     return _compiled_cbow(o, dtype, draws="fast", sparse_update=True)
 
 
+def torch_cbow(o, dtype):
+    """PyTorch's idiomatic CBOW with negative sampling (for timing only): ``nn.Embedding`` in
+    and out with dense gradients (as the book's), the mean of the contexts, the dot with the
+    target and 5 negatives, the book's loss (the positive term plus the 5 negative terms, each
+    a mean over the batch, on the logits), Adam over every row. The negatives come from
+    ``torch.multinomial`` over the book's distribution (counts ** 0.75), distinct per row but
+    not excluding the target, which the book's draws do: not the book's numbers."""
+    import torch
+    import torch.nn as nn
+
+    from .steps_vol1 import _torch_dtype
+
+    ids, contexts, target = _cbow_data(o)
+    V, H, S = o["vocab"], o["cbow_hidden"], 5
+    torch.manual_seed(0)
+    tdt = _torch_dtype(dtype)
+    w_in, w_out = nn.Embedding(V, H).to(tdt), nn.Embedding(V, H).to(tdt)
+    p = torch.from_numpy(np.bincount(ids, minlength=V).astype(np.float64) ** 0.75)
+    p = (p / p.sum()).to(tdt).expand(target.shape[0], V)
+    params = [*w_in.parameters(), *w_out.parameters()]
+    opt = torch.optim.Adam(params, CBOW_LR)
+    ctx, tgt = torch.from_numpy(contexts.astype(np.int64)), torch.from_numpy(target.astype(np.int64))
+    bce = nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        h = w_in(ctx).mean(dim=1)                                   # (B, H)
+        words = torch.cat([tgt[:, None], torch.multinomial(p, S)], dim=1)  # (B, 1 + S)
+        scores = (w_out(words) * h[:, None, :]).sum(dim=2)          # (B, 1 + S)
+        labels = torch.zeros_like(scores)
+        labels[:, 0] = 1
+        loss = bce(scores, labels, reduction="none").mean(dim=0).sum()
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step, "torch"
+
+
 # --------------------------------------------------------------------------- the sampler
 
 def _sampler_data(o):
