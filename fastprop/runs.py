@@ -250,6 +250,7 @@ def train_ch05(data, *, hidden: int = 50, batch_size: int = 100, lr: float = 0.1
             next_eval = -(-i // per_epoch) * per_epoch
             end = min(next_eval + 1, iters, i + STEPS_PER_CALL)
             idx = np.random.choice(train_size, bs * (end - i))
+            thread_policy.poll()  # auto: give up a core while another process holds it
             losses[i:end] = net.train_steps(x_train_raw, t_train, idx, bs, opt)
             bar.update(end - i)
             bar.set_postfix(loss=f"{losses[end - 1]:.3f}", refresh=False)

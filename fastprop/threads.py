@@ -1,24 +1,49 @@
-"""One thread setting for both BLAS copies in the process.
+"""One thread policy for every BLAS in the process and for the compiled parallel kernels.
 
 NumPy and SciPy each load their own OpenBLAS; fastprop's kernels call SciPy's (``np.dot``
-inside ``@njit``), so a fastprop training loop stays on one BLAS and never hands work
-back and forth between two sets of spinning worker threads. This module sets the thread
-count of every BLAS at once through threadpoolctl.
+inside ``@njit``), and the parallel kernels run on Numba's thread pool. This module sets
+the thread count of all of them at once.
 
-Policy (``FASTPROP_THREADS`` or :func:`set_threads`):
+Policy (``FASTPROP_THREADS``, ``fastprop --threads`` or :func:`set_threads`):
 
-* ``auto`` (default): leave the BLAS defaults alone (one thread per core);
-* an integer ``n``: limit every BLAS in the process to ``n`` threads.
+* ``auto`` (default): every usable core while the machine is otherwise idle, one thread
+  as soon as another process keeps a core busy. Measured on 2 cores: a BLAS split over
+  two threads waits for its slower half, and when another process holds a core that half
+  gets a time slice, not a core: the ch05 step fell to 0.28x of its one-thread speed.
+  So the policy watches how much CPU *other* processes use (``/proc/stat`` for the cores
+  this process may run on, minus this process's own time) and re-decides at most every
+  :data:`INTERVAL` seconds, at the safe points where fastprop's layers, nets and loops call
+  :func:`poll` (never in the middle of a BLAS call).
+* an integer ``n``: every BLAS and the parallel kernels use ``n`` threads, always.
+
+Parallel kernels (``prange`` over independent work, each BLAS call inside on one thread)
+run inside :func:`parallel_region`, which pins the BLAS to one thread for the call and
+gives Numba's pool the policy's count: the two pools are never nested.
 
 A bad ``FASTPROP_THREADS`` never breaks ``import fastprop``: the ValueError (naming the
 variable) comes where the value is used (:func:`get_threads`, :func:`thread_limit`,
 :func:`check_policy`), which the ``fastprop`` command does first.
 """
+from __future__ import annotations
+
 import contextlib
+import math
+import os
+import time
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from . import config
+
+#: seconds between two looks at the machine's load under ``auto``
+INTERVAL = 0.5
+#: other processes' CPU use (in cores) above which ``auto`` gives up a core; below
+#: ``UP_MARGIN`` it takes one back (the gap keeps it from flapping on a borderline load)
+DOWN_MARGIN = 0.3
+UP_MARGIN = 0.15
+#: the first decision needs this much time since import to measure; less, and it reads
+#: the instantaneous count of running tasks instead
+MIN_WINDOW = 0.1
 
 _policy = config.THREADS
 _source = "FASTPROP_THREADS"  # who set the policy: the environment, until set_threads
@@ -27,13 +52,181 @@ _source = "FASTPROP_THREADS"  # who set the policy: the environment, until set_t
 def _parse(n, name="threads"):
     if n is None or (isinstance(n, str) and n.strip().lower() == "auto"):
         return None
+    if isinstance(n, bool) or isinstance(n, float):
+        raise TypeError(f"{name} must be 'auto' or a positive integer, got {n!r}")
     try:
         value = int(n)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be 'auto' or a positive integer, got {n!r}") from None
-    if value <= 0 or isinstance(n, bool):
+    if value <= 0:
         raise ValueError(f"{name} must be 'auto' or a positive integer, got {n!r}")
     return value
+
+
+# ---------------------------------------------------------------- the machine
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, capped by a cgroup CPU quota."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, math.floor(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
+def _affinity():
+    try:
+        return frozenset(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _read_proc_stat(cpus):
+    """``(busy seconds of the cores in cpus, running tasks)`` from /proc/stat, or None."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            text = f.read()
+    except OSError:
+        return None
+    busy = 0
+    running = None
+    for line in text.splitlines():
+        if line.startswith(b"cpu") and line[3:4].isdigit():
+            name, *fields = line.split()
+            if cpus is not None and int(name[3:]) not in cpus:
+                continue
+            v = [int(x) for x in fields[:8]]
+            # user nice system idle iowait irq softirq steal: everything but idle and iowait
+            # (steal is a core the hypervisor gave to someone else: not ours either)
+            busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+        elif line.startswith(b"procs_running"):
+            running = int(line.split()[1])
+    return busy / _TICK, running
+
+
+def _own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+class _Governor:
+    """The ``auto`` decision: how many threads the other processes leave us."""
+
+    def __init__(self):
+        self.cores = usable_cores()
+        self.cpus = _affinity()
+        self.current = None      # threads in effect (None: not decided yet)
+        self.others = None       # other processes' CPU use in the last window (cores)
+        self._next = 0.0
+        self._snapshot = self._take()
+
+    def _take(self):
+        stat = _read_proc_stat(self.cpus)
+        if stat is None:
+            return None
+        return time.monotonic(), stat[0], _own_cpu_seconds(), stat[1]
+
+    def decide(self, now):
+        """Re-measure and return the thread count for the next window."""
+        snap = self._take()
+        prev, self._snapshot = self._snapshot, snap
+        self._next = now + INTERVAL
+        if snap is None or prev is None:
+            return self.cores  # no /proc: the BLAS default
+        dt = snap[0] - prev[0]
+        if dt < MIN_WINDOW and self.current is None:
+            # too soon after import to measure: other running tasks right now
+            # (ourselves excluded) stand in for the load, until the first full window
+            others = max(0, (snap[3] or 1) - 1)
+            self._next = now + MIN_WINDOW
+        elif dt <= 0:
+            return self.current or self.cores
+        else:
+            others = max(0.0, (snap[1] - prev[1]) - (snap[2] - prev[2])) / dt
+        self.others = others
+        cur = self.current or self.cores
+        n = max(1, min(self.cores, math.floor(self.cores - others + DOWN_MARGIN)))
+        if n > cur and math.floor(self.cores - others + UP_MARGIN) <= cur:
+            n = cur
+        return n
+
+
+_governor = None
+_blas = None          # threadpoolctl controllers of the loaded BLAS libraries
+_applied = None       # the count last given to every BLAS
+_override = None      # the count of the innermost thread_limit(n) block, if any
+
+
+def _blas_libs():
+    global _blas
+    if _blas is None:
+        _load_kernel_blas()
+        from threadpoolctl import ThreadpoolController
+        _blas = [lc for lc in ThreadpoolController().lib_controllers if lc.user_api == "blas"]
+    return _blas
+
+
+def _set_blas(n: int) -> None:
+    for lib in _blas_libs():
+        lib.set_num_threads(n)
+
+
+def _apply(n: int) -> None:
+    """Every BLAS (and Numba's pool, once it exists) to ``n`` threads."""
+    global _applied
+    if n != _applied:
+        _set_blas(n)
+        _applied = n
+
+
+def poll() -> int:
+    """The thread count in effect now, re-deciding under ``auto`` when :data:`INTERVAL`
+    has passed. Cheap (a clock read) between decisions; call it between steps, never
+    while another thread is inside a BLAS call."""
+    global _governor
+    if _override is not None:
+        return _override
+    try:
+        value = _parse(_policy, _source)
+    except (TypeError, ValueError):
+        value = None  # a bad FASTPROP_THREADS raises where the policy is checked, not here
+    if value is not None:
+        _apply(value)
+        return value
+    if _governor is None:
+        _governor = _Governor()
+    g = _governor
+    now = time.monotonic()
+    if g.current is None or now >= g._next:
+        g.current = g.decide(now)
+        _apply(g.current)
+    return g.current
+
+
+def current() -> int:
+    """The thread count :func:`poll` decided last (deciding now if it never did)."""
+    if (_override is None and _governor is not None and _governor.current is not None
+            and _parse_safe() is None):
+        return _governor.current
+    return poll()
+
+
+def _parse_safe():
+    try:
+        return _parse(_policy, _source)
+    except (TypeError, ValueError):
+        return None
 
 
 def _load_kernel_blas() -> None:
@@ -44,17 +237,23 @@ def _load_kernel_blas() -> None:
 
 
 def _limit(value) -> None:
+    global _blas
+    _blas = None  # libraries loaded since (PyTorch's, a second NumPy) are reached too
     _load_kernel_blas()
     threadpool_limits(limits=value, user_api="blas")
 
 
 def set_threads(n) -> None:
-    """Set the process-wide BLAS thread policy: ``'auto'`` or a positive integer."""
-    global _policy, _source
+    """Set the process-wide thread policy: ``'auto'`` or a positive integer."""
+    global _policy, _source, _applied
     value = _parse(n)
     _policy, _source = ("auto" if value is None else str(value)), "threads"
+    _applied = None
+    if _governor is not None:
+        _governor.current = None  # auto decides afresh at the next poll
     if value is not None:
         _limit(value)
+        _applied = value
 
 
 def get_threads():
@@ -70,16 +269,60 @@ def check_policy() -> None:
     get_threads()
 
 
+def describe() -> str:
+    """One line for logs and benchmark headers: the policy and what it decided."""
+    policy = get_threads()
+    if policy != "auto":
+        return f"threads {policy} (fixed)"
+    n = current()
+    others = _governor.others if _governor is not None else None
+    load = "" if others is None else f", other processes using {others:.1f} cores"
+    return f"threads auto: {n} of {usable_cores()} cores{load}"
+
+
 @contextlib.contextmanager
 def thread_limit(n=None):
-    """Within the block, every BLAS uses ``n`` threads (None: the current policy)."""
+    """Within the block, every BLAS uses ``n`` threads (None: the current policy, which
+    under ``auto`` keeps adapting at each :func:`poll` inside the block)."""
+    global _applied, _override
     value = _parse(_policy, _source) if n is None else _parse(n)
     if value is None:
+        poll()
         yield
         return
     _load_kernel_blas()
-    with threadpool_limits(limits=value, user_api="blas"):
-        yield
+    saved = _applied, _override
+    try:
+        with threadpool_limits(limits=value, user_api="blas"):
+            _applied = _override = value
+            yield
+    finally:
+        _applied, _override = saved
+
+
+def _numba_threads(n: int) -> None:
+    import numba
+    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    if numba.get_num_threads() != n:
+        numba.set_num_threads(n)
+
+
+@contextlib.contextmanager
+def parallel_region():
+    """For a ``prange`` kernel: Numba's pool at the policy's count, every BLAS at one
+    thread inside (each BLAS call runs inside one prange iteration; a multi-threaded BLAS
+    there would oversubscribe the cores). Yields the thread count."""
+    global _applied
+    n = poll()
+    _numba_threads(n)
+    if n > 1:
+        _set_blas(1)
+        _applied = 1
+    try:
+        yield n
+    finally:
+        if n > 1:
+            _apply(n)
 
 
 def blas_info():
@@ -89,15 +332,26 @@ def blas_info():
             if i.get("user_api") == "blas"]
 
 
+def _reset_after_fork():
+    """A forked child (Dask worker, multiprocessing) measures its own windows."""
+    global _governor, _blas, _applied
+    _governor, _blas, _applied = None, None, None
+
+
 def _apply_environment():
     """An explicit, valid ``FASTPROP_THREADS`` applies from import on; a bad one waits for
-    its first use to raise (see the module's docstring)."""
-    try:
-        value = _parse(_policy, _source)
-    except ValueError:
-        return
+    its first use to raise (see the module's docstring). Under ``auto`` the first
+    measurement window opens now (import to first step is usually data loading)."""
+    global _governor, _applied
+    value = _parse_safe()
     if value is not None:
         _limit(value)
+        _applied = value
+    else:
+        _governor = _Governor()
 
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 _apply_environment()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validate
+from .. import threads, validate
 from ..kernels import affine, convert
 from .base import Layer
 
@@ -68,6 +68,7 @@ class Affine(Layer):
         return buf
 
     def forward(self, x) -> np.ndarray:
+        threads.poll()
         W, b = self.params
         W = validate.weight(W, "W")
         dt = W.dtype

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validate
+from .. import threads, validate
 from ..kernels import conv, pool
 from .base import Layer
 
@@ -119,6 +119,7 @@ class Convolution(Layer):
         return stride, pad, oh, ow
 
     def forward(self, x) -> np.ndarray:
+        threads.poll()
         W = filters(self.params[0])
         dt = W.dtype
         x = image_batch(x, "x", dt)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validate
+from .. import threads, validate
 from .base import Layer
 from .recurrent import Recurrent, run_backward, run_forward
 
@@ -52,6 +52,7 @@ class _TimeRecurrent(Recurrent):
         return self._state(value, N, H, dt, name)
 
     def forward(self, xs) -> np.ndarray:
+        threads.poll()
         Wx, Wh, _ = self._weights()
         xs = self._sequence(xs, Wx.shape[0], Wx.dtype)
         N, H, dt = xs.shape[0], Wh.shape[0], Wx.dtype

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optimizers, validate
+from .. import optimizers, threads, validate
 from ..kernels import fused_two_layer, fused_two_layer_lanes
 from ..kernels import optim as rules
 
@@ -180,6 +180,7 @@ class FusedTwoLayer:
         """``len(idx) // batch_size`` fused steps over batches ``x[idx[k*B:(k+1)*B]]``.
 
         Returns the per-step losses (float64 array)."""
+        threads.poll()
         P = self._layer_params()
         W1, _, W2, _ = P
         dt = W1.dtype
@@ -216,6 +217,7 @@ class FusedTwoLayer:
 
     def step(self, x, t, optimizer) -> float:
         """One fused step on the batch ``x, t``; returns its loss (a float)."""
+        threads.poll()
         P = self._layer_params()
         W1, _, W2, _ = P
         dt = W1.dtype

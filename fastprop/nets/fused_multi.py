@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optimizers, validate
+from .. import optimizers, threads, validate
 from ..kernels import fused_multi_layer
 from ..layers.batchnorm import _vector
 from ..layers.dropout import check_ratio
@@ -125,6 +125,7 @@ class FusedMultiLayer:
     def step(self, x, t, optimizer):
         """Forward (training mode) and backward of one batch, then ``optimizer``'s update
         (inside the kernel for fastprop's SGD). Returns ``(loss, grads dict)``."""
+        threads.poll()
         net = self.net
         L = net.hidden_layer_num
         dt, Ws, bs = self._params()
