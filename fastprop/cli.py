@@ -75,13 +75,17 @@ def _check_plot(path):
 
 def _train_ch05(args, d):
     """The book's ch05 loop on MNIST or Fashion-MNIST (:func:`fastprop.runs.train_ch05`)."""
+    # the kernels compile in the background while the data loads (a first run's seconds)
+    warm = runs.warm_ch05(hidden=d["hidden"], batch_size=d["batch"], optimizer=args.optimizer,
+                          activation=d["activation"], dtype=args.dtype)
     data, load_s = runs.load_dataset(args.dataset)
     (x_train, _), (x_test, _) = data
     _say(f"{args.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test images "
          f"(loaded in {load_s:.2f} s)")
     run = runs.train_ch05(data, hidden=d["hidden"], batch_size=d["batch"], lr=d["lr"],
                           iters=d["iters"], optimizer=args.optimizer, activation=d["activation"],
-                          dtype=args.dtype, seed=args.seed, progress=args.progress, verbose=True)
+                          dtype=args.dtype, seed=args.seed, progress=args.progress, verbose=True,
+                          warmup=warm)
     _say(f"final: train acc {run.final_train_acc:.4f} | test acc {run.final_test_acc:.4f}")
     _say(f"time: {run.seconds:.2f} s for {d['iters']} iterations and {len(run.epochs)} evaluations "
          f"({run.steps_per_second:.0f} steps/s; evaluations {run.eval_seconds:.2f} s; "

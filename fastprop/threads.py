@@ -47,6 +47,7 @@ MIN_WINDOW = 0.1
 
 _policy = config.THREADS
 _source = "FASTPROP_THREADS"  # who set the policy: the environment, until set_threads
+_fixed = None  # the policy's integer, parsed once (None: auto, or a bad value not yet reported)
 
 
 def _parse(n, name="threads"):
@@ -197,16 +198,13 @@ def poll() -> int:
     global _governor
     if _override is not None:
         return _override
-    try:
-        value = _parse(_policy, _source)
-    except (TypeError, ValueError):
-        value = None  # a bad FASTPROP_THREADS raises where the policy is checked, not here
-    if value is not None:
-        _apply(value)
-        return value
-    if _governor is None:
-        _governor = _Governor()
+    if _fixed is not None:
+        if _applied != _fixed:
+            _apply(_fixed)
+        return _fixed
     g = _governor
+    if g is None:
+        g = _governor = _Governor()
     now = time.monotonic()
     if g.current is None or now >= g._next:
         g.current = g.decide(now)
@@ -216,8 +214,8 @@ def poll() -> int:
 
 def current() -> int:
     """The thread count :func:`poll` decided last (deciding now if it never did)."""
-    if (_override is None and _governor is not None and _governor.current is not None
-            and _parse_safe() is None):
+    if (_override is None and _fixed is None and _governor is not None
+            and _governor.current is not None):
         return _governor.current
     return poll()
 
@@ -245,9 +243,10 @@ def _limit(value) -> None:
 
 def set_threads(n) -> None:
     """Set the process-wide thread policy: ``'auto'`` or a positive integer."""
-    global _policy, _source, _applied
+    global _policy, _source, _applied, _fixed
     value = _parse(n)
     _policy, _source = ("auto" if value is None else str(value)), "threads"
+    _fixed = value
     _applied = None
     if _governor is not None:
         _governor.current = None  # auto decides afresh at the next poll
@@ -342,8 +341,8 @@ def _apply_environment():
     """An explicit, valid ``FASTPROP_THREADS`` applies from import on; a bad one waits for
     its first use to raise (see the module's docstring). Under ``auto`` the first
     measurement window opens now (import to first step is usually data loading)."""
-    global _governor, _applied
-    value = _parse_safe()
+    global _governor, _applied, _fixed
+    value = _fixed = _parse_safe()
     if value is not None:
         _limit(value)
         _applied = value
