@@ -93,24 +93,38 @@ def _affinity():
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _read_proc_stat(cpus):
-    """``(busy seconds of the cores in cpus, running tasks)`` from /proc/stat, or None."""
+def _niced() -> bool:
+    """Whether this process runs at a lower priority (its time is then in the nice column)."""
     try:
-        with open("/proc/stat", "rb") as f:
+        return os.getpriority(os.PRIO_PROCESS, 0) > 0
+    except (AttributeError, OSError):
+        return False
+
+
+def _read_proc_stat(cpus, path="/proc/stat"):
+    """``(busy seconds of the cores in cpus, running tasks)`` from /proc/stat, or None.
+
+    The ``nice`` column is left out unless this process is niced itself: a niced process
+    yields its core to us (CFS gives a nice-10 task a tenth of our share), so it takes no
+    core away from a split GEMM, and counting it would give up the second core to a
+    background job that was started precisely so as not to get in the way."""
+    try:
+        with open(path, "rb") as f:
             text = f.read()
     except OSError:
         return None
     busy = 0
     running = None
+    nice = 1 if _niced() else 0
     for line in text.splitlines():
         if line.startswith(b"cpu") and line[3:4].isdigit():
             name, *fields = line.split()
             if cpus is not None and int(name[3:]) not in cpus:
                 continue
             v = [int(x) for x in fields[:8]]
-            # user nice system idle iowait irq softirq steal: everything but idle and iowait
-            # (steal is a core the hypervisor gave to someone else: not ours either)
-            busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+            # user nice system idle iowait irq softirq steal: everything but idle, iowait
+            # (and nice, above); steal is a core the hypervisor gave to someone else
+            busy += v[0] + nice * v[1] + v[2] + v[5] + v[6] + v[7]
         elif line.startswith(b"procs_running"):
             running = int(line.split()[1])
     return busy / _TICK, running

@@ -164,3 +164,26 @@ def test_a_forked_child_measures_its_own_windows():
     os.waitpid(pid, 0)
     assert os.read(r, 1) == b"1"
 
+
+
+STAT = b"""cpu  700 300 100 5000 10 5 5 20 0 0
+cpu0 400 100 50 2500 5 0 5 10 0 0
+cpu1 300 200 50 2500 5 5 0 10 0 0
+intr 1 2 3
+procs_running 3
+"""
+
+
+def test_proc_stat_counts_busy_time_of_our_cores_without_niced_tasks(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+    stat.write_bytes(STAT)
+    monkeypatch.setattr(threads, "_niced", lambda: False)
+    busy, running = threads._read_proc_stat(None, str(stat))
+    tick = threads._TICK
+    # user + system + irq + softirq + steal of both cores; nice, idle and iowait left out
+    assert busy == pytest.approx((400 + 50 + 0 + 5 + 10 + 300 + 50 + 5 + 0 + 10) / tick)
+    assert running == 3
+    assert threads._read_proc_stat(frozenset({1}), str(stat))[0] == pytest.approx(365 / tick)
+    monkeypatch.setattr(threads, "_niced", lambda: True)   # our own time is in the nice column
+    assert threads._read_proc_stat(frozenset({1}), str(stat))[0] == pytest.approx(565 / tick)
+    assert threads._read_proc_stat(None, str(tmp_path / "missing")) is None
