@@ -317,11 +317,11 @@ def test_without_dask_the_error_says_how_to_install_it():
     r = _python("import sys; sys.modules['distributed'] = None; from fastprop import cli; "
                 "sys.exit(cli.main(['sweep', '--trials', '1']))")
     assert r.returncode == 2
-    assert "fastprop: error:" in r.stderr and "pip install 'fastprop[dist]'" in r.stderr
+    assert "fastprop: error:" in r.stderr and "pip install -e '.[dist]'" in r.stderr
     r = _python("import sys; sys.modules['distributed'] = None\n"
                 "from fastprop.sweep import random_search\n"
                 "try:\n    random_search(n_trials=1)\nexcept ImportError as e:\n    print(e)")
-    assert "pip install 'fastprop[dist]'" in r.stdout, r.stderr
+    assert "pip install -e '.[dist]'" in r.stdout, r.stderr
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -327,7 +327,7 @@ def test_plot_without_matplotlib(monkeypatch, tmp_path):
     import sys
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     tr = Trainer(LinearSoftmax(), SGD(0.1))
-    with pytest.raises(ImportError, match=re.escape("pip install 'fastprop[plot]'")):
+    with pytest.raises(ImportError, match=re.escape("pip install -e '.[plot]'")):
         tr.plot(tmp_path / "x.png")
 
 

@@ -178,8 +178,11 @@ class SimpleConvNet(_ConvNet):
 
     Attributes
     ----------
-    params : ``W1 b1 W2 b2 W3 b3``; layers : OrderedDict ``Conv1 Relu1 Pool1 Affine1 Relu2
-    Affine2``; last_layer : SoftmaxWithLoss.
+    params : dict
+        ``W1 b1 W2 b2 W3 b3``
+    layers : OrderedDict
+        ``Conv1 Relu1 Pool1 Affine1 Relu2 Affine2``
+    last_layer : SoftmaxWithLoss
     """
 
     def __init__(self, input_dim=(1, 28, 28),

@@ -90,7 +90,8 @@ def _plan(args):
             try:
                 plot = check_plot_path(os.path.splitext(args.results)[0] + ".png")
             except ImportError:
-                _say("no plot: matplotlib is not installed (pip install 'fastprop[plot]')")
+                _say("no plot: matplotlib is not installed "
+                     "(pip install -e '.[plot]' in fastprop's checkout, or pip install matplotlib)")
     return space, objective, data, plot
 
 

@@ -36,7 +36,7 @@ UNSET_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 #: row fields that say where and how fast a trial ran (they differ between runs)
 RUN_INFO = ("wall_s", "cpu_s", "worker", "pid", "traceback", "type")
 _RESERVED = ("index", "params", "seed", "error") + RUN_INFO
-INSTALL_HINT = "pip install 'fastprop[dist]'"
+INSTALL_HINT = "pip install -e '.[dist]' in fastprop's checkout, or pip install 'dask[distributed]'"
 
 
 def require_distributed():

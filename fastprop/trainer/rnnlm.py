@@ -134,7 +134,8 @@ class RnnlmTrainer:
         try:
             import matplotlib  # noqa: F401  (optional dependency)
         except ImportError as exc:
-            raise ImportError("RnnlmTrainer.plot needs matplotlib: pip install 'fastprop[plot]'") from exc
+            raise ImportError("RnnlmTrainer.plot needs matplotlib: pip install -e '.[plot]' in fastprop's "
+                              "checkout, or pip install matplotlib") from exc
         if path is not None:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
