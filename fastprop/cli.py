@@ -351,6 +351,15 @@ def _every_subcommand(parser) -> None:
                         help=_DEBUG_HELP)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import command as sweep_command
+
+    # the sweep checks its options, results file and cluster before any trial, and a
+    # failing trial is a row of the results (with its traceback), not an exception here
+    with argtypes.checks():
+        return sweep_command.run_from_args(args)
+
+
 def build_parser() -> argtypes.CommandParser:
     """The ``fastprop`` parser with its subcommands."""
     p = argtypes.CommandParser(
@@ -464,7 +473,7 @@ def build_parser() -> argtypes.CommandParser:
 
     w = sub.add_parser("sweep", help="hyperparameter search (vol. 1 ch. 6) on Dask distributed")
     sweep_command.add_arguments(w)
-    w.set_defaults(func=sweep_command.run_from_args)
+    w.set_defaults(func=cmd_sweep)
     for parser in (t, g, d, r, b, w):
         _every_subcommand(parser)
     return p
