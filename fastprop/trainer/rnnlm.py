@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .. import validate
 from ..util_vol2 import eval_perplexity  # noqa: F401  (re-exported: the book's trainer module has it too)
