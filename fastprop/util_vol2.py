@@ -3,6 +3,7 @@ similarity search and analogies (printing what the book prints), gradient clippi
 evaluation helpers of ch. 5-7. fastprop is CPU-only: ``to_gpu`` is an error."""
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 
@@ -60,13 +61,35 @@ def cos_similarity(x, y, eps: float = 1e-8) -> float:
     return np.dot(nx, ny)
 
 
-def _vocab(word_to_id, id_to_word, word_matrix):
+def _vocab(word_to_id, id_to_word, word_matrix, every_row: bool = False):
+    """``word_matrix`` as a float array after checking the dictionaries against it: id_to_word
+    maps every id 0..V-1 (the rows ranked) to a word; ``every_row`` (analogy ranks every
+    row of the matrix) asks for exactly V rows."""
     if not isinstance(word_to_id, dict) or not isinstance(id_to_word, dict):
         raise TypeError("word_to_id and id_to_word must be dicts (as preprocess returns them)")
     m = validate.as_real(word_matrix, "word_matrix")
-    if m.ndim != 2 or m.shape[0] < len(id_to_word):
-        raise ValueError(f"word_matrix must be 2-D with a row per word ({len(id_to_word)}), got {m.shape}")
+    n = len(id_to_word)
+    if m.ndim != 2 or m.shape[0] < n:
+        raise ValueError(f"word_matrix must be 2-D with a row per word ({n}), got {m.shape}")
+    if every_row and m.shape[0] != n:
+        raise ValueError(f"word_matrix has {m.shape[0]} rows but id_to_word names {n} words: every row "
+                         "is ranked, so each needs a word (pass the matrix of this vocabulary)")
+    if set(id_to_word) != set(range(n)):
+        odd = sorted(repr(k) for k in id_to_word if not (isinstance(k, numbers.Integral) and 0 <= k < n))
+        raise ValueError(f"id_to_word must map every id 0..{n - 1} to a word (as preprocess returns it); "
+                         f"it has keys outside that range: {', '.join(odd[:5])}")
     return m
+
+
+def _word_id(word, word_to_id: dict, id_to_word: dict) -> int:
+    """``word_to_id[word]`` after checking the two dictionaries agree on it."""
+    i = word_to_id[word]
+    if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or not 0 <= i < len(id_to_word) \
+            or id_to_word[int(i)] != word:
+        where = id_to_word.get(i) if isinstance(i, numbers.Integral) else None
+        raise ValueError(f"word_to_id[{word!r}] is {i!r}, but id_to_word[{i!r}] is {where!r}: the two "
+                         "dictionaries disagree (build both with preprocess, or pass the pair it returned)")
+    return int(i)
 
 
 def most_similar(query: str, word_to_id: dict, id_to_word: dict, word_matrix, top: int = 5) -> None:
@@ -76,8 +99,8 @@ def most_similar(query: str, word_to_id: dict, id_to_word: dict, word_matrix, to
     if query not in word_to_id:
         print('%s is not found' % query)
         return
+    query_vec = m[_word_id(query, word_to_id, id_to_word)]
     print('\n[query] ' + query)
-    query_vec = m[word_to_id[query]]
     vocab_size = len(id_to_word)
     similarity = np.zeros(vocab_size)
     # one 1-D dot per word, as the book: a matrix-vector product would round differently
@@ -239,17 +262,21 @@ def analogy(a: str, b: str, c: str, word_to_id: dict, id_to_word: dict, word_mat
             answer: str | None = None) -> None:
     """Print the ``top`` answers of ``a : b = c : ?`` (``b - a + c``, normalised), as the book."""
     top = validate.positive_int(top, "top")
-    m = _vocab(word_to_id, id_to_word, word_matrix)
+    m = _vocab(word_to_id, id_to_word, word_matrix, every_row=True)
     for word in (a, b, c):
         if word not in word_to_id:
             print('%s is not found' % word)
             return
+    a_vec, b_vec, c_vec = (m[_word_id(w, word_to_id, id_to_word)] for w in (a, b, c))
+    if answer is not None:
+        if answer not in word_to_id:
+            raise ValueError(f"answer {answer!r} is not in word_to_id")
+        answer_id = _word_id(answer, word_to_id, id_to_word)
     print('\n[analogy] ' + a + ':' + b + ' = ' + c + ':?')
-    a_vec, b_vec, c_vec = m[word_to_id[a]], m[word_to_id[b]], m[word_to_id[c]]
     query_vec = normalize(b_vec - a_vec + c_vec)
     similarity = np.dot(m, query_vec)
     if answer is not None:
-        print("==>" + answer + ":" + str(np.dot(m[word_to_id[answer]], query_vec)))
+        print("==>" + answer + ":" + str(np.dot(m[answer_id], query_vec)))
     count = 0
     for i in (-1 * similarity).argsort():
         if np.isnan(similarity[i]):

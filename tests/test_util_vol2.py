@@ -133,3 +133,47 @@ def test_eval_perplexity_walks_the_books_batches(capsys):
 def test_bad_input_is_a_clear_error(call, exc):
     with pytest.raises(exc):
         call()
+
+
+# a small hand-made vocabulary: "a b c" with one 2-D vector per word
+W2I = {"a": 0, "b": 1, "c": 2}
+I2W = {0: "a", 1: "b", 2: "c"}
+VECS = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+
+
+@pytest.mark.parametrize("w2i, i2w, words", [
+    ({"a": 0, "b": 1, "c": 7}, I2W, "word_to_id['c'] is 7"),                    # id beyond the matrix
+    ({"a": 0, "b": 1, "c": -1}, I2W, "word_to_id['c'] is -1"),
+    ({"a": 0, "b": 2, "c": 1}, I2W, "disagree"),                                  # swapped ids
+    ({"a": 0, "b": 1, "c": "2"}, I2W, "word_to_id['c'] is '2'"),
+    (W2I, {0: "a", 1: "b", 5: "c"}, "every id 0..2"),                             # a gap in the ids
+    (W2I, {0: "a", 1: "b", "2": "c"}, "every id 0..2"),
+])
+@pytest.mark.parametrize("call", ["most_similar", "analogy"])
+def test_inconsistent_dictionaries_are_a_clear_value_error(w2i, i2w, words, call, capsys):
+    """The book's code raised IndexError/KeyError here (or ranked the wrong row)."""
+    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        if call == "most_similar":
+            U.most_similar("c", w2i, i2w, VECS, top=2)
+        else:
+            U.analogy("a", "b", "c", w2i, i2w, VECS.copy(), top=1)
+    assert capsys.readouterr().out == ""  # nothing printed before the error
+
+
+def test_analogy_needs_a_word_for_every_ranked_row(capsys):
+    with pytest.raises(ValueError, match="4 rows but id_to_word names 3 words"):
+        U.analogy("a", "b", "c", W2I, I2W, np.vstack([VECS, VECS[:1]]), top=1)
+    with pytest.raises(ValueError, match="answer 'z'"):
+        U.analogy("a", "b", "c", W2I, I2W, VECS.copy(), top=1, answer="z")
+
+
+def test_consistent_dictionaries_give_the_hand_computed_ranking(capsys):
+    U.most_similar("a", W2I, I2W, VECS, top=2)
+    out = capsys.readouterr().out.splitlines()
+    # cos(a, b) = 0.8, cos(a, c) = 0 (unit vectors: the dot products)
+    assert out[1] == "[query] a" and out[2].startswith(" b: 0.79999") and out[3].startswith(" c: 0.0")
+    U.analogy("a", "b", "c", W2I, I2W, VECS.copy(), top=1, answer="b")
+    out = capsys.readouterr().out.splitlines()
+    # b - a + c = (-0.2, 1.6): every row is a, b or c, so only the answer's line follows
+    query = np.array([-0.2, 1.6]) / np.hypot(0.2, 1.6)
+    assert out[1:] == ["[analogy] a:b = c:?", "==>b:" + str(np.dot(VECS[1], query))]

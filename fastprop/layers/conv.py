@@ -48,13 +48,41 @@ def filters(W, name: str = "W", dtype=None) -> np.ndarray:
     return np.ascontiguousarray(W)
 
 
+def _is_param_bias(b, fn: int) -> bool:
+    """True for a (FN,) float32/float64 array: a parameter the optimizer updates in place."""
+    return isinstance(b, np.ndarray) and b.shape == (fn,) and b.dtype in validate.FLOAT_DTYPES
+
+
+def conv_bias(b, fn: int, dtype, name: str = "b") -> np.ndarray:
+    """The bias as the kernel adds it: a C-contiguous (FN,) array in ``dtype``.
+
+    The book adds ``self.b`` by broadcasting, so any real scalar or array that broadcasts to
+    (FN,) works there (ch07/apply_filter.py passes ``0``); the same here. A (FN,) float
+    array is validated as a parameter (copied only when its dtype or layout differs).
+    """
+    if _is_param_bias(b, fn):
+        return validate.bias(b, fn, dtype, name)
+    if b is None or isinstance(b, (str, bytes)):
+        raise TypeError(f"{name} must be a real number or an array that broadcasts to ({fn},), "
+                        f"got {validate.describe(b)}")
+    arr = validate.as_real(b, name, dtype)
+    try:
+        arr = np.broadcast_to(arr, (fn,))
+    except ValueError:
+        raise ValueError(f"{name} must broadcast to ({fn},) (one bias per filter of W, or a scalar), "
+                         f"got shape {arr.shape}") from None
+    return np.ascontiguousarray(arr)
+
+
 class Convolution(Layer):
     """The book's ``Convolution(W, b, stride=1, pad=0)``: im2col, one GEMM, the bias.
 
     Parameters
     ----------
     W : (FN, C, FH, FW) float32/float64 filters, kept by reference (``params[0]``)
-    b : (FN,) bias of the same dtype (``params[1]``)
+    b : (FN,) bias of the same dtype (``params[1]``), or anything real that broadcasts to
+        (FN,), a scalar included, as the book's ``+ self.b`` takes it (kept as given; ``db``
+        is then a (FN,) array of W's dtype)
     stride : int >= 1
     pad : int >= 0, zero padding on each side
 
@@ -75,11 +103,10 @@ class Convolution(Layer):
 
     def __init__(self, W: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0):
         filters(W)
-        validate.param_dtype(b, "b")
-        if b.shape != (W.shape[0],):
-            raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, "
-                             f"got {b.shape}")
-        super().__init__(W, b)
+        conv_bias(b, W.shape[0], W.dtype)
+        super().__init__(W)
+        self.params.append(b)  # as given, as the book keeps it (ch07/apply_filter.py passes 0)
+        self.grads.append(np.zeros(W.shape[0], dtype=b.dtype if _is_param_bias(b, W.shape[0]) else W.dtype))
         self.stride = hyper(stride, "stride")
         self.pad = hyper(pad, "pad", 0)
         self.x = None
@@ -124,7 +151,7 @@ class Convolution(Layer):
         dt = W.dtype
         x = image_batch(x, "x", dt)
         stride, pad, oh, ow = self._geometry(x.shape, W)
-        b = validate.bias(self.params[1], W.shape[0], dt)
+        b = conv_bias(self.params[1], W.shape[0], dt)
         n, k, p = x.shape[0], W[0].size, oh * ow
         cols = self._cols
         if cols is None or cols.shape != (n, k, p) or cols.dtype != dt:
@@ -147,9 +174,9 @@ class Convolution(Layer):
         stride, pad, oh, ow = self._geometry(x.shape, W)
         n, k, p = x.shape[0], W[0].size, oh * ow
         cols = self._saved_cols((n, k, p), x.dtype)
-        validate.bias(self.params[1], W.shape[0], x.dtype)
+        conv_bias(self.params[1], W.shape[0], x.dtype)
         dout = self._dout(dout, (n, W.shape[0], oh, ow), x.dtype)
-        dW, db = self._grad(0), self._grad(1)
+        dW, db = self._grad(0), self._bias_grad(W.shape[0], x.dtype)
         dx = dcols = None
         if need_dx:
             dx = np.empty_like(x)
@@ -158,6 +185,17 @@ class Convolution(Layer):
                 dcols = self._dcols = np.empty_like(cols)
         conv.conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx)
         return dx
+
+    def _bias_grad(self, fn: int, dtype) -> np.ndarray:
+        """``grads[1]``: of the bias's shape and dtype when it is a (FN,) parameter array, else
+        (a scalar or broadcast bias) a stable (FN,) array of the computation's dtype."""
+        if _is_param_bias(self.params[1], fn):
+            return self._grad(1)
+        g = self.grads[1]
+        if not (isinstance(g, np.ndarray) and g.shape == (fn,) and g.dtype == dtype
+                and g.flags.c_contiguous and g.flags.writeable):
+            g = self.grads[1] = np.zeros(fn, dtype=dtype)
+        return g
 
     def _saved_cols(self, shape, dtype) -> np.ndarray:
         """The columns backward reads: the forward's, or a ``col`` the caller assigned,

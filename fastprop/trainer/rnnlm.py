@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from .. import validate
 from ..util_vol2 import eval_perplexity  # noqa: F401  (re-exported: the book's trainer module has it too)
 from .grads import clip_grads, remove_duplicate
+from .trainer import _check_protocol
 
 __all__ = ["RnnlmTrainer", "eval_perplexity"]
 
@@ -51,6 +52,7 @@ class RnnlmTrainer:
     """
 
     def __init__(self, model, optimizer):
+        _check_protocol(model, optimizer)  # a TypeError now, not an AttributeError inside fit
         self.model = model
         self.optimizer = optimizer
         self.time_idx = None
