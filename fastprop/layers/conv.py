@@ -14,8 +14,9 @@ def spatial_out(size: int, f: int, stride: int, pad: int) -> int:
 
 
 def hyper(value, name: str, low: int = 1) -> int:
-    """A stride, pad or pool size: an int (not a bool or float) of at least ``low``."""
-    return validate.check_scalar(value, name, int, low=low)
+    """A stride, pad or pool size: an int (not a bool or float) of at least ``low`` and at
+    most :data:`fastprop.validate.MAX_INDEX` (what a kernel's int64 arithmetic holds)."""
+    return validate.check_scalar(value, name, int, low=low, high=validate.MAX_INDEX)
 
 
 def image_batch(x, name: str, dtype=None) -> np.ndarray:
@@ -114,6 +115,7 @@ class Convolution(Layer):
         self._cols = None      # (N, K, P) columns of the last forward (reused between calls)
         self._col = None       # a book-layout col assigned by the caller, if any
         self._dcols = None     # scratch of backward (reused)
+        self._recorded = None  # (stride, pad, x shape, W shape) the columns were built with
 
     W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
     b = property(lambda self: self.params[1], lambda self, v: self.params.__setitem__(1, v))
@@ -153,12 +155,15 @@ class Convolution(Layer):
         stride, pad, oh, ow = self._geometry(x.shape, W)
         b = conv_bias(self.params[1], W.shape[0], dt)
         n, k, p = x.shape[0], W[0].size, oh * ow
+        validate.allocation((n, k, p), dt, f"Convolution's pad {pad} and stride {stride}", "columns")
         cols = self._cols
         if cols is None or cols.shape != (n, k, p) or cols.dtype != dt:
             cols = np.empty((n, k, p), dtype=dt)
         out = np.empty((n, W.shape[0], oh, ow), dtype=dt)
+        self._recorded = None
         conv.conv_forward(x, W, b, stride, pad, cols, out)
         self.x, self._cols, self._col = x, cols, None
+        self._recorded = (stride, pad, x.shape, W.shape)
         self.col_W = self.params[0].reshape(W.shape[0], -1).T
         return out
 
@@ -173,7 +178,7 @@ class Convolution(Layer):
         W = filters(self.params[0], "W", x.dtype)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         n, k, p = x.shape[0], W[0].size, oh * ow
-        cols = self._saved_cols((n, k, p), x.dtype)
+        cols = self._saved_cols((n, k, p), x.dtype, (stride, pad, x.shape, W.shape))
         conv_bias(self.params[1], W.shape[0], x.dtype)
         dout = self._dout(dout, (n, W.shape[0], oh, ow), x.dtype)
         dW, db = self._grad(0), self._bias_grad(W.shape[0], x.dtype)
@@ -197,14 +202,24 @@ class Convolution(Layer):
             g = self.grads[1] = np.zeros(fn, dtype=dtype)
         return g
 
-    def _saved_cols(self, shape, dtype) -> np.ndarray:
+    def _saved_cols(self, shape, dtype, geometry) -> np.ndarray:
         """The columns backward reads: the forward's, or a ``col`` the caller assigned,
-        checked against the input, filters, stride and pad as they are now."""
+        checked against the input, filters, stride and pad as they are now.
+
+        The forward's columns belong to the geometry it ran with: a stride, pad or filter
+        size changed since then (even to one with as many output positions) is refused, not
+        differentiated through the old columns."""
         n, k, p = shape
         if self._col is None:
             cols = self._cols
             if cols is None:
                 raise ValueError("Convolution.backward() called before forward() (col is None)")
+            if self._recorded is not None and geometry != self._recorded:
+                names = ("stride", "pad", "the saved input x's shape", "W's shape")
+                what = "; ".join(f"{name} is {now} but forward ran with {then}" for name, now, then
+                                 in zip(names, geometry, self._recorded) if now != then)
+                raise ValueError(f"Convolution changed since forward ({what}): the saved columns "
+                                 "belong to forward's geometry; run forward again")
             if cols.shape != shape or cols.dtype != dtype:
                 raise ValueError(f"the saved columns have shape {cols.shape}, but x, W, stride and pad "
                                  f"now need {shape} (changed since forward? run forward again)")
@@ -243,6 +258,7 @@ class Pooling(Layer):
         self.pad = hyper(pad, "pad", 0)
         self.x = None
         self.arg_max = None
+        self._recorded = None  # (pool_h, pool_w, stride, pad, x shape) arg_max was found with
 
     def _geometry(self, x_shape):
         ph, pw = hyper(self.pool_h, "pool_h"), hyper(self.pool_w, "pool_w")
@@ -254,16 +270,25 @@ class Pooling(Layer):
         x = image_batch(x, "x")
         ph, pw, stride, pad, oh, ow = self._geometry(x.shape)
         n, c = x.shape[0], x.shape[1]
+        validate.allocation((n, c, oh, ow), x.dtype, f"Pooling's pad {pad} and stride {stride}", "an output")
         out = np.empty((n, c, oh, ow), dtype=x.dtype)
         arg_max = np.empty(n * oh * ow * c, dtype=np.intp)
         pool.pool_forward(x, ph, pw, stride, pad, out, arg_max)
         self.x, self.arg_max = x, arg_max
+        self._recorded = (ph, pw, stride, pad, x.shape)
         return out
 
     def backward(self, dout) -> np.ndarray:
         self._require_forward(self.x)
         x = image_batch(self.x, "the saved input x")
         ph, pw, stride, pad, oh, ow = self._geometry(x.shape)
+        now = (ph, pw, stride, pad, x.shape)
+        if self._recorded is not None and now != self._recorded:
+            names = ("pool_h", "pool_w", "stride", "pad", "the saved input x's shape")
+            what = "; ".join(f"{name} is {a} but forward ran with {b}"
+                             for name, a, b in zip(names, now, self._recorded) if a != b)
+            raise ValueError(f"Pooling changed since forward ({what}): arg_max holds forward's "
+                             "window maxima; run forward again")
         n, c = x.shape[0], x.shape[1]
         arg_max = self.arg_max
         if not isinstance(arg_max, np.ndarray) or arg_max.dtype.kind not in "iu":
