@@ -123,13 +123,15 @@ def convert_one_hot(corpus, vocab_size: int) -> np.ndarray:
     ids = word_ids(corpus, vocab_size, "corpus")
     if ids.ndim not in (1, 2):
         raise ValueError(f"corpus must be 1-D or 2-D word ids, got shape {ids.shape}")
-    one_hot = np.zeros(ids.shape + (vocab_size,), dtype=np.int32)
+    shape = validate.allocation(ids.shape + (vocab_size,), np.int32, f"vocab_size={vocab_size}",
+                                "one-hot rows")
+    one_hot = np.zeros(shape, dtype=np.int32)
     np.put_along_axis(one_hot, ids[..., None], 1, axis=-1)
     return one_hot
 
 
 def _corpus(corpus, vocab_size=None) -> np.ndarray:
-    ids = word_ids(corpus, np.iinfo(np.int64).max if vocab_size is None else vocab_size, "corpus")
+    ids = word_ids(corpus, vocab_size, "corpus")
     if ids.ndim != 1:
         raise ValueError(f"corpus must be a 1-D sequence of word ids, got shape {ids.shape}")
     return ids
@@ -140,7 +142,33 @@ def create_co_matrix(corpus, vocab_size: int, window_size: int = 1) -> np.ndarra
     vocab_size = validate.positive_int(vocab_size, "vocab_size")
     window_size = validate.positive_int(window_size, "window_size")
     ids = _corpus(corpus, vocab_size)
-    return cooccurrence.co_matrix(ids, window_size, np.empty((vocab_size, vocab_size), np.int32))
+    shape = validate.allocation((vocab_size, vocab_size), np.int32, f"vocab_size={vocab_size}",
+                                "a co-occurrence matrix")
+    # a window wider than the corpus counts what the whole corpus counts (and a huge one
+    # would loop for ever, or not fit the kernel's int64)
+    window = min(window_size, max(ids.shape[0] - 1, 1))
+    return cooccurrence.co_matrix(ids, window, np.empty(shape, np.int32))
+
+
+def _exact_sums(C):
+    """``(N, S)``: the total and the column sums of the counts as int64, when the kernel's
+    int64 products ``C[i, j] * N`` and ``S[i] * S[j]`` are all exact; a ValueError when any
+    would wrap (counts near 2**63 in a uint64 matrix, or merely large ones)."""
+    limit = np.iinfo(np.int64).max
+    # float64 sums first: they cannot wrap, and are exact to far better than the factor 2
+    # of margin taken here
+    Sf = np.sum(C, axis=0, dtype=np.float64)
+    if float(Sf.sum()) >= 2.0**62:
+        raise ValueError(f"C's counts sum to about {float(Sf.sum()):.3g}, more than the int64 PPMI "
+                         "computes with (2**63 - 1); scale the counts down")
+    S = np.ascontiguousarray(np.sum(C, axis=0, dtype=np.int64))
+    total = int(S.sum())
+    biggest = int(C.max()) * total
+    if biggest > limit or int(S.max()) ** 2 > limit:
+        raise ValueError(f"C's counts are too large to compute PPMI exactly: C[i, j] * N reaches "
+                         f"{biggest} and S[i] * S[j] {int(S.max()) ** 2}, beyond int64 (2**63 - 1); "
+                         "scale the counts down")
+    return total, S
 
 
 def ppmi(C, verbose: bool = False, eps: float = 1e-8) -> np.ndarray:
@@ -154,14 +182,15 @@ def ppmi(C, verbose: bool = False, eps: float = 1e-8) -> np.ndarray:
     C = np.asarray(C)
     if C.dtype.kind not in "iu":
         raise TypeError(f"C must be an integer co-occurrence matrix, got {validate.describe(C)}")
-    if C.ndim != 2 or C.size == 0:
-        raise ValueError(f"C must be a non-empty 2-D matrix, got shape {C.shape}")
+    if C.ndim != 2 or C.size == 0 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"C must be a non-empty square (V, V) co-occurrence matrix (a row and a "
+                         f"column per word), got shape {C.shape}")
     if (C < 0).any():
         raise ValueError("C holds negative counts")
     C = np.ascontiguousarray(C)
-    total = int(np.sum(C, dtype=np.int64))
-    S = np.ascontiguousarray(np.sum(C, axis=0, dtype=np.int64))
-    M = cooccurrence.ppmi(C, total, S, eps, np.empty(C.shape, np.float32))
+    total, S = _exact_sums(C)
+    out = np.empty(validate.allocation(C.shape, np.float32, "C", "a PPMI matrix"), np.float32)
+    M = cooccurrence.ppmi(C, total, S, eps, out)
     if verbose:
         n = C.shape[0] * C.shape[1]
         for cnt in range(n // 100 + 1, n + 1, n // 100 + 1):

@@ -177,3 +177,47 @@ def test_consistent_dictionaries_give_the_hand_computed_ranking(capsys):
     # b - a + c = (-0.2, 1.6): every row is a, b or c, so only the answer's line follows
     query = np.array([-0.2, 1.6]) / np.hypot(0.2, 1.6)
     assert out[1:] == ["[analogy] a:b = c:?", "==>b:" + str(np.dot(VECS[1], query))]
+
+
+# ------------------------------------------------------------------------------------------
+# Numbers a hostile caller chooses (issue 19, group 4): a clear ValueError naming the
+# argument, never garbage, a wrapped count, a MemoryError or a Numba integer error.
+
+def test_ppmi_refuses_a_non_square_matrix():
+    with pytest.raises(ValueError, match=r"square \(V, V\).*\(2, 3\)"):
+        U.ppmi(np.ones((2, 3), np.int32))
+
+
+def test_ppmi_of_unsigned_counts_is_the_books_or_refused_never_wrapped():
+    rng = np.random.default_rng(0)
+    C = rng.integers(0, 2**20, (4, 4)).astype(np.uint64)
+    np.testing.assert_array_equal(U.ppmi(C), book_ppmi(C.astype(np.int64)))
+    for big in (2**63 + 5, 2**62, 2**40):  # C[i, j] * N or the total beyond int64
+        C = np.array([[0, big], [big, 1]], np.uint64)
+        with pytest.raises(ValueError, match=r"int64.*\(2\*\*63 - 1\)"):
+            U.ppmi(C)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: U.create_co_matrix(np.array([0, 1, 2]), 10**6), r"vocab_size=1000000 .*co-occurrence matrix"),
+    (lambda: U.create_co_matrix(np.array([0, 1, 2]), 2**70), r"vocab_size=\d+ .*more than"),
+    (lambda: U.convert_one_hot(np.arange(10), 10**9), r"vocab_size=1000000000 .*one-hot"),
+])
+def test_sizes_that_cannot_fit_are_a_value_error_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_a_window_wider_than_the_corpus_counts_the_whole_corpus_at_once():
+    corpus = np.array([0, 1, 2, 1, 3])
+    want = book_co_matrix(corpus, 4, len(corpus) - 1)
+    for window in (len(corpus) - 1, 10**12, 2**70):  # no loop of 10**12 steps, no int64 overflow
+        np.testing.assert_array_equal(U.create_co_matrix(corpus, 4, window), want)
+
+
+def test_a_negative_id_in_a_corpus_is_reported_as_negative_not_against_2_63():
+    with pytest.raises(ValueError, match=r"holds word id -3, expected word ids >= 0") as exc:
+        U.create_contexts_target(np.array([0, -3, 2, 1]), 1)
+    assert "9223372036854775807" not in str(exc.value)
+    with pytest.raises(ValueError, match="more than int64"):
+        U.create_contexts_target(np.array([0, 2**64 - 1, 2], np.uint64), 1)

@@ -9,9 +9,10 @@ from ..kernels import embedding
 from .base import Layer
 
 
-def word_ids(idx, vocab_size: int, name: str = "idx") -> np.ndarray:
+def word_ids(idx, vocab_size, name: str = "idx") -> np.ndarray:
     """Word ids as a new C-contiguous int64 array (a copy: later edits of the caller's array
-    cannot reach a kernel), each in ``[0, vocab_size)``.
+    cannot reach a kernel), each in ``[0, vocab_size)``; ``vocab_size=None`` (a corpus, with
+    no weight to index) asks only for ids >= 0 that fit int64.
 
     Raises
     ------
@@ -32,7 +33,12 @@ def word_ids(idx, vocab_size: int, name: str = "idx") -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one word id")
     lo, hi = arr.min(), arr.max()
-    if lo < 0 or hi >= vocab_size:
+    if vocab_size is None:
+        if lo < 0:
+            raise ValueError(f"{name} holds word id {lo}, expected word ids >= 0")
+        if hi > np.iinfo(np.int64).max:
+            raise ValueError(f"{name} holds word id {hi}, more than int64 holds (2**63 - 1)")
+    elif lo < 0 or hi >= vocab_size:
         bad = lo if lo < 0 else hi
         raise ValueError(f"{name} holds word id {bad}, expected ids in [0, {vocab_size}) "
                          f"(the weight has {vocab_size} rows)")
