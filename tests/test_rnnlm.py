@@ -275,3 +275,14 @@ def test_load_refuses_what_is_not_a_regular_file_instead_of_blocking(tmp_path):
     assert out["fifo"].startswith("ValueError") and "FIFO" in out["fifo"] and "not a regular file" in out["fifo"]
     assert out["folder"].startswith("ValueError") and "folder" in out["folder"]
     assert out["device"].startswith("ValueError") and "character device" in out["device"]
+
+
+@pytest.mark.parametrize("replacement", [np.zeros((H, V - 1), np.float32), np.zeros((H, V), np.float64)])
+def test_a_replaced_output_W_is_named_not_reported_as_an_internal_buffer(replacement):
+    model = Rnnlm(V, D, H)
+    xs = _corpus(12).reshape(2, 6)
+    model.forward(xs, xs)
+    model.layers[-1].params[0] = replacement
+    with pytest.raises(ValueError, match=r"output layer's W \(layers\[-1\]\.params\[0\]\)") as exc:
+        model.backward()
+    assert "dscores" not in str(exc.value) and "dout" not in str(exc.value)

@@ -305,6 +305,7 @@ class TimeDropout(Layer):
         if not train:
             return self._dout(dout, shape).copy()
         mask = validate.as_real(self.mask, "mask")
-        dout = self._dout(dout, mask.shape, mask.dtype)
+        self._saved_shape(mask, "mask", shape)
+        dout = self._dout(dout, mask.shape, mask.dtype, "the shape of the forward input")
         return dout * mask
 

@@ -63,6 +63,7 @@ class _LanguageModel(BaseModel):
             raise ValueError(f"{type(self).__name__}.backward() called before a training forward()")
         dout = validate.real_scalar(dout, "dout")
         affine = self.layers[-1]
+        self._check_output_W(affine)
         if dout == 1 and affine._grad(1) is self._db:
             d = self._affine_backward(affine, self._dscores)
         else:  # another dout, or grads[1] replaced since forward: the plain layer path
@@ -70,6 +71,17 @@ class _LanguageModel(BaseModel):
         for layer in reversed(self.layers[:-1]):
             d = layer.backward(d)
         return d
+
+    def _check_output_W(self, affine) -> None:
+        """The output layer's ``W`` must still be the (H, V) weight forward computed the
+        scores with: a replaced one is named, not reported as the internal scores buffer."""
+        W = validate.weight(affine.params[0], "the output layer's W (layers[-1].params[0])")
+        N, T, V = self._dscores.shape
+        H = affine.x.shape[2] if isinstance(affine.x, np.ndarray) and affine.x.ndim == 3 else W.shape[0]
+        if W.shape != (H, V) or W.dtype != self._dscores.dtype:
+            raise ValueError(f"the output layer's W (layers[-1].params[0]) is a {W.dtype} array of shape "
+                             f"{W.shape}, but forward computed the scores with a {self._dscores.dtype} "
+                             f"({H}, {V}) W (replaced since forward? run forward again)")
 
     @staticmethod
     def _affine_backward(affine, dscores):

@@ -73,3 +73,39 @@ def test_batchnorm_backward_after_a_test_forward_of_another_batch_is_refused():
         bn.backward(np.ones((4, 3, 1, 1)))
     bn.forward(rng.standard_normal((4, 3, 1, 1)), train_flg=False)  # the same shape: still the book's
     assert bn.backward(np.ones((4, 3, 1, 1))).shape == (4, 3, 1, 1)
+
+
+# ------------------------------------------------------------------------------------------
+# A saved mask (or output) replaced after forward is named in the error (issue 19, group 7):
+# the message used to blame dout ("dout must have shape ... the shape of the forward input").
+
+def _relu():
+    return layers.Relu(), "mask"
+
+
+def _sigmoid():
+    return layers.Sigmoid(), "out"
+
+
+def _dropout():
+    return layers.Dropout(0.5), "mask"
+
+
+def _inverted_dropout():
+    from fastprop.layers.sigmoid_loss import InvertedDropout
+    return InvertedDropout(0.5), "mask"
+
+
+def _time_dropout():
+    return layers.TimeDropout(0.5), "mask"
+
+
+@pytest.mark.parametrize("make", [_relu, _sigmoid, _dropout, _inverted_dropout, _time_dropout])
+def test_a_replaced_mask_is_named_not_blamed_on_dout(make):
+    layer, attr = make()
+    x = np.random.default_rng(0).standard_normal((3, 4, 2))
+    layer.forward(x)
+    setattr(layer, attr, getattr(layer, attr)[:2].copy())
+    with pytest.raises(ValueError, match=rf"^{type(layer).__name__}\.{attr} has shape \(2, 4, 2\), but "
+                                         r"forward saved it with the input's shape \(3, 4, 2\)"):
+        layer.backward(np.ones_like(x))
