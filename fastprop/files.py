@@ -114,11 +114,25 @@ def atomic_write(path, data, expected=None, make_folder=True):
         raise
 
 
-def replace_file(path, data):
+def replace_file(path, data, what="file"):
     """Write ``data`` over a user's file at ``path`` with :func:`atomic_write`: the folder must
     exist (as for ``open(path, 'wb')``) and a symlink is followed, so its target is what
-    changes. Used by ``save_params``: a failed write leaves the previous file intact."""
-    atomic_write(os.path.realpath(os.fspath(path)), data, make_folder=False)
+    changes. Used by ``save_params``: a failed write leaves the previous file intact.
+
+    Raises
+    ------
+    ValueError
+        ``path`` exists and is not a regular file (a device, FIFO, socket or folder): the
+        rename would replace the device node itself (``/dev/null`` as a plain file).
+    """
+    path = os.path.realpath(os.fspath(path))
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ValueError(f"{path}: {_kind(mode)}, not a regular file: refusing to replace it with a {what}")
+    atomic_write(path, data, make_folder=False)
 
 
 def _finish(tmp, path, data, expected):

@@ -286,3 +286,27 @@ def test_a_replaced_output_W_is_named_not_reported_as_an_internal_buffer(replace
     with pytest.raises(ValueError, match=r"output layer's W \(layers\[-1\]\.params\[0\]\)") as exc:
         model.backward()
     assert "dscores" not in str(exc.value) and "dout" not in str(exc.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_save_refuses_to_replace_what_is_not_a_regular_file(tmp_path):
+    """A rename over a FIFO or a device replaces the node itself (a fuzz run turned /dev/null
+    into a plain file this way); such a target is refused and left as it was."""
+    import socket
+    import stat
+    fifo = tmp_path / "fifo.pkl"
+    os.mkfifo(fifo)
+    sock_path = tmp_path / "sock.pkl"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    try:
+        model = Rnnlm(V, D, H)
+        for path, kind in ((fifo, "FIFO"), (sock_path, "socket"), (tmp_path, "folder")):
+            before = os.stat(path).st_mode
+            with pytest.raises(ValueError, match=f"{kind}.*not a regular file: refusing to replace it"):
+                model.save_params(str(path))
+            assert os.stat(path).st_mode == before
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+    finally:
+        sock.close()

@@ -50,7 +50,7 @@ class BaseModel:
         params = [np.asarray(p).astype(np.float16) for p in self.params]
         # pickled in memory, then written whole: a failed pickle or a full disk never
         # leaves a truncated file where the previous good one was
-        files.replace_file(file_name, pickle.dumps(params))
+        files.replace_file(file_name, pickle.dumps(params), "parameter file")
 
     def load_params(self, file_name=None) -> None:
         """Read a file written by :meth:`save_params` (or the book's) into ``params`` in place,

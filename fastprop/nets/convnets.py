@@ -133,7 +133,8 @@ class _ConvNet:
         """Pickle the parameters as the book does: a plain dict of arrays."""
         path = _file_name(file_name)
         params = {key: np.asarray(val) for key, val in self.params.items()}
-        files.replace_file(path, pickle.dumps(params))  # whole or not at all: the old file survives a failure
+        # whole or not at all: a failed write leaves the old file as it was
+        files.replace_file(path, pickle.dumps(params), "parameter file")
 
     def load_params(self, file_name="params.pkl") -> None:
         """Load a dict of arrays saved by :meth:`save_params` (or the book's) into the net.
