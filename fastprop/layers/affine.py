@@ -97,7 +97,7 @@ class Affine(Layer):
         b = validate.bias(b, W.shape[1], dt)
         out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
         affine.affine_forward(x, W, b, out)
-        self.x = x
+        self.x, self._shape = x, x.shape
         return out
 
     def _check_features(self, x, W):
@@ -123,7 +123,7 @@ class Affine(Layer):
         with threads.parallel_region() as n:
             buf = np.empty((n, rows, x.shape[1]), dtype=dt)
             affine.affine_forward_cast(x, W, b, out, buf)
-        self.x = x
+        self.x, self._shape = x, x.shape
         return out
 
     def backward(self, dout, need_dx: bool = True):
@@ -133,6 +133,7 @@ class Affine(Layer):
         """
         self._require_forward(self.x)
         x = self._saved_input()
+        self._saved_shape(x, "x", getattr(self, "_shape", None))
         W = validate.weight(self.params[0], "W")
         if _cast_in_chunks(x, W.dtype):  # kept uncast by an evaluation-sized forward
             x = self._converted(x, W.dtype)

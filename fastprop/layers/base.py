@@ -40,8 +40,7 @@ class Layer:
         so the message blames it, not the upstream gradient."""
         if shape is not None and a.shape != tuple(shape):
             raise ValueError(f"{type(self).__name__}.{name} has shape {a.shape}, but forward saved it "
-                             f"with the input's shape {tuple(shape)} (replaced since forward? run "
-                             "forward again)")
+                             f"with shape {tuple(shape)} (replaced since forward? run forward again)")
 
     def _grad(self, i: int) -> np.ndarray:
         """``grads[i]``, kept as a stable C-contiguous writeable array of ``params[i]``'s shape

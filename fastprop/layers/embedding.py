@@ -76,7 +76,7 @@ class Embedding(Layer):
         ids = word_ids(idx, W.shape[0])
         out = np.empty((ids.size, W.shape[1]), dtype=W.dtype)
         embedding.embedding_forward(W, ids.reshape(-1), out)
-        self.idx = ids
+        self.idx, self._shape = ids, ids.shape
         return out.reshape(ids.shape + (W.shape[1],))
 
     def backward(self, dout) -> None:
@@ -84,6 +84,7 @@ class Embedding(Layer):
         W = self.params[0]
         _param(W)
         ids = word_ids(self.idx, W.shape[0], "the saved idx")
+        self._saved_shape(ids, "idx", getattr(self, "_shape", None))
         dout = self._dout(dout, ids.shape + (W.shape[1],), W.dtype)
         embedding.embedding_backward(ids.reshape(-1), dout.reshape(ids.size, W.shape[1]), self._grad(0))
         return None

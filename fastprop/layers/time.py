@@ -53,13 +53,14 @@ class TimeEmbedding(Layer):
         N, T = ids.shape
         out = np.empty((N, T, W.shape[1]), W.dtype)
         sequence.embedding_gather(W, ids.reshape(-1), out.reshape(N * T, -1))
-        self.idx = ids
+        self.idx, self._shape = ids, ids.shape
         return out
 
     def backward(self, dout) -> None:
         self._require_forward(self.idx)
         W = validate.weight(self.params[0], "W")
         ids = word_ids(self.idx, W.shape[0], "idx")  # as it is now
+        self._saved_shape(ids, "idx", getattr(self, "_shape", None))
         N, T = ids.shape
         dout = self._dout(dout, (N, T, W.shape[1]), W.dtype)
         sequence.embedding_scatter_add(dout.reshape(N * T, -1), ids.reshape(-1), self._grad(0))
@@ -89,13 +90,14 @@ class TimeAffine(Layer):
         b = validate.bias(self.params[1], W.shape[1], W.dtype)
         out = np.empty((N, T, W.shape[1]), W.dtype)
         affine.affine_forward(x.reshape(N * T, -1), W, b, out.reshape(N * T, -1))
-        self.x = x
+        self.x, self._shape = x, x.shape
         return out
 
     def backward(self, dout) -> np.ndarray:
         self._require_forward(self.x)
         W = validate.weight(self.params[0], "W")
         x = self._rows(self.x, W)
+        self._saved_shape(x, "x", getattr(self, "_shape", None))
         if x.dtype != W.dtype:
             raise ValueError("W changed dtype since forward; run forward again")
         validate.bias(self.params[1], W.shape[1], W.dtype)

@@ -52,7 +52,7 @@ class _LanguageModel(BaseModel):
         if buf is None or buf.shape != shape or buf.dtype != W.dtype:
             buf = self._scores = np.empty(shape, W.dtype)
         affine_k.affine_forward(hs.reshape(N * T, H), W, None, buf.reshape(N * T, -1))
-        affine.x = hs
+        affine.x, affine._shape = hs, hs.shape  # as TimeAffine.forward records them
         self._db = affine._grad(1) if with_grad else None
         self._dscores = self.loss_layer._run_biased(buf, b, ts, self._db)
         return float(self.loss_layer.loss)
@@ -89,6 +89,7 @@ class _LanguageModel(BaseModel):
         affine._require_forward(affine.x)
         W = validate.weight(affine.params[0], "W")
         x = affine._rows(affine.x, W)
+        affine._saved_shape(x, "x", getattr(affine, "_shape", None))
         N, T, D = x.shape
         dscores = validate.output(dscores, (N, T, W.shape[1]), W.dtype, "dscores")
         dx = np.empty_like(x)

@@ -107,5 +107,32 @@ def test_a_replaced_mask_is_named_not_blamed_on_dout(make):
     layer.forward(x)
     setattr(layer, attr, getattr(layer, attr)[:2].copy())
     with pytest.raises(ValueError, match=rf"^{type(layer).__name__}\.{attr} has shape \(2, 4, 2\), but "
-                                         r"forward saved it with the input's shape \(3, 4, 2\)"):
+                                         r"forward saved it with shape \(3, 4, 2\)"):
         layer.backward(np.ones_like(x))
+
+
+def _affine():
+    return layers.Affine(np.ones((8, 3)), np.zeros(3)), "x", np.ones((3, 4, 2))
+
+
+def _time_affine():
+    return layers.TimeAffine(np.ones((2, 3)), np.zeros(3)), "x", np.ones((3, 4, 2))
+
+
+def _embedding():
+    return layers.Embedding(np.ones((5, 2))), "idx", np.array([[0, 1], [2, 3], [4, 0]])
+
+
+def _time_embedding():
+    return layers.TimeEmbedding(np.ones((5, 2))), "idx", np.array([[0, 1], [2, 3], [4, 0]])
+
+
+@pytest.mark.parametrize("make", [_affine, _time_affine, _embedding, _time_embedding])
+def test_a_replaced_saved_input_is_named_not_blamed_on_dout(make):
+    layer, attr, x = make()
+    out = layer.forward(x)
+    saved = getattr(layer, attr)
+    setattr(layer, attr, saved[:2].copy())
+    with pytest.raises(ValueError, match=rf"^{type(layer).__name__}\.{attr} has shape \(2, .*but forward "
+                                         rf"saved it with shape \(3, "):
+        layer.backward(np.ones_like(out))
