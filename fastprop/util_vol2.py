@@ -120,7 +120,7 @@ def most_similar(query: str, word_to_id: dict, id_to_word: dict, word_matrix, to
 def convert_one_hot(corpus, vocab_size: int) -> np.ndarray:
     """(N, V) or (N, C, V) int32 one-hot rows of a 1-D or 2-D array of word ids."""
     vocab_size = validate.positive_int(vocab_size, "vocab_size")
-    ids = word_ids(corpus, vocab_size, "corpus")
+    ids = word_ids(corpus, vocab_size, "corpus", f"vocab_size={vocab_size}")
     if ids.ndim not in (1, 2):
         raise ValueError(f"corpus must be 1-D or 2-D word ids, got shape {ids.shape}")
     shape = validate.allocation(ids.shape + (vocab_size,), np.int32, f"vocab_size={vocab_size}",
@@ -131,7 +131,7 @@ def convert_one_hot(corpus, vocab_size: int) -> np.ndarray:
 
 
 def _corpus(corpus, vocab_size=None) -> np.ndarray:
-    ids = word_ids(corpus, vocab_size, "corpus")
+    ids = word_ids(corpus, vocab_size, "corpus", None if vocab_size is None else f"vocab_size={vocab_size}")
     if ids.ndim != 1:
         raise ValueError(f"corpus must be a 1-D sequence of word ids, got shape {ids.shape}")
     return ids

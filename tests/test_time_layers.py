@@ -279,3 +279,24 @@ def _isolated():
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "layers"))
     import isolated
     return isolated
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: (c[0], c[1], 2**70, c[3]),           # reached the kernel: a Numba typing error
+    lambda c: (c[0], c[1], 3, c[3]),               # a real label ignored: a silently wrong gradient
+    lambda c: (c[0], c[1], c[2], (1, 12, V)),      # another geometry of as many rows
+    lambda c: c[:3], lambda c: "cache",
+])
+def test_time_softmax_cache_changed_after_forward_is_a_value_error(change, rng):
+    layer = layers.TimeSoftmaxWithLoss()
+    layer.forward(rng.standard_normal((N, T, V)), rng.integers(0, V, (N, T)))
+    layer.cache = change(layer.cache)
+    with pytest.raises(ValueError, match=r"TimeSoftmaxWithLoss\.cache .*forward"):
+        layer.backward()
+
+
+def test_an_ignore_label_beyond_int64_is_a_value_error_naming_it(rng):
+    layer = layers.TimeSoftmaxWithLoss()
+    layer.ignore_label = 2**70
+    with pytest.raises(ValueError, match="ignore_label must be <="):
+        layer.forward(rng.standard_normal((N, T, V)), rng.integers(0, V, (N, T)))

@@ -221,3 +221,9 @@ def test_a_negative_id_in_a_corpus_is_reported_as_negative_not_against_2_63():
     assert "9223372036854775807" not in str(exc.value)
     with pytest.raises(ValueError, match="more than int64"):
         U.create_contexts_target(np.array([0, 2**64 - 1, 2], np.uint64), 1)
+
+
+def test_an_id_beyond_vocab_size_names_vocab_size_not_a_weight():
+    for call in (lambda: U.create_co_matrix(np.array([0, 5]), 3), lambda: U.convert_one_hot(np.array([0, 5]), 3)):
+        with pytest.raises(ValueError, match=r"holds word id 5, expected ids in \[0, 3\) \(vocab_size=3\)$"):
+            call()

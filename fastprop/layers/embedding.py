@@ -9,10 +9,11 @@ from ..kernels import embedding
 from .base import Layer
 
 
-def word_ids(idx, vocab_size, name: str = "idx") -> np.ndarray:
+def word_ids(idx, vocab_size, name: str = "idx", bound: str | None = None) -> np.ndarray:
     """Word ids as a new C-contiguous int64 array (a copy: later edits of the caller's array
     cannot reach a kernel), each in ``[0, vocab_size)``; ``vocab_size=None`` (a corpus, with
-    no weight to index) asks only for ids >= 0 that fit int64.
+    no weight to index) asks only for ids >= 0 that fit int64. ``bound`` says where
+    ``vocab_size`` comes from in the message (default: the weight's rows).
 
     Raises
     ------
@@ -40,8 +41,8 @@ def word_ids(idx, vocab_size, name: str = "idx") -> np.ndarray:
             raise ValueError(f"{name} holds word id {hi}, more than int64 holds (2**63 - 1)")
     elif lo < 0 or hi >= vocab_size:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"{name} holds word id {bad}, expected ids in [0, {vocab_size}) "
-                         f"(the weight has {vocab_size} rows)")
+        where = bound if bound is not None else f"the weight has {vocab_size} rows"
+        raise ValueError(f"{name} holds word id {bad}, expected ids in [0, {vocab_size}) ({where})")
     return np.array(arr, dtype=np.int64, order="C")
 
 

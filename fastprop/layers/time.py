@@ -145,7 +145,7 @@ class TimeSoftmaxWithLoss(Layer):
 
     def _labels(self, ts, shape):
         N, T, V = shape
-        ignore = validate.check_scalar(self.ignore_label, "ignore_label", int)
+        ignore = validate.check_scalar(self.ignore_label, "ignore_label", int, low=-2**63, high=2**63 - 1)
         arr = np.asarray(ts)
         if arr.ndim == 3 and arr.shape == shape:
             validate.real_dtype(arr, "ts")
@@ -170,6 +170,7 @@ class TimeSoftmaxWithLoss(Layer):
         self.loss = sequence.time_softmax_cross_entropy(x2, t, ignore, y, dx, dout, dsum)
         # written over by the gradient, the softmax is gone: backward must not reuse it
         self.cache = None if dx is y else (t, y, ignore, (N, T, V))
+        self._recorded = (ignore, (N, T, V))  # what backward's cache must still say
         return None if dx is None else dx.reshape(N, T, V)
 
     def _run_biased(self, scores, b, ts, dsum=None):
@@ -207,7 +208,16 @@ class TimeSoftmaxWithLoss(Layer):
     def backward(self, dout=1) -> np.ndarray:
         self._require_forward(self.cache)
         dout = validate.real_scalar(dout, "dout")
-        t, y, ignore, shape = self.cache
+        cache = self.cache
+        if not (isinstance(cache, tuple) and len(cache) == 4):
+            raise ValueError("TimeSoftmaxWithLoss.cache must be the (ts, y, ignore_label, shape) forward "
+                             f"saved, got {validate.describe(cache)} (replaced since forward? run forward again)")
+        t, y, ignore, shape = cache
+        recorded = getattr(self, "_recorded", None)
+        if recorded is not None and (type(ignore) is not int or (ignore, shape) != recorded):
+            raise ValueError(f"TimeSoftmaxWithLoss.cache holds ignore_label {ignore!r} and shape {shape!r}, "
+                             f"but forward saved {recorded[0]} and {recorded[1]} (replaced since forward? "
+                             "run forward again)")
         N, T, V = shape
         y = validate.as_real(y, "y")
         if y.shape != (N * T, V):
