@@ -132,6 +132,9 @@ def replace_file(path, data, what="file"):
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         raise ValueError(f"{path}: {_kind(mode)}, not a regular file: refusing to replace it with a {what}")
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):  # named here: the temporary file's name would mean nothing
+        raise FileNotFoundError(errno.ENOENT, f"No such folder to write the {what} into: {folder}", path)
     atomic_write(path, data, make_folder=False)
 
 

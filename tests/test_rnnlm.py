@@ -244,8 +244,9 @@ def test_save_follows_a_symlink_and_needs_an_existing_folder(tmp_path):
     model.save_params(str(tmp_path / "link.pkl"))
     assert (tmp_path / "link.pkl").is_symlink()
     assert isinstance(pickle.loads(target.read_bytes()), list)
-    with pytest.raises(FileNotFoundError):  # as the book's open(file_name, 'wb')
+    with pytest.raises(FileNotFoundError, match="No such folder") as exc:  # as the book's open(.., 'wb')
         model.save_params(str(tmp_path / "no-such-folder" / "Rnnlm.pkl"))
+    assert ".part" not in str(exc.value)  # the user's path, not the temporary file's
 
 
 LOAD_SPECIAL = r'''

@@ -286,6 +286,7 @@ def _isolated():
     lambda c: (c[0], c[1], 3, c[3]),               # a real label ignored: a silently wrong gradient
     lambda c: (c[0], c[1], c[2], (1, 12, V)),      # another geometry of as many rows
     lambda c: c[:3], lambda c: "cache",
+    lambda c: (c[0], c[1], c[2], np.array(c[3])),  # compared as an array: "truth value ... ambiguous"
 ])
 def test_time_softmax_cache_changed_after_forward_is_a_value_error(change, rng):
     layer = layers.TimeSoftmaxWithLoss()

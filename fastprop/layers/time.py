@@ -214,7 +214,8 @@ class TimeSoftmaxWithLoss(Layer):
                              f"saved, got {validate.describe(cache)} (replaced since forward? run forward again)")
         t, y, ignore, shape = cache
         recorded = getattr(self, "_recorded", None)
-        if recorded is not None and (type(ignore) is not int or (ignore, shape) != recorded):
+        if recorded is not None and not (type(ignore) is int and type(shape) is tuple
+                                         and (ignore, shape) == recorded):
             raise ValueError(f"TimeSoftmaxWithLoss.cache holds ignore_label {ignore!r} and shape {shape!r}, "
                              f"but forward saved {recorded[0]} and {recorded[1]} (replaced since forward? "
                              "run forward again)")
