@@ -311,3 +311,12 @@ def test_save_refuses_to_replace_what_is_not_a_regular_file(tmp_path):
         assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Rnnlm(10**9), r"vocab_size=1000000000 with wordvec_size=100 asks for an embedding"),
+    (lambda: BetterRnnlm(100, 10, 10**6), r"hidden_size=1000000 asks for an LSTM weight"),
+])
+def test_sizes_that_cannot_fit_are_refused_before_drawing_weights(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -21,8 +21,13 @@ __all__ = ["BetterRnnlm", "Rnnlm"]
 
 
 def _sizes(vocab_size, wordvec_size, hidden_size):
-    return (validate.positive_int(vocab_size, "vocab_size"), validate.positive_int(wordvec_size, "wordvec_size"),
-            validate.positive_int(hidden_size, "hidden_size"))
+    V, D, H = (validate.positive_int(vocab_size, "vocab_size"), validate.positive_int(wordvec_size, "wordvec_size"),
+               validate.positive_int(hidden_size, "hidden_size"))
+    # the largest weights, checked before np.random.randn draws them
+    validate.allocation((V, D), np.float64, f"vocab_size={V} with wordvec_size={D}", "an embedding")
+    validate.allocation((H, V), np.float64, f"vocab_size={V} with hidden_size={H}", "an output weight")
+    validate.allocation((max(D, H), 4 * H), np.float64, f"hidden_size={H}", "an LSTM weight")
+    return V, D, H
 
 
 class _LanguageModel(BaseModel):

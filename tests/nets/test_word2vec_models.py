@@ -269,3 +269,8 @@ def test_sampler_refuses_a_corpus_with_a_huge_id_before_counting():
         UnigramSampler(np.array([0, 1, 10**12]), 0.75, 1)
     with pytest.raises(ValueError, match="expected word ids >= 0"):
         UnigramSampler(np.array([0, 1, -1]), 0.75, 1)
+
+
+def test_a_vocabulary_that_cannot_fit_is_refused_before_drawing_weights():
+    with pytest.raises(ValueError, match=r"vocab_size=1000000000 with hidden_size=100 asks for a word-vector"):
+        CBOW(10**9, 100, 1, np.arange(5))
