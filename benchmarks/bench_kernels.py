@@ -476,6 +476,9 @@ REC_INPUTS = {
     "sigmoid": {"default": lambda n, t, h, dt, r: (0.5,)},
     "tanh": {"default": lambda n, t, h, dt, r: (0.5,)},
     "lstm_gate_coefficients": {"default": lambda n, t, h, dt, r: (h, np.dtype(dt))},
+    "step_gemm": {"default": lambda n, t, h, dt, r: (_rand(r, (n, h), dt), _rand(r, (h, 4 * h), dt),
+                                                     np.zeros((n, 4 * h), dt), np.empty((1, 4 * h), dt))},
+    "all_zero": {"default": lambda n, t, h, dt, r: (np.zeros((n, h), dt),)},
 }
 
 

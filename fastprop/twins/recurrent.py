@@ -26,6 +26,14 @@ def to_batch_major(xtm, out):
     return out
 
 
+def step_gemm(h, W, out, row):
+    out += np.dot(h, W)
+
+
+def all_zero(a):
+    return not np.any(a)
+
+
 def _weight_grads(xtm, Hs, dA, Wx, dWx, dWh, db, dxtm, dxs):
     T = xtm.shape[0]
     dWx[...] = 0

@@ -2,6 +2,7 @@
 book's cells step by step in NumPy, writing the same time-major caches."""
 import numpy as np
 import parity
+import pytest
 from hypothesis import strategies as st
 
 from fastprop.kernels import recurrent as K
@@ -39,7 +40,9 @@ def _forward_args(kind):
         r = parity.rng(draw)
         N, T, D, H = _sizes(draw)
         xs = (draw(st.sampled_from([0.1, 1.0, 5.0])) * r.standard_normal((N, T, D))).astype(dt)
-        states = [r.standard_normal((N, H)).astype(dt) for _ in range(2 if kind == "lstm" else 1)]
+        # zero states too: the kernels skip the GEMMs of a zero initial state
+        scale = draw(st.sampled_from([0.0, 1.0, 1.0]))
+        states = [scale * r.standard_normal((N, H)).astype(dt) for _ in range(2 if kind == "lstm" else 1)]
         return [xs, *_weights(r, kind, D, H, dt), *states, *_caches(kind, N, T, D, H, dt)]
     return build
 
@@ -113,6 +116,22 @@ def _cube(draw, dt):
     return [parity.rng(draw).standard_normal((a, b, c)).astype(dt), np.full((b, a, c), np.nan, dt)]
 
 
+def _plane(draw, dt):
+    a = np.zeros((draw(small), draw(small)), dt)
+    if draw(st.booleans()):
+        a[draw(st.integers(0, a.shape[0] - 1)), draw(st.integers(0, a.shape[1] - 1))] = draw(
+            st.sampled_from([1e-300, -0.5, np.nan, np.inf]))
+    return [a]
+
+
+def _step(draw, dt):
+    r = parity.rng(draw)
+    n = draw(st.sampled_from([1, 1, 2, 5]))  # one row takes the GEMV branch
+    k, m = draw(small), draw(small)
+    return [r.standard_normal((n, k)).astype(dt), r.standard_normal((k, m)).astype(dt),
+            r.standard_normal((n, m)).astype(dt), np.full((1, m), np.nan, dt)]
+
+
 def _coefficients(draw, dt):
     return [draw(small), np.dtype(dt)]
 
@@ -128,6 +147,8 @@ CASES = {
     "tanh": parity.Case(_points, outputs=("out",), returns="out", kernel=_map_tanh,
                         twin=_twin_map(TR.tanh), floor=1.0, rtol=0),
     "lstm_gate_coefficients": parity.Case(_coefficients, exact=True),
+    "all_zero": parity.Case(_plane, exact=True),
+    "step_gemm": parity.Case(_step, outputs=("out",), scratch=("row",), linear=True, inplace=True),
 }
 
 test_parity = parity.make_test("recurrent", CASES)
@@ -158,3 +179,33 @@ def test_saturated_gates_stay_finite():
     bufs = _caches("lstm", N, T, D, H, np.float64)
     K.lstm_forward(xs, Wx, Wh, b, np.zeros((N, H)), np.zeros((N, H)), *bufs)
     assert np.isfinite(bufs[0]).all() and np.abs(bufs[0]).max() <= 1
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_a_zero_initial_state_gives_what_the_full_gemms_give(kind):
+    """The skipped ``0 @ Wh`` (forward, first step) and the rows of ``Hs[0]`` left out of
+    ``dWh`` change nothing: float64 against the twin, T = 1 and T > 1, -0.0 counts as 0."""
+    r = np.random.default_rng(5)
+    for T in (1, 4):
+        N, D, H = 3, 2, 4
+        g = GATES[kind]
+        Wx, Wh, b = _weights(r, kind, D, H, np.float64)
+        xs = r.standard_normal((N, T, D))
+        states = [np.full((N, H), -0.0) for _ in range(2 if kind == "lstm" else 1)]
+        fk, ft = getattr(K, f"{kind}_forward"), getattr(TR, f"{kind}_forward")
+        bk, bt = getattr(K, f"{kind}_backward"), getattr(TR, f"{kind}_backward")
+        ours, theirs = _caches(kind, N, T, D, H, np.float64), _caches(kind, N, T, D, H, np.float64)
+        fk(xs, Wx, Wh, b, *states, *ours)
+        ft(xs, Wx, Wh, b, *states, *theirs)
+        for u, v in zip(ours, theirs):
+            np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-14)
+        dhs = r.standard_normal((N, T, H))
+        outs = []
+        for fn, caches in ((bk, ours), (bt, theirs)):
+            grads = [np.full(Wx.shape, np.nan), np.full(Wh.shape, np.nan), np.full(b.shape, np.nan),
+                     np.full((N, T, D), np.nan), np.zeros((N, H))] + ([np.zeros((N, H))] if kind == "lstm" else [])
+            scratch = [np.full((T, N, g * H), np.nan), np.full((T, N, D), np.nan)]
+            fn(dhs, Wx, Wh, *caches[1:], *grads, *scratch)
+            outs.append(grads)
+        for u, v in zip(*outs):
+            np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-14)
