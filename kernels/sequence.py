@@ -13,6 +13,20 @@ from .vmath import exp32
 
 
 @jit
+def first_bad_id(ids, V, ignore):
+    """Index of the first entry of the 1-D ``ids`` outside ``[0, V)`` and not equal to
+    ``ignore`` (pass an id in range, such as 0, for no ignore label); -1 when there is none.
+
+    One pass and no temporaries: the layer's check of a (1, 1) question costs a dispatch,
+    not the four NumPy passes of ``(ids < 0) | (ids >= V)``."""
+    for i in range(ids.shape[0]):
+        v = ids[i]
+        if (v < 0 or v >= V) and v != ignore:
+            return i
+    return -1
+
+
+@jit
 def embedding_gather(W, ids, out):
     """``out[r] = W[ids[r]]``.
 

@@ -7,6 +7,8 @@ A cell is the one-step case of its Time layer's compiled loop (:mod:`fastprop.ke
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import validate
@@ -44,6 +46,8 @@ class Recurrent(Layer):
         super().__init__(Wx, Wh, b)
         self.cache = None
         self._geometry = None  # (N, T, D, H, dtype) of the last forward: what cache must fit
+        self._ws = None  # (geometry, arrays): forward's caches, reused by the next forward of that geometry
+        self._bws = None  # (geometry, dA, dxtm): backward's scratch, reused likewise
 
     def _weights(self, dtype=None):
         """``(Wx, Wh, b)`` as they are now, checked and C-contiguous (a copy for this call
@@ -120,31 +124,59 @@ class Recurrent(Layer):
         return self._grad(0), self._grad(1), self._grad(2)
 
 
-def run_forward(layer, xs, h0, c0=None):
+#: below this many bytes a fresh np.empty costs less than checking kept arrays (batch 1)
+_REUSE_BYTES = 1 << 18
+
+
+def _buffers(layer, attr, key, shapes, dt):
+    """Arrays of ``shapes`` kept on ``layer`` and reused while ``key`` (the geometry) is the
+    same: a training loop then allocates (and page-faults) no multi-megabyte caches per
+    call. Each kept array is checked again before reuse (a cache array reshaped, retyped or
+    made read-only in place is replaced, never written through). Small sets are made
+    fresh. Never the arrays a forward returns (the book's Encoder keeps ``hs``)."""
+    dt = np.dtype(dt)
+    if sum(map(math.prod, shapes)) * dt.itemsize < _REUSE_BYTES:
+        return [np.empty(s, dt) for s in shapes]
+    ws = getattr(layer, attr, None)
+    if ws is not None and ws[0] == key and all(
+            type(a) is np.ndarray and a.shape == s and a.dtype == dt and a.flags.c_contiguous
+            and a.flags.writeable for a, s in zip(ws[1], shapes)):
+        return ws[1]
+    arrays = [np.empty(s, dt) for s in shapes]
+    setattr(layer, attr, (key, arrays))
+    return arrays
+
+
+def run_forward(layer, xs, h0, c0=None, weights=None):
     """Run the layer's compiled forward on checked arrays; sets ``layer.cache``; returns
-    ``(hs, h_last, c_last)``."""
-    Wx, Wh, b = layer._weights(xs.dtype)
+    ``(hs, h_last, c_last)``. ``weights`` is ``layer._weights(xs.dtype)`` when the caller
+    has just made it (checked once per call, not twice)."""
+    Wx, Wh, b = layer._weights(xs.dtype) if weights is None else weights
     N, T, D = xs.shape
     H = Wh.shape[0]
     dt = xs.dtype
-    hs = np.empty((N, T, H), dt)
-    xtm = np.empty((T, N, D), dt)
-    Hs = np.empty((T + 1, N, H), dt)
     kind = layer.KIND
+    geometry = (N, T, D, H, dt)
+    g = layer.GATES * H
+    shapes = {"RNN": ((T, N, D), (T + 1, N, H)),
+              "LSTM": ((T, N, D), (T + 1, N, H), (T + 1, N, H), (T, N, g), (T, N, H)),
+              "GRU": ((T, N, D), (T + 1, N, H), (T, N, g), (T, N, H))}[kind]
     layer._geometry = None  # until the new cache is complete
+    cache = _buffers(layer, "_ws", geometry, shapes, dt)
+    hs = np.empty((N, T, H), dt)
     if kind == "RNN":
+        xtm, Hs = cache
         rec_k.rnn_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs)
-        layer.cache, layer._geometry = (xtm, Hs), (N, T, D, H, dt)
+        layer.cache, layer._geometry = tuple(cache), geometry
         return hs, Hs[T].copy(), None
-    G = np.empty((T, N, layer.GATES * H), dt)
     if kind == "LSTM":
-        Cs, TC = np.empty((T + 1, N, H), dt), np.empty((T, N, H), dt)
+        xtm, Hs, Cs, G, TC = cache
         rec_k.lstm_forward(xs, Wx, Wh, b, h0, c0, hs, xtm, Hs, Cs, G, TC)
-        layer.cache, layer._geometry = (xtm, Hs, Cs, G, TC), (N, T, D, H, dt)
+        layer.cache, layer._geometry = tuple(cache), geometry
         return hs, Hs[T].copy(), Cs[T].copy()
-    RH = np.empty((T, N, H), dt)
+    xtm, Hs, G, RH = cache
     gru_k.gru_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs, G, RH)
-    layer.cache, layer._geometry = (xtm, Hs, G, RH), (N, T, D, H, dt)
+    layer.cache, layer._geometry = tuple(cache), geometry
     return hs, Hs[T].copy(), None
 
 
@@ -161,8 +193,7 @@ def run_backward(layer, dhs, dh, dc=None):
             validate.output(a, (N, H), dt, name)
     dWx, dWh, db = layer._grads()
     dxs = np.empty((N, T, D), dt)
-    dA = np.empty((T, N, layer.GATES * H), dt)
-    dxtm = np.empty((T, N, D), dt)
+    dA, dxtm = _buffers(layer, "_bws", (N, T, D, H, dt), ((T, N, layer.GATES * H), (T, N, D)), dt)
     if layer.KIND == "RNN":
         xtm, Hs = cache
         rec_k.rnn_backward(dhs, Wx, Wh, xtm, Hs, dWx, dWh, db, dxs, dh, dA, dxtm)

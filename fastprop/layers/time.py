@@ -24,12 +24,14 @@ def word_ids(xs, V: int, name: str = "xs", ignore=None) -> np.ndarray:
                         f"slices), got {validate.describe(arr)}")
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty (N, T) array of ids, got shape {arr.shape}")
+    if arr.dtype.kind == "u" and arr.dtype.itemsize >= np.dtype(np.intp).itemsize and arr.max() > np.iinfo(np.intp).max:
+        raise ValueError(f"{name} holds id {int(arr.max())}, expected ids in [0, {V})")
     ids = np.array(arr, dtype=np.intp, order="C")
-    bad = (ids < 0) | (ids >= V)
-    if ignore is not None:
-        bad &= ids != ignore
-    if bad.any():
-        v = int(ids[bad][0])
+    # one compiled pass (0 stands for "no ignore label": it is a valid id anyway)
+    ign = ignore if ignore is not None and -2**63 <= ignore < 2**63 else 0  # no intp id equals a larger one
+    i = sequence.first_bad_id(ids.reshape(-1), V, ign)
+    if i >= 0:
+        v = int(ids.reshape(-1)[i])
         extra = f" or {ignore} (ignore_label)" if ignore is not None else ""
         raise ValueError(f"{name} holds id {v}, expected ids in [0, {V}){extra}")
     return ids

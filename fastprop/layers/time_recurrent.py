@@ -53,12 +53,13 @@ class _TimeRecurrent(Recurrent):
 
     def forward(self, xs) -> np.ndarray:
         threads.poll()
-        Wx, Wh, _ = self._weights()
+        weights = self._weights()
+        Wx, Wh, _ = weights
         xs = self._sequence(xs, Wx.shape[0], Wx.dtype)
         N, H, dt = xs.shape[0], Wh.shape[0], Wx.dtype
         h0 = self._initial(self.h, N, H, dt, "h")
         c0 = self._initial(self.c, N, H, dt, "c") if self.HAS_CELL else None
-        hs, self.h, c = run_forward(self, xs, h0, c0)
+        hs, self.h, c = run_forward(self, xs, h0, c0, weights)
         if self.HAS_CELL:
             self.c = c
         return hs

@@ -5,6 +5,11 @@ import numpy as np
 from .rows import softmax_rows
 
 
+def first_bad_id(ids, V, ignore):
+    bad = np.flatnonzero(((ids < 0) | (ids >= V)) & (ids != ignore))
+    return int(bad[0]) if bad.size else -1
+
+
 def embedding_gather(W, ids, out):
     out[...] = W[ids]
     return out

@@ -15,6 +15,15 @@ def _gather(draw, dt):
     return [r.standard_normal((V, D)).astype(dt), r.integers(0, V, R).astype(np.intp), np.full((R, D), np.nan, dt)]
 
 
+def _id_check(draw, dt):
+    r = parity.rng(draw)
+    V, R = draw(parity.classes), draw(parity.batch)
+    ids = r.integers(0, V, R).astype(np.intp)
+    for _ in range(draw(st.integers(0, 3))):  # out of range, the ignore label, or both
+        ids[draw(st.integers(0, R - 1))] = draw(st.sampled_from([-1, -7, V, V + 5, 2**40]))
+    return [ids, V, draw(st.sampled_from([-1, 0, V]))]
+
+
 def _scatter(draw, dt):
     r = parity.rng(draw)
     V, D, R = draw(parity.classes), draw(parity.width), draw(parity.batch)
@@ -90,6 +99,7 @@ def _same_as_loss_then_backward(k, t, dt):
 
 
 CASES = {
+    "first_bad_id": parity.Case(_id_check, exact=True),
     "embedding_gather": parity.Case(_gather, outputs=("out",), returns="out", exact=True),
     "embedding_scatter_add": parity.Case(_scatter, outputs=("dW",), returns="dW", linear=True),
     "time_softmax_cross_entropy": parity.Case(_loss, outputs=("y", "dx", "dsum"), floor=1.0,
