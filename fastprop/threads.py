@@ -338,6 +338,65 @@ def parallel_region():
             _apply(n)
 
 
+#: a recurrent step GEMM of fewer multiply-adds than this (N * H * gates*H) runs its whole
+#: time loop on one BLAS thread: (20, 100) @ (100, 400) is 0.8 M, a fork/join per step costs
+#: more than the second thread gains; ch07's (128, 128) @ (128, 512) is 8.4 M and keeps them
+SMALL_STEP_GEMM = 2_000_000
+
+_kernel_blas = None  # threadpoolctl controllers of the BLAS the kernels call, found once
+
+
+def _kernel_controllers():
+    """The controllers of SciPy's BLAS (what ``np.dot`` inside ``@njit`` calls), found once:
+    ``get/set_num_threads`` on them are plain C calls (about a microsecond), where a
+    ``threadpool_limits`` block inspects every loaded library (milliseconds)."""
+    global _kernel_blas
+    if _kernel_blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _load_kernel_blas()
+        libs = ThreadpoolController().select(user_api="blas").lib_controllers
+        mine = [c for c in libs if "scipy" in c.filepath.replace("\\", "/").rsplit("/", 2)[-2]]
+        _kernel_blas = mine or libs  # an unusual install: every BLAS
+    return _kernel_blas
+
+
+#: at or below this OpenBLAS runs a GEMM on one thread by itself (65536 x its
+#: GEMM_MULTITHREAD_THRESHOLD of 4): nothing to pin, and nothing to pay (batch 1)
+_BLAS_ALONE = 65536 * 4
+
+
+class one_thread_for:  # noqa: N801  (used like a function: ``with one_thread_for(work):``)
+    """Within the block the kernels' BLAS runs on one thread when ``work`` (multiply-adds
+    of the GEMM that repeats inside, e.g. one recurrent step) is below
+    :data:`SMALL_STEP_GEMM`; otherwise, when BLAS would use one thread for it anyway, or
+    when it already has one thread, nothing changes. The previous thread count comes back
+    on exit, exception or not. A class, not a generator: entering costs two C calls."""
+
+    __slots__ = ("work", "changed")
+
+    def __init__(self, work: int):
+        self.work = work
+        self.changed = ()
+
+    def __enter__(self):
+        if _BLAS_ALONE < self.work < SMALL_STEP_GEMM:
+            changed = []
+            for c in _kernel_controllers():
+                n = c.get_num_threads()
+                if n is not None and n > 1:
+                    c.set_num_threads(1)
+                    changed.append((c, n))
+            self.changed = changed
+        return self
+
+    def __exit__(self, *exc):
+        for c, n in self.changed:
+            c.set_num_threads(n)
+        self.changed = ()
+        return False
+
+
 def blas_info():
     """``[(library file, threads, internal_api, architecture)]`` of every BLAS loaded."""
     return [(i.get("filepath", "?").rsplit("/", 1)[-1], i.get("num_threads"),

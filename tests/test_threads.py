@@ -187,3 +187,48 @@ def test_proc_stat_counts_busy_time_of_our_cores_without_niced_tasks(tmp_path, m
     monkeypatch.setattr(threads, "_niced", lambda: True)   # our own time is in the nice column
     assert threads._read_proc_stat(frozenset({1}), str(stat))[0] == pytest.approx(565 / tick)
     assert threads._read_proc_stat(None, str(tmp_path / "missing")) is None
+
+
+PIN = """
+from fastprop import threads
+threads.set_threads(2)
+def kernel_threads():
+    return [c.get_num_threads() for c in threads._kernel_controllers()]
+assert kernel_threads() == [2], kernel_threads()
+with threads.one_thread_for(20 * 100 * 400):  # the (20, 100) @ (100, 400) LSTM step: pinned
+    assert kernel_threads() == [1], kernel_threads()
+assert kernel_threads() == [2]
+for work in (1 * 128 * 512, 128 * 128 * 512):  # OpenBLAS alone already; big enough to split
+    with threads.one_thread_for(work):
+        assert kernel_threads() == [2], (work, kernel_threads())
+try:
+    with threads.one_thread_for(800_000):
+        raise KeyError("boom")
+except KeyError:
+    pass
+assert kernel_threads() == [2], "restored after an exception"
+# the layers use it: a small TimeLSTM runs its loops on one thread and gives the threads back
+import numpy as np
+from fastprop.layers import TimeLSTM
+seen = []
+real = threads.one_thread_for.__enter__
+def spy(self):
+    r = real(self)
+    seen.append(kernel_threads()[0])
+    return r
+threads.one_thread_for.__enter__ = spy
+rng = np.random.default_rng(0)
+lstm = TimeLSTM(rng.standard_normal((100, 400)), rng.standard_normal((100, 400)), np.zeros(400))
+lstm.backward(np.ones_like(lstm.forward(rng.standard_normal((20, 3, 100)))))
+assert seen == [1, 1], seen
+assert kernel_threads() == [2]
+print("ok")
+"""
+
+
+def test_small_step_gemms_run_on_one_thread_and_give_the_threads_back(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env.pop("FASTPROP_THREADS", None)
+    r = subprocess.run([sys.executable, "-c", PIN], capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ok")

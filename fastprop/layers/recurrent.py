@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .. import validate
+from .. import threads, validate
 from ..kernels import gru as gru_k
 from ..kernels import recurrent as rec_k
 from .base import Layer
@@ -166,16 +166,19 @@ def run_forward(layer, xs, h0, c0=None, weights=None):
     hs = np.empty((N, T, H), dt)
     if kind == "RNN":
         xtm, Hs = cache
-        rec_k.rnn_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs)
+        with threads.one_thread_for(N * H * g):
+            rec_k.rnn_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs)
         layer.cache, layer._geometry = tuple(cache), geometry
         return hs, Hs[T].copy(), None
     if kind == "LSTM":
         xtm, Hs, Cs, G, TC = cache
-        rec_k.lstm_forward(xs, Wx, Wh, b, h0, c0, hs, xtm, Hs, Cs, G, TC)
+        with threads.one_thread_for(N * H * g):
+            rec_k.lstm_forward(xs, Wx, Wh, b, h0, c0, hs, xtm, Hs, Cs, G, TC)
         layer.cache, layer._geometry = tuple(cache), geometry
         return hs, Hs[T].copy(), Cs[T].copy()
     xtm, Hs, G, RH = cache
-    gru_k.gru_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs, G, RH)
+    with threads.one_thread_for(N * H * g):
+        gru_k.gru_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs, G, RH)
     layer.cache, layer._geometry = tuple(cache), geometry
     return hs, Hs[T].copy(), None
 
@@ -194,15 +197,16 @@ def run_backward(layer, dhs, dh, dc=None):
     dWx, dWh, db = layer._grads()
     dxs = np.empty((N, T, D), dt)
     dA, dxtm = _buffers(layer, "_bws", (N, T, D, H, dt), ((T, N, layer.GATES * H), (T, N, D)), dt)
-    if layer.KIND == "RNN":
-        xtm, Hs = cache
-        rec_k.rnn_backward(dhs, Wx, Wh, xtm, Hs, dWx, dWh, db, dxs, dh, dA, dxtm)
-    elif layer.KIND == "LSTM":
-        xtm, Hs, Cs, G, TC = cache
-        rec_k.lstm_backward(dhs, Wx, Wh, xtm, Hs, Cs, G, TC, dWx, dWh, db, dxs, dh, dc, dA, dxtm)
-    else:
-        xtm, Hs, G, RH = cache
-        gru_k.gru_backward(dhs, Wx, Wh, xtm, Hs, G, RH, dWx, dWh, db, dxs, dh, dA, dxtm)
+    with threads.one_thread_for(N * H * layer.GATES * H):  # the per-step dA @ Wh.T
+        if layer.KIND == "RNN":
+            xtm, Hs = cache
+            rec_k.rnn_backward(dhs, Wx, Wh, xtm, Hs, dWx, dWh, db, dxs, dh, dA, dxtm)
+        elif layer.KIND == "LSTM":
+            xtm, Hs, Cs, G, TC = cache
+            rec_k.lstm_backward(dhs, Wx, Wh, xtm, Hs, Cs, G, TC, dWx, dWh, db, dxs, dh, dc, dA, dxtm)
+        else:
+            xtm, Hs, G, RH = cache
+            gru_k.gru_backward(dhs, Wx, Wh, xtm, Hs, G, RH, dWx, dWh, db, dxs, dh, dA, dxtm)
     return dxs
 
 
