@@ -303,51 +303,6 @@ def test_an_ignore_label_beyond_int64_is_a_value_error_naming_it(rng):
         layer.forward(rng.standard_normal((N, T, V)), rng.integers(0, V, (N, T)))
 
 
-@pytest.mark.parametrize("name", sorted(GATES))
-def test_big_caches_are_reused_but_never_what_forward_returned(name, rng):
-    """Above the reuse size a second forward of one geometry writes the same cache arrays
-    (no fresh multi-megabyte buffers per training step); the returned ``hs`` are new each
-    time, and the results are the book's."""
-    n, t, d, h = 64, 9, 5, 64  # (T+1) N H float64 above 256 KB for every kind
-    g = GATES[name]
-    p = [(rng.standard_normal((d, g * h)) / np.sqrt(d)), (rng.standard_normal((h, g * h)) / np.sqrt(h)),
-         0.1 * rng.standard_normal(g * h)]
-    ours, theirs = getattr(layers, name)(*p), getattr(book, name)(*[a.copy() for a in p])
-    outs, caches = [], []
-    for _ in range(2):
-        xs, dhs = rng.standard_normal((n, t, d)), rng.standard_normal((n, t, h))
-        outs.append(ours.forward(xs))
-        caches.append(ours.cache)
-        _close(outs[-1], theirs.forward(xs), np.float64)
-        _close(ours.backward(dhs), theirs.backward(dhs), np.float64)
-        for a, b in zip(ours.grads, theirs.grads):
-            _close(a, b, np.float64)
-    assert outs[0] is not outs[1] and not np.shares_memory(outs[0], outs[1])
-    assert all(a is b for a, b in zip(*caches))
-
-
-@pytest.mark.parametrize("spoil", ["readonly", "reshaped", "retyped"])
-def test_a_spoiled_kept_cache_is_replaced_not_written_through(spoil, rng):
-    n, t, d, h = 64, 9, 5, 16
-    p = [(rng.standard_normal((d, 4 * h)) / np.sqrt(d)), (rng.standard_normal((h, 4 * h)) / np.sqrt(h)),
-         0.1 * rng.standard_normal(4 * h)]
-    ours, theirs = layers.TimeLSTM(*p), book.TimeLSTM(*[a.copy() for a in p])
-    xs = rng.standard_normal((n, t, d))
-    ours.forward(xs)
-    G = ours.cache[3]
-    if spoil == "readonly":
-        G.setflags(write=False)
-    elif spoil == "reshaped":
-        G.shape = (G.shape[0], G.shape[1] * 2, G.shape[2] // 2)
-    else:
-        G.dtype = np.float32  # the kept array reinterpreted in place
-    xs = rng.standard_normal((n, t, d))
-    _close(ours.forward(xs), theirs.forward(xs), np.float64)
-    assert ours.cache[3] is not G and ours.cache[3].flags.writeable
-    dhs = rng.standard_normal((n, t, h))
-    _close(ours.backward(dhs), theirs.backward(dhs), np.float64)
-
-
 def test_one_question_at_a_time_is_the_books_generate_loop(rng):
     """Batch 1 (the GEMV step), a zero first state (the skipped GEMM) and a stateful decoder
     fed one token per call, as the book's Decoder.generate, float32 and float64."""

@@ -7,8 +7,6 @@ A cell is the one-step case of its Time layer's compiled loop (:mod:`fastprop.ke
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import threads, validate
@@ -46,8 +44,6 @@ class Recurrent(Layer):
         super().__init__(Wx, Wh, b)
         self.cache = None
         self._geometry = None  # (N, T, D, H, dtype) of the last forward: what cache must fit
-        self._ws = None  # (geometry, arrays): forward's caches, reused by the next forward of that geometry
-        self._bws = None  # (geometry, dA, dxtm): backward's scratch, reused likewise
 
     def _weights(self, dtype=None):
         """``(Wx, Wh, b)`` as they are now, checked and C-contiguous (a copy for this call
@@ -124,29 +120,6 @@ class Recurrent(Layer):
         return self._grad(0), self._grad(1), self._grad(2)
 
 
-#: below this many bytes a fresh np.empty costs less than checking kept arrays (batch 1)
-_REUSE_BYTES = 1 << 18
-
-
-def _buffers(layer, attr, key, shapes, dt):
-    """Arrays of ``shapes`` kept on ``layer`` and reused while ``key`` (the geometry) is the
-    same: a training loop then allocates (and page-faults) no multi-megabyte caches per
-    call. Each kept array is checked again before reuse (a cache array reshaped, retyped or
-    made read-only in place is replaced, never written through). Small sets are made
-    fresh. Never the arrays a forward returns (the book's Encoder keeps ``hs``)."""
-    dt = np.dtype(dt)
-    if sum(map(math.prod, shapes)) * dt.itemsize < _REUSE_BYTES:
-        return [np.empty(s, dt) for s in shapes]
-    ws = getattr(layer, attr, None)
-    if ws is not None and ws[0] == key and all(
-            type(a) is np.ndarray and a.shape == s and a.dtype == dt and a.flags.c_contiguous
-            and a.flags.writeable for a, s in zip(ws[1], shapes)):
-        return ws[1]
-    arrays = [np.empty(s, dt) for s in shapes]
-    setattr(layer, attr, (key, arrays))
-    return arrays
-
-
 def run_forward(layer, xs, h0, c0=None, weights=None):
     """Run the layer's compiled forward on checked arrays; sets ``layer.cache``; returns
     ``(hs, h_last, c_last)``. ``weights`` is ``layer._weights(xs.dtype)`` when the caller
@@ -162,7 +135,11 @@ def run_forward(layer, xs, h0, c0=None, weights=None):
               "LSTM": ((T, N, D), (T + 1, N, H), (T + 1, N, H), (T, N, g), (T, N, H)),
               "GRU": ((T, N, D), (T + 1, N, H), (T, N, g), (T, N, H))}[kind]
     layer._geometry = None  # until the new cache is complete
-    cache = _buffers(layer, "_ws", geometry, shapes, dt)
+    # fresh arrays each call, never kept ones: long-lived multi-megabyte buffers keep glibc's
+    # mmap threshold at 128 KB, so every other large temporary of the step (the book's
+    # attention arrays, hs, dxs) is mmapped and page-faulted anew (ch08 step: 390k vs 14k
+    # minor faults, 230 vs 164 ms)
+    cache = [np.empty(s, dt) for s in shapes]
     hs = np.empty((N, T, H), dt)
     if kind == "RNN":
         xtm, Hs = cache
@@ -196,7 +173,7 @@ def run_backward(layer, dhs, dh, dc=None):
             validate.output(a, (N, H), dt, name)
     dWx, dWh, db = layer._grads()
     dxs = np.empty((N, T, D), dt)
-    dA, dxtm = _buffers(layer, "_bws", (N, T, D, H, dt), ((T, N, layer.GATES * H), (T, N, D)), dt)
+    dA, dxtm = np.empty((T, N, layer.GATES * H), dt), np.empty((T, N, D), dt)
     with threads.one_thread_for(N * H * layer.GATES * H):  # the per-step dA @ Wh.T
         if layer.KIND == "RNN":
             xtm, Hs = cache
