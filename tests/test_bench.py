@@ -172,7 +172,7 @@ def test_vol1_book_and_fastprop_rows_give_the_same_losses(book, ours):
 
 @pytest.mark.parametrize("book, ours", [
     ("book_rnnlm", "dropin_rnnlm"), ("book_rnnlm", "fast_rnnlm"), ("book_cbow", "dropin_cbow"),
-    ("book_cbow", "compiled_cbow"), ("book_lstm", "dropin_lstm"),
+    ("book_cbow", "compiled_cbow"), ("book_lstm", "dropin_lstm"), ("book_seq2seq", "dropin_seq2seq"),
 ])
 def test_vol2_book_and_fastprop_rows_give_the_same_losses(book, ours):
     from fastprop.bench import steps_vol2 as v2
@@ -182,6 +182,17 @@ def test_vol2_book_and_fastprop_rows_give_the_same_losses(book, ours):
     # and in the book's float32, to float32 precision
     np.testing.assert_allclose(_two_steps(getattr(v2, ours), "float32"),
                                _two_steps(getattr(v2, book), "float32"), rtol=2e-5, atol=1e-6)
+
+
+def test_generate_rows_give_the_books_tokens():
+    """The book's Seq2seq.generate on fastprop's layers samples the book's tokens (float64,
+    and float32 as the book runs it), question by question."""
+    from fastprop.bench import steps_vol2 as v2
+
+    for dtype in ("float64", "float32"):
+        ours, theirs = _two_steps(v2.dropin_generate, dtype), _two_steps(v2.book_generate, dtype)
+        assert ours == theirs
+        assert len(ours[0]) == v2.S2S["questions"] and all(len(g) == v2.S2S["a"] - 1 for g in ours[0])
 
 
 def test_same_outputs_where_the_step_returns_arrays():
@@ -228,8 +239,8 @@ def test_models_run_reports_blocks_and_json(tmp_path, capsys):
 def test_models_names_and_options_are_checked():
     assert models.expand(["twolayer"]) == ["twolayer"]
     assert models.expand(["ppmi", "convnet", "convnet"]) == ["convnet", "ppmi"]
-    assert models.expand(["vol2"]) == ["rnnlm", "lstm", "cbow", "sampler", "ppmi"]
-    assert models.expand(["all"])[0] == "twolayer" and len(models.expand(["all"])) == 11
+    assert models.expand(["vol2"]) == ["rnnlm", "lstm", "seq2seq", "generate", "cbow", "sampler", "ppmi"]
+    assert models.expand(["all"])[0] == "twolayer" and len(models.expand(["all"])) == 13
     with pytest.raises(ValueError, match="unknown model block 'gpt'"):
         models.expand(["gpt"])
     with pytest.raises(ValueError, match="at least one"):

@@ -19,7 +19,7 @@ Modules, one job each:
 ==============  =================================================================
 ``book``        the book's NumPy net: the baseline (not a backend)
 ``book_vol1``   the book's ch. 6-8 classes (ConvNets, MultiLayerNetExtend, im2col)
-``book_vol2``   the book's vol. 2 classes (Rnnlm, TimeLSTM, CBOW, sampler, ppmi loop)
+``book_vol2``   the book's vol. 2 classes (Rnnlm, TimeLSTM, Seq2seq, CBOW, sampler, ppmi)
 ``steps``       the timed TwoLayerNet steps: book, drop-in, fused, PyTorch
 ``steps_vol1``  the ``--models`` row factories of vol. 1 (book, drop-in, fused, torch)
 ``steps_vol2``  the ``--models`` row factories of vol. 2
@@ -32,8 +32,8 @@ Modules, one job each:
 ``command``     the command line (:func:`add_arguments`, :func:`run_from_args`, :func:`main`)
 ==============  =================================================================
 
-``fastprop bench --models convnet deepnet multilayer im2col deepinfer rnnlm lstm cbow sampler
-ppmi`` (or ``vol1``, ``vol2``, ``all``) times the steps beyond ch. 5 the same way, one table
+``fastprop bench --models convnet deepnet multilayer im2col deepinfer rnnlm lstm seq2seq
+generate cbow sampler ppmi`` (or ``vol1``, ``vol2``, ``all``) times the steps beyond ch. 5 the same way, one table
 per block; the default, ``twolayer``, is the TwoLayerNet sizes and the spiral fit.
 
 Run it as ``fastprop bench`` or ``python -m fastprop.bench``.

@@ -103,6 +103,9 @@ class BookTimeLSTM:
         self.dh = dh
         return dxs
 
+    def set_state(self, h, c=None):
+        self.h, self.c = h, c
+
     def reset_state(self):
         self.h, self.c = None, None
 
@@ -291,6 +294,58 @@ class BookRnnlm:
 
     def reset_state(self):
         self.lstm_layer.reset_state()
+
+
+class BookSeq2seq:
+    """ch07/seq2seq.py (Encoder, Decoder, Seq2seq in one class, the book's arithmetic and
+    order of draws); ``layers``: where TimeEmbedding, TimeLSTM, ... come from."""
+
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=BOOK_LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        rn = np.random.randn
+
+        def lstm(stateful):
+            return layers.TimeLSTM((rn(D, 4 * H) / np.sqrt(D)).astype(dtype),
+                                   (rn(H, 4 * H) / np.sqrt(H)).astype(dtype),
+                                   np.zeros(4 * H).astype(dtype), stateful=stateful)
+        self.enc_embed = layers.TimeEmbedding((rn(V, D) / 100).astype(dtype))
+        self.enc_lstm = lstm(False)
+        self.dec_embed = layers.TimeEmbedding((rn(V, D) / 100).astype(dtype))
+        self.dec_lstm = lstm(True)
+        self.dec_affine = layers.TimeAffine((rn(H, V) / np.sqrt(H)).astype(dtype),
+                                            np.zeros(V).astype(dtype))
+        self.softmax = layers.TimeSoftmaxWithLoss()
+        self.params, self.grads = [], []
+        for layer in (self.enc_embed, self.enc_lstm, self.dec_embed, self.dec_lstm, self.dec_affine):
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def _encode(self, xs):
+        self.hs = self.enc_lstm.forward(self.enc_embed.forward(xs))
+        return self.hs[:, -1, :]
+
+    def forward(self, xs, ts):
+        decoder_xs, decoder_ts = ts[:, :-1], ts[:, 1:]
+        self.dec_lstm.set_state(self._encode(xs))
+        out = self.dec_lstm.forward(self.dec_embed.forward(decoder_xs))
+        return self.softmax.forward(self.dec_affine.forward(out), decoder_ts)
+
+    def backward(self, dout=1):
+        dout = self.dec_affine.backward(self.softmax.backward(dout))
+        self.dec_embed.backward(self.dec_lstm.backward(dout))
+        dhs = np.zeros_like(self.hs)
+        dhs[:, -1, :] = self.dec_lstm.dh
+        self.enc_embed.backward(self.enc_lstm.backward(dhs))
+
+    def generate(self, xs, start_id, sample_size):
+        sampled, sample_id = [], start_id
+        self.dec_lstm.set_state(self._encode(xs))
+        for _ in range(sample_size):
+            x = np.array(sample_id).reshape((1, 1))
+            score = self.dec_affine.forward(self.dec_lstm.forward(self.dec_embed.forward(x)))
+            sample_id = np.argmax(score.flatten())
+            sampled.append(int(sample_id))
+        return sampled
 
 
 class BookCBOW:

@@ -137,6 +137,13 @@ BLOCKS = OrderedDict((b.name, b) for b in [
           f"{o['rnn_time']}, D = H = {o['rnn_hidden']})",
           _vol2(v2.book_lstm, v2.dropin_lstm, v2.torch_lstm),
           lambda o: 4 * 64 * o["rnn_batch"] * o["rnn_time"] * o["rnn_hidden"] + (50 << 20)),
+    Block("seq2seq", 2, lambda o: f"ch07 Seq2seq step (V {v2.S2S['V']}, D {v2.S2S['D']}, H "
+          f"{v2.S2S['H']}, batch {v2.S2S['batch']}, T {v2.S2S['q']}/{v2.S2S['a'] - 1}; Trainer: "
+          f"clip_grads {v2.S2S['clip']}, Adam)", _vol2(v2.book_seq2seq, v2.dropin_seq2seq),
+          lambda o: (50 << 20)),
+    Block("generate", 2, lambda o: f"ch07 Seq2seq.generate of {v2.S2S['questions']} questions one "
+          f"at a time (eval_seq2seq's batch 1; H {v2.S2S['H']}, {v2.S2S['a'] - 1} answer tokens)",
+          _vol2(v2.book_generate, v2.dropin_generate), lambda o: (20 << 20)),
     Block("cbow", 2, lambda o: f"ch04 CBOW step, negative sampling (V {o['vocab']}, H "
           f"{o['cbow_hidden']}, window {o['cbow_window']}, batch {o['cbow_batch']}, "
           f"5 negatives; remove_duplicate, Adam)", lambda o: list(CBOW_ROWS),

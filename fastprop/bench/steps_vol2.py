@@ -20,6 +20,7 @@ from .book_vol2 import (
     BookCBOW,
     BookListSGD,
     BookRnnlm,
+    BookSeq2seq,
     BookUnigramSampler,
     book_clip_grads,
     book_remove_duplicate,
@@ -27,6 +28,9 @@ from .book_vol2 import (
 from .book_vol2 import book_ppmi as book_ppmi_loop
 
 RNN_LR, RNN_CLIP = 20.0, 0.25   # ch06/train_rnnlm.py
+#: ch07/train_seq2seq.py: the addition set (V 13, questions of 7, answers of 5 with the
+#: start mark), wordvec 16, hidden 128, batch 128, Adam, max_grad 5.0
+S2S = dict(V=13, D=16, H=128, batch=128, q=7, a=5, clip=5.0, questions=50)
 CBOW_LR = 0.001                 # ch04/train.py: Adam()
 
 
@@ -334,3 +338,63 @@ def dropin_ppmi_small(o, dtype):
 
 def dropin_ppmi(o, dtype):
     return fastprop_ppmi_row(o["ppmi_vocab"])
+
+
+# --------------------------------------------------------------------------- Seq2seq (ch07)
+
+def _fastprop_time_layers():
+    from .. import layers
+
+    return SimpleNamespace(**{k: getattr(layers, k) for k in (
+        "TimeEmbedding", "TimeLSTM", "TimeAffine", "TimeSoftmaxWithLoss")})
+
+
+def _s2s_data():
+    rng = np.random.default_rng(0)
+    xs = rng.integers(0, S2S["V"], (S2S["batch"], S2S["q"]))
+    ts = rng.integers(0, S2S["V"], (S2S["batch"], S2S["a"]))
+    return xs, ts
+
+
+def _s2s_step(dtype, layers, adam, remove_duplicate, clip_grads):
+    xs, ts = _s2s_data()
+    np.random.seed(0)
+    model = BookSeq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype, layers=layers)
+    opt = adam()
+    return lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, S2S["clip"])
+
+
+def book_seq2seq(o, dtype):
+    """The book's Seq2seq training step (Trainer: forward, backward, remove_duplicate,
+    clip_grads 5.0, Adam) on the book's layers."""
+    return _s2s_step(dtype, BOOK_LAYERS, BookAdam, book_remove_duplicate, book_clip_grads), "numpy"
+
+
+def dropin_seq2seq(o, dtype):
+    """The same book class on fastprop's time layers, fastprop's Adam and gradient helpers
+    (what ``fastprop run ch07/train_seq2seq.py`` trains)."""
+    from ..optimizers import Adam
+    from ..trainer import clip_grads, remove_duplicate
+
+    return _s2s_step(dtype, _fastprop_time_layers(), Adam, remove_duplicate, clip_grads), "scipy"
+
+
+def _s2s_generate(dtype, layers):
+    """``eval_seq2seq``'s model calls for ``questions`` test questions, one at a time (batch
+    1: the per-call cost of the layers); returns every guess."""
+    xs, ts = _s2s_data()
+    np.random.seed(0)
+    model = BookSeq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype, layers=layers)
+    n = S2S["questions"]
+
+    def step():
+        return [model.generate(xs[[i]], int(ts[i, 0]), S2S["a"] - 1) for i in range(n)]
+    return step
+
+
+def book_generate(o, dtype):
+    return _s2s_generate(dtype, BOOK_LAYERS), "numpy"
+
+
+def dropin_generate(o, dtype):
+    return _s2s_generate(dtype, _fastprop_time_layers()), "scipy"
