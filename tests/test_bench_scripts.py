@@ -86,3 +86,12 @@ def test_command_line_runs_the_script_block_and_writes_json(book, tmp_path, caps
     data = json.loads(out.read_text())
     assert data["script"]["rows"][0]["threads"] == 1
     assert os.path.basename(data["script"]["path"]) == "run_softmax.py"
+
+
+def test_default_threads_leave_every_library_to_its_own_default(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    monkeypatch.setenv("FASTPROP_THREADS", "7")
+    env = scripts._env(None)
+    assert "OPENBLAS_NUM_THREADS" not in env and "FASTPROP_THREADS" not in env
+    env = scripts._env(2)
+    assert env["OPENBLAS_NUM_THREADS"] == env["FASTPROP_THREADS"] == "2"

@@ -89,7 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "%(default)s)")
     parser.add_argument("--busy", type=argtypes.non_negative_int, default=0, metavar="N",
                         help="keep N other processes spinning on the CPU during --script "
-                             "(the busy-machine case; default: %(default)s)")
+                             "(the busy-machine case; adds a row at each side's default "
+                             "threads; default: %(default)s)")
     parser.add_argument("--startup", action="store_true",
                         help="instead of the steps: time import fastprop and the first ch05 "
                              "step with an empty Numba cache (cold) and with a warm one")
@@ -137,6 +138,8 @@ def _run_whole(args) -> int:
     if args.script:
         cores = thread_policy.usable_cores()
         counts = [args.bench_threads] if args.bench_threads else sorted({1, cores})
+        if args.busy:
+            counts.append(None)  # each side's default under load: what a reader would get
         rows = scripts.time_script(args.script, counts, reps=args.runs, busy=args.busy,
                                    volume=args.volume, args=shlex.split(args.script_args),
                                    book_root=args.book_root, progress=progress)

@@ -44,11 +44,15 @@ print(f"{t1 - t0:.6f} {t3 - t2:.6f}")
 BUSY = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
 
 
-def _env(threads: int, extra=None) -> dict:
+def _env(threads, extra=None) -> dict:
+    """The environment of a timed run: ``threads`` for every library, or None for each
+    library's own default (OpenBLAS: a thread per core; fastprop: its ``auto`` policy)."""
     env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    env["FASTPROP_THREADS"] = str(threads)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "FASTPROP_THREADS"):
+        if threads is None:
+            env.pop(var, None)
+        else:
+            env[var] = str(threads)
     env.update(extra or {})
     return env
 
@@ -100,6 +104,9 @@ def check_script(script: str, book_root: str | None = None) -> tuple:
 def time_script(script: str, threads_list, reps: int = 3, busy: int = 0, volume=None,
                 args=(), book_root=None, progress=None) -> list:
     """The book's script by the book's code and by ``fastprop run``, alternating.
+
+    ``threads_list`` holds thread counts, or None for each side's default (the book's
+    OpenBLAS: a thread per core; fastprop: its ``auto`` policy).
 
     Returns one dict per thread count: ``threads``, ``book`` and ``fastprop`` summaries
     (seconds: median, min, max, runs) and ``speedup`` (book median / fastprop median).
@@ -158,7 +165,7 @@ def format_scripts(script: str, rows) -> list:
              f"{'threads':>7} {'busy':>4} {'book':>22} {'fastprop':>22} {'speed-up':>8}"]
     for row in rows:
         b, f = row["book"], row["fastprop"]
-        lines.append(f"{row['threads']:>7} {row['busy']:>4} "
+        lines.append(f"{row['threads'] or 'default':>7} {row['busy']:>4} "
                      f"{b['median']:7.2f} s [{b['min']:.2f}-{b['max']:.2f}] "
                      f"{f['median']:7.2f} s [{f['min']:.2f}-{f['max']:.2f}] "
                      f"{row['speedup']:7.2f}x")
