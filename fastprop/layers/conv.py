@@ -4,8 +4,45 @@ from __future__ import annotations
 import numpy as np
 
 from .. import threads, validate
-from ..kernels import conv, pool
+from ..kernels import conv, conv2d, pool
 from .base import Layer
+
+#: bytes of one thread's chunk of columns and GEMM result: half of a Zen 4 core's 2 MiB L2
+#: (measured at 1 thread, batch 100, f32: 0.5-1 MiB chunks as fast as any other size, none
+#: was more than 10 % faster; a bigger chunk only costs memory)
+CHUNK_BYTES = 1 << 20
+#: at least this many chunks when the batch allows, so that two threads share the work evenly
+MIN_CHUNKS = 8
+
+
+def conv_work_row(x_shape, W_shape, stride: int, pad: int, chunk: int) -> int:
+    """Elements of one thread's scratch in :mod:`fastprop.kernels.conv2d` for chunks of
+    ``chunk`` samples: the (K, chunk*P') columns and (FN, chunk*P') GEMM result, where P'
+    is OH*(W + 2*pad) at stride 1 (the wide columns, plus the padded images) and P else."""
+    _, c, h, w = x_shape
+    fn, _, fh, fw = W_shape
+    oh, ow = spatial_out(h, fh, stride, pad), spatial_out(w, fw, stride, pad)
+    k = c * fh * fw
+    if stride == 1:
+        hp, wp = h + 2 * pad, w + 2 * pad
+        return (k + fn) * chunk * oh * wp + chunk * c * hp * wp + fw
+    return (k + fn) * chunk * oh * ow
+
+
+def conv_chunk(x_shape, W_shape, stride: int, pad: int, itemsize: int) -> int:
+    """Samples per chunk of :mod:`fastprop.kernels.conv2d`: one thread's scratch within
+    :data:`CHUNK_BYTES`, and :data:`MIN_CHUNKS` chunks when the batch allows. It depends
+    on the shapes only, never on the thread count, so the sums are the same bits at any
+    count."""
+    per_sample = conv_work_row(x_shape, W_shape, stride, pad, 1) * itemsize
+    return max(1, min(CHUNK_BYTES // per_sample, -(-x_shape[0] // MIN_CHUNKS)))
+
+
+def conv_workspace(work, threads_: int, row: int, dtype) -> np.ndarray:
+    """A (threads, >= row) scratch of ``dtype``: ``work`` when it is big enough, else a new one."""
+    if (work is None or work.dtype != dtype or work.shape[0] < threads_ or work.shape[1] < row):
+        work = np.empty((threads_, row), dtype=dtype)
+    return work
 
 
 def spatial_out(size: int, f: int, stride: int, pad: int) -> int:
@@ -62,8 +99,9 @@ class Convolution(Layer):
     ----------
     W, b, stride, pad : as given (``layer.W = ...`` rebinds ``params[0]``)
     x : the last forward input as computed on (W's dtype, C-contiguous)
-    col : the book's (N*OH*OW, C*FH*FW) im2col matrix of ``x`` (built on access from the
-        transposed columns the kernels keep; assigning it replaces what backward uses)
+    col : the book's (N*OH*OW, C*FH*FW) im2col matrix of ``x`` (built on access from ``x``:
+        the kernels never keep the whole batch's columns; assigning it replaces what
+        backward uses)
     col_W : ``W.reshape(FN, -1).T``, a view of the filters
     dW, db : ``grads``, stable arrays written in place by every backward
 
@@ -84,9 +122,9 @@ class Convolution(Layer):
         self.pad = hyper(pad, "pad", 0)
         self.x = None
         self.col_W = None
-        self._cols = None      # (N, K, P) columns of the last forward (reused between calls)
         self._col = None       # a book-layout col assigned by the caller, if any
-        self._dcols = None     # scratch of backward (reused)
+        self._im2col = None    # (FH, FW, stride, pad) of the last forward, to build col on access
+        self._work = None      # the chunked kernels' per-thread scratch (reused)
 
     W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
     b = property(lambda self: self.params[1], lambda self, v: self.params.__setitem__(1, v))
@@ -97,16 +135,17 @@ class Convolution(Layer):
     def col(self):
         if self._col is not None:
             return self._col
-        if self._cols is None:
+        if self.x is None or self._im2col is None:
             return None
-        n, k, p = self._cols.shape
-        return self._cols.transpose(0, 2, 1).reshape(n * p, k)
+        fh, fw, stride, pad = self._im2col
+        n, _, h, w = self.x.shape
+        p = spatial_out(h, fh, stride, pad) * spatial_out(w, fw, stride, pad)
+        col = np.empty((n * p, self.x.shape[1] * fh * fw), dtype=self.x.dtype)
+        return conv.im2col(self.x, fh, fw, stride, pad, col)
 
     @col.setter
     def col(self, value):
         self._col = value
-        if value is None:
-            self._cols = None
 
     def _geometry(self, x_shape, W):
         stride, pad = hyper(self.stride, "stride"), hyper(self.pad, "pad", 0)
@@ -125,13 +164,9 @@ class Convolution(Layer):
         x = image_batch(x, "x", dt)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         b = validate.bias(self.params[1], W.shape[0], dt)
-        n, k, p = x.shape[0], W[0].size, oh * ow
-        cols = self._cols
-        if cols is None or cols.shape != (n, k, p) or cols.dtype != dt:
-            cols = np.empty((n, k, p), dtype=dt)
-        out = np.empty((n, W.shape[0], oh, ow), dtype=dt)
-        conv.conv_forward(x, W, b, stride, pad, cols, out)
-        self.x, self._cols, self._col = x, cols, None
+        out = np.empty((x.shape[0], W.shape[0], oh, ow), dtype=dt)
+        self._run(conv2d.conv2d_forward, x, W, b, stride, pad, False, out)
+        self.x, self._col, self._im2col = x, None, (W.shape[2], W.shape[3], stride, pad)
         self.col_W = self.params[0].reshape(W.shape[0], -1).T
         return out
 
@@ -146,31 +181,32 @@ class Convolution(Layer):
         W = filters(self.params[0], "W", x.dtype)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         n, k, p = x.shape[0], W[0].size, oh * ow
-        cols = self._saved_cols((n, k, p), x.dtype)
         validate.bias(self.params[1], W.shape[0], x.dtype)
         dout = self._dout(dout, (n, W.shape[0], oh, ow), x.dtype)
         dW, db = self._grad(0), self._grad(1)
-        dx = dcols = None
-        if need_dx:
-            dx = np.empty_like(x)
-            dcols = self._dcols
-            if dcols is None or dcols.shape != cols.shape or dcols.dtype != cols.dtype:
-                dcols = self._dcols = np.empty_like(cols)
+        dx = np.empty_like(x) if need_dx else None
+        if self._col is None:  # the columns, chunk by chunk, from the saved input
+            self._run(conv2d.conv2d_backward, x, W, dout, stride, pad, dW, db, dx)
+            return dx
+        cols = self._assigned_cols((n, k, p), x.dtype)
+        dcols = None if dx is None else np.empty_like(cols)
         conv.conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx)
         return dx
 
-    def _saved_cols(self, shape, dtype) -> np.ndarray:
-        """The columns backward reads: the forward's, or a ``col`` the caller assigned,
-        checked against the input, filters, stride and pad as they are now."""
+    def _run(self, kernel, x, W, *args):
+        """``kernel(x, W, args[:3]..., chunk, work, args[3:]...)`` on every core the thread
+        policy gives, in chunks sized by :func:`conv_chunk`."""
+        stride, pad = args[1], args[2]
+        chunk = conv_chunk(x.shape, W.shape, stride, pad, x.dtype.itemsize)
+        row = conv_work_row(x.shape, W.shape, stride, pad, chunk)
+        with threads.parallel_region() as nt:
+            self._work = work = conv_workspace(self._work, nt, row, x.dtype)
+            kernel(x, W, *args[:3], chunk, work, *args[3:])
+
+    def _assigned_cols(self, shape, dtype) -> np.ndarray:
+        """The columns backward reads from a ``col`` the caller assigned, checked against
+        the input, filters, stride and pad as they are now."""
         n, k, p = shape
-        if self._col is None:
-            cols = self._cols
-            if cols is None:
-                raise ValueError("Convolution.backward() called before forward() (col is None)")
-            if cols.shape != shape or cols.dtype != dtype:
-                raise ValueError(f"the saved columns have shape {cols.shape}, but x, W, stride and pad "
-                                 f"now need {shape} (changed since forward? run forward again)")
-            return cols
         col = validate.as_real(self._col, "col", dtype)
         validate.same_shape(col, (n * p, k), "col", "N*OH*OW rows of C*FH*FW, from x, W, stride, pad")
         return np.ascontiguousarray(col.reshape(n, p, k).transpose(0, 2, 1))

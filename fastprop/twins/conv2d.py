@@ -1,0 +1,22 @@
+"""Twins of :mod:`fastprop.kernels.conv2d`: the book's whole-batch im2col convolution in
+NumPy (``chunk`` changes only how the kernels split the work, so the twins ignore it)."""
+import numpy as np
+
+from . import conv as _conv
+
+
+def conv2d_forward(x, W, b, stride, pad, chunk, work, relu, out):
+    n, fn, oh, ow = out.shape
+    cols = np.empty((n, W[0].size, oh * ow), dtype=out.dtype)
+    _conv.conv_forward(x, W, b, stride, pad, cols, out)
+    if relu:
+        out[out <= 0] = 0
+    return out
+
+
+def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
+    n, fn, oh, ow = dout.shape
+    cols = np.empty((n, W[0].size, oh * ow), dtype=x.dtype)
+    _conv.unfold(x, W.shape[2], W.shape[3], stride, pad, cols)
+    dcols = None if dx is None else np.empty_like(cols)
+    return _conv.conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx)
