@@ -404,6 +404,8 @@ def _conv2d(kind):
         x, W = _rand(r, (n, c, h, w), dt), _rand(r, (fn, c, f, f), dt)
         chunk = conv_chunk(x.shape, W.shape, s, p, np.dtype(dt).itemsize)
         work = np.empty((1, conv_work_row(x.shape, W.shape, s, p, chunk)), dt)
+        if kind == "relu_pool":
+            return x, W, _rand(r, fn, dt), s, p, chunk, work, np.empty((n, fn, oh // 2, ow // 2), dt)
         if kind.startswith("forward"):
             return x, W, _rand(r, fn, dt), s, p, chunk, work, kind == "forward_relu", np.empty((n, fn, oh, ow), dt)
         dx = np.empty_like(x) if kind == "backward" else None
@@ -432,6 +434,7 @@ INPUTS.update({
     "conv_forward": {"default": _conv("forward")},
     "conv_backward": {"default": _conv("backward"), "no_dx": _conv("backward_no_dx")},
     "conv2d_forward": {"default": _conv2d("forward"), "relu": _conv2d("forward_relu")},
+    "conv2d_relu_pool": {"default": _conv2d("relu_pool")},
     "conv2d_backward": {"default": _conv2d("backward"), "no_dx": _conv2d("backward_no_dx")},
     "pool_forward": {"default": _pool("forward")},
     "pool_backward": {"default": _pool("backward")},

@@ -189,6 +189,35 @@ def _epilogue(res, b, relu, n0, nb, fn, oh, ow, rp, of):
 
 
 @jit
+def _max_nan(a, b):
+    """``max(a, b)`` where a NaN wins (``np.max``'s rule)."""
+    return a if (a >= b or a != a) else b
+
+
+@jit
+def _epilogue_pool(res, b, n0, nb, fn, oh, ow, rp, of):
+    """``out[n0 + j, f, i, jj]`` = the 2x2, stride-2 max pool of ``relu(res + b[f])``
+    (``relu(max(v) + b) == max(relu(v + b))``: both are increasing; a NaN wins the max
+    and survives the ReLU, as in the book's layers)."""
+    zero = of.dtype.type(0)
+    ph, pw_ = oh // 2, ow // 2
+    pitch = oh * rp
+    row = uintp(nb * pitch)
+    for f in range(fn):
+        bf = b[f]
+        for j in range(nb):
+            for i in range(ph):
+                s0 = uintp(f) * row + uintp(j * pitch + 2 * i * rp)
+                s1 = s0 + uintp(rp)
+                d = uintp((((n0 + j) * fn + f) * ph + i) * pw_)
+                for q in range(uintp(pw_)):
+                    e = uintp(2) * q
+                    v = _max_nan(_max_nan(res[s0 + e], res[s0 + e + uintp(1)]),
+                                 _max_nan(res[s1 + e], res[s1 + e + uintp(1)])) + bf
+                    of[d + q] = zero if v <= zero else v
+
+
+@jit
 def _gather(df, n0, nb, fn, oh, ow, rp, dst):
     """``dst[f, j*OH*rp + i*rp + jj] = dout[n0 + j, f, i, jj]``, 0 for jj >= OW: the
     chunk's gradient in the layout of :func:`_epilogue`'s ``res``."""
@@ -281,6 +310,49 @@ def conv2d_forward(x, W, b, stride, pad, chunk, work, relu, out):
 
 
 @jit(parallel=True)
+def conv2d_relu_pool(x, W, b, stride, pad, chunk, work, out):
+    """Inference through conv - ReLU - 2x2 max pool (stride 2) in one pass: the
+    convolution's output never leaves the chunk's buffer and nothing is kept for backward.
+
+    Parameters
+    ----------
+    x, W, b, stride, pad, chunk, work : as in :func:`conv2d_forward`
+    out : (N, FN, OH // 2, OW // 2) same dtype, C-contiguous, written (OH, OW: the
+        convolution's output size; an odd last row or column is dropped, as the book's
+        pooling does)
+
+    Returns
+    -------
+    out
+    """
+    n_, c_, h, w = x.shape
+    fn, _, fh, fw = W.shape
+    oh, ow = (h + 2 * pad - fh) // stride + 1, (w + 2 * pad - fw) // stride + 1
+    k = c_ * fh * fw
+    wide, hp, wp, rp, plane = _layout(c_, h, w, fw, stride, pad, ow)
+    nchunks, nt = _spans(n_, chunk, work)
+    wm = W.reshape(fn, k)
+    xf, of = x.reshape(-1), out.reshape(-1)
+    for t in prange(nt):
+        buf = work[t]
+        for ci in range(t * nchunks // nt, (t + 1) * nchunks // nt):
+            n0 = ci * chunk
+            nb = min(chunk, n_ - n0)
+            m = nb * oh * rp
+            cols = buf[:k * m]
+            res = buf[k * m:(k + fn) * m]
+            if wide:
+                padded = buf[(k + fn) * m:(k + fn) * m + nb * plane + fw]
+                _pad_chunk(xf, n0, nb, c_, h, w, pad, hp, wp, fw, padded)
+                _fill_wide(padded, nb, c_, hp, wp, fh, fw, oh, cols)
+            else:
+                _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, cols)
+            np.dot(wm, cols.reshape(k, m), res.reshape(fn, m))
+            _epilogue_pool(res, b, n0, nb, fn, oh, ow, rp, of)
+    return out
+
+
+@jit(parallel=True)
 def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
     """Gradients of :func:`conv2d_forward` (without its ReLU) from the saved input.
 
@@ -357,3 +429,4 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
         for n in range(n_):
             _add_row_sums(df, (n * fn + f0) * p, rows, p, part)
     return dx
+

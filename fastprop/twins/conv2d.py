@@ -20,3 +20,14 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
     _conv.unfold(x, W.shape[2], W.shape[3], stride, pad, cols)
     dcols = None if dx is None else np.empty_like(cols)
     return _conv.conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx)
+
+
+def conv2d_relu_pool(x, W, b, stride, pad, chunk, work, out):
+    n, fn, ph, pw = out.shape
+    oh = (x.shape[2] + 2 * pad - W.shape[2]) // stride + 1
+    ow = (x.shape[3] + 2 * pad - W.shape[3]) // stride + 1
+    full = np.empty((n, fn, oh, ow), dtype=out.dtype)
+    conv2d_forward(x, W, b, stride, pad, chunk, work, True, full)
+    windows = full[:, :, :2 * ph, :2 * pw].reshape(n, fn, ph, 2, pw, 2)
+    out[...] = windows.max(axis=(3, 5))
+    return out

@@ -32,6 +32,12 @@ def _forward(draw, dt):
     return [x, W, b, s, p, chunk, work, draw(st.booleans()), np.full(oshape, np.nan, dt)]
 
 
+def _relu_pool(draw, dt):
+    r, x, W, s, p, chunk, work, (n, fn, oh, ow) = _setup(draw, dt)
+    b = r.standard_normal(fn).astype(dt)
+    return [x, W, b, s, p, chunk, work, np.full((n, fn, oh // 2, ow // 2), np.nan, dt)]
+
+
 def _backward(draw, dt):
     r, x, W, s, p, chunk, work, oshape = _setup(draw, dt)
     dout = (draw(parity.scales) * r.standard_normal(oshape)).astype(dt)
@@ -43,6 +49,8 @@ def _backward(draw, dt):
 CASES = {
     "conv2d_forward": parity.Case(_forward, outputs=("out",), scratch=("work",), returns="out",
                                   linear=True),
+    "conv2d_relu_pool": parity.Case(_relu_pool, outputs=("out",), scratch=("work",), returns="out",
+                                    linear=True),
     "conv2d_backward": parity.Case(_backward, outputs=("dW", "db", "dx"), scratch=("work",),
                                    returns="dx", linear=True),
 }
@@ -125,3 +133,25 @@ def test_backward_db_is_the_books_sum_bit_for_bit():
         work = np.empty((2, conv_work_row(x.shape, W.shape, 1, 0, chunk)))
         K.conv2d_backward(x, W, dout, 1, 0, chunk, work, np.empty_like(W), db, None)
         assert db.tobytes() == book.tobytes()
+
+
+def test_relu_pool_is_conv_relu_pool_bit_for_bit():
+    """The fused inference pass gives the same bits as the forward kernel (with its ReLU)
+    followed by the book's pooling, NaN included, odd output sizes dropping a row/column."""
+    from fastprop.kernels import pool
+
+    r = np.random.default_rng(2)
+    for dt in (np.float64, np.float32):
+        x = r.standard_normal((5, 3, 9, 8)).astype(dt)
+        x[1, 0, 4, 4] = np.nan
+        W, b = r.standard_normal((4, 3, 3, 3)).astype(dt), r.standard_normal(4).astype(dt)
+        for pad, chunk in ((0, 2), (1, 3), (2, 5)):
+            oh, ow = out_hw(9, 8, 3, 3, 1, pad)
+            work = np.empty((2, conv_work_row(x.shape, W.shape, 1, pad, chunk)), dt)
+            full = np.empty((5, 4, oh, ow), dt)
+            K.conv2d_forward(x, W, b, 1, pad, chunk, work, True, full)
+            ref = np.empty((5, 4, oh // 2, ow // 2), dt)
+            pool.pool_forward(full, 2, 2, 2, 0, ref, np.empty(ref.size, np.intp))
+            got = np.full_like(ref, -1.0)
+            K.conv2d_relu_pool(x, W, b, 1, pad, chunk, work, got)
+            assert got.tobytes() == ref.tobytes()
