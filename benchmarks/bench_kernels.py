@@ -405,10 +405,10 @@ def _conv2d(kind):
         chunk = conv_chunk(x.shape, W.shape, s, p, np.dtype(dt).itemsize)
         work = np.empty((1, conv_work_row(x.shape, W.shape, s, p, chunk)), dt)
         if kind == "relu_pool":
-            return x, W, _rand(r, fn, dt), s, p, chunk, work, np.empty((n, fn, oh // 2, ow // 2), dt)
+            return x, W, _rand(r, fn, dt), s, p, chunk, work, 2, np.empty((n, fn, oh // 2, ow // 2), dt)
         if kind.startswith("forward"):
-            return x, W, _rand(r, fn, dt), s, p, chunk, work, kind == "forward_relu", np.empty((n, fn, oh, ow), dt)
-        dx = np.empty_like(x) if kind == "backward" else None
+            return x, W, _rand(r, fn, dt), s, p, chunk, work, int(kind == "forward_relu"), np.empty((n, fn, oh, ow), dt)
+        dx = np.empty_like(x) if kind == "backward" else np.empty((0, 0, 0, 0), dt)
         return x, W, _rand(r, (n, fn, oh, ow), dt), s, p, chunk, work, np.empty_like(W), np.empty(fn, dt), dx
     return build
 
@@ -433,8 +433,8 @@ INPUTS.update({
     "fold": {"default": _conv("fold")},
     "conv_forward": {"default": _conv("forward")},
     "conv_backward": {"default": _conv("backward"), "no_dx": _conv("backward_no_dx")},
-    "conv2d_forward": {"default": _conv2d("forward"), "relu": _conv2d("forward_relu")},
-    "conv2d_relu_pool": {"default": _conv2d("relu_pool")},
+    "conv2d_forward": {"default": _conv2d("forward"), "relu": _conv2d("forward_relu"),
+                       "relu_pool": _conv2d("relu_pool")},
     "conv2d_backward": {"default": _conv2d("backward"), "no_dx": _conv2d("backward_no_dx")},
     "pool_forward": {"default": _pool("forward")},
     "pool_backward": {"default": _pool("backward")},

@@ -255,9 +255,14 @@ def _spans(n_, chunk, work):
     return nchunks, max(1, min(work.shape[0], nchunks))
 
 
+#: what :func:`conv2d_forward` writes after the GEMM
+BIAS, BIAS_RELU, BIAS_RELU_POOL = 0, 1, 2
+
+
 @jit(parallel=True)
-def conv2d_forward(x, W, b, stride, pad, chunk, work, relu, out):
-    """``out = conv(x, W) + b`` (then ``max(., 0)`` when ``relu``), ``chunk`` samples at a time.
+def conv2d_forward(x, W, b, stride, pad, chunk, work, epilogue, out):
+    """``out = conv(x, W) + b``, ``chunk`` samples at a time, with the ReLU and the 2x2 max
+    pool on request in the same pass.
 
     Parameters
     ----------
@@ -265,13 +270,16 @@ def conv2d_forward(x, W, b, stride, pad, chunk, work, relu, out):
     W : (FN, C, FH, FW) same dtype, C-contiguous
     b : (FN,) same dtype
     stride, pad : int (stride >= 1, pad >= 0, the filter fits)
-    chunk : int >= 1, samples per GEMM (the caller sizes ``K*chunk*P`` for L2)
+    chunk : int >= 1, samples per GEMM (``fastprop.layers.conv.conv_chunk``)
     work : (T, R) same dtype, C-contiguous, scratch: one row per thread (T = the thread
         count of the parallel region; more rows are unused), R >= (K + FN)*chunk*P at
         stride > 1 and R >= (K + FN)*chunk*OH*(W + 2*pad) + chunk*C*(H + 2*pad)*(W + 2*pad)
         + FW at stride 1 (``fastprop.layers.conv.conv_work_row``)
-    relu : bool, apply the book's ReLU in the same pass as the bias
-    out : (N, FN, OH, OW) same dtype, C-contiguous, written
+    epilogue : int, :data:`BIAS` (the layer), :data:`BIAS_RELU` (then the book's ReLU: x <= 0
+        gives 0, NaN stays NaN) or :data:`BIAS_RELU_POOL` (then the book's 2x2, stride-2 max
+        pooling: inference, the convolution's output never leaves the chunk's buffer)
+    out : (N, FN, OH, OW) same dtype, C-contiguous, written; (N, FN, OH // 2, OW // 2) with
+        the pooling (an odd last row or column dropped, as the book's pooling does)
 
     Returns
     -------
@@ -280,50 +288,8 @@ def conv2d_forward(x, W, b, stride, pad, chunk, work, relu, out):
     Notes
     -----
     ``out[n].reshape(FN, P) = W.reshape(FN, K) @ cols_n + b[:, None]`` with ``cols_n`` the
-    (K, P) im2col of sample n.
-    """
-    n_, c_, h, w = x.shape
-    fn, _, fh, fw = W.shape
-    oh, ow = out.shape[2], out.shape[3]
-    k = c_ * fh * fw
-    wide, hp, wp, rp, plane = _layout(c_, h, w, fw, stride, pad, ow)
-    nchunks, nt = _spans(n_, chunk, work)
-    wm = W.reshape(fn, k)
-    xf, of = x.reshape(-1), out.reshape(-1)
-    for t in prange(nt):
-        buf = work[t]
-        for ci in range(t * nchunks // nt, (t + 1) * nchunks // nt):
-            n0 = ci * chunk
-            nb = min(chunk, n_ - n0)
-            m = nb * oh * rp
-            cols = buf[:k * m]
-            res = buf[k * m:(k + fn) * m]
-            if wide:
-                padded = buf[(k + fn) * m:(k + fn) * m + nb * plane + fw]
-                _pad_chunk(xf, n0, nb, c_, h, w, pad, hp, wp, fw, padded)
-                _fill_wide(padded, nb, c_, hp, wp, fh, fw, oh, cols)
-            else:
-                _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, cols)
-            np.dot(wm, cols.reshape(k, m), res.reshape(fn, m))
-            _epilogue(res, b, relu, n0, nb, fn, oh, ow, rp, of)
-    return out
-
-
-@jit(parallel=True)
-def conv2d_relu_pool(x, W, b, stride, pad, chunk, work, out):
-    """Inference through conv - ReLU - 2x2 max pool (stride 2) in one pass: the
-    convolution's output never leaves the chunk's buffer and nothing is kept for backward.
-
-    Parameters
-    ----------
-    x, W, b, stride, pad, chunk, work : as in :func:`conv2d_forward`
-    out : (N, FN, OH // 2, OW // 2) same dtype, C-contiguous, written (OH, OW: the
-        convolution's output size; an odd last row or column is dropped, as the book's
-        pooling does)
-
-    Returns
-    -------
-    out
+    (K, P) im2col of sample n. One compiled kernel for the three epilogues: a parallel
+    kernel takes seconds to compile, so each specialisation counts.
     """
     n_, c_, h, w = x.shape
     fn, _, fh, fw = W.shape
@@ -348,7 +314,10 @@ def conv2d_relu_pool(x, W, b, stride, pad, chunk, work, out):
             else:
                 _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, cols)
             np.dot(wm, cols.reshape(k, m), res.reshape(fn, m))
-            _epilogue_pool(res, b, n0, nb, fn, oh, ow, rp, of)
+            if epilogue == BIAS_RELU_POOL:
+                _epilogue_pool(res, b, n0, nb, fn, oh, ow, rp, of)
+            else:
+                _epilogue(res, b, epilogue == BIAS_RELU, n0, nb, fn, oh, ow, rp, of)
     return out
 
 
@@ -370,12 +339,13 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
         + FW at stride 1 (``fastprop.layers.conv.conv_work_row``)
     dW : (FN, C, FH, FW) written, the book's ``col.T @ dout`` in the filters' shape
     db : (FN,) written, the sum of ``dout`` over N, OH, OW in the book's order
-    dx : (N, C, H, W) written (the book's ``col2im`` of ``dout @ col_W.T``), or None to
-        skip it (a net's first layer)
+    dx : (N, C, H, W) same dtype, written (the book's ``col2im`` of ``dout @ col_W.T``), or
+        an empty array (size 0, any 4-D shape) to skip it (a net's first layer): one
+        compiled kernel for both, not a second specialisation for None
 
     Returns
     -------
-    dx (or None)
+    dx
     """
     n_, c_, h, w = x.shape
     fn, _, fh, fw = W.shape
@@ -386,6 +356,7 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
     wm = W.reshape(fn, k)
     xf, df = x.reshape(-1), dout.reshape(-1)
     slots = np.empty((nchunks, fn, k), dtype=x.dtype)
+    need_dx = dx.size > 0
     for t in prange(nt):
         buf = work[t]
         for ci in range(t * nchunks // nt, (t + 1) * nchunks // nt):
@@ -403,7 +374,7 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
             _gather(df, n0, nb, fn, oh, ow, rp, dc)
             d2 = dc.reshape(fn, m)
             np.dot(d2, cols.reshape(k, m).T, slots[ci])
-            if dx is not None:
+            if need_dx:
                 # the columns are used up: their gradient goes in the same buffer
                 np.dot(wm.T, d2, cols.reshape(k, m))
                 if wide:
@@ -411,22 +382,17 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
                     _crop(padded, n0, nb, c_, h, w, pad, hp, wp, dx.reshape(-1))
                 else:
                     _fold_chunk(cols, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, dx.reshape(-1))
-    # the chunks' dW, added in chunk order (the same bits at any thread count)
+    # the chunks' dW, added in chunk order (the same bits at any thread count), and db,
+    # four filters at a time, each filter's pixels in the book's order: both serial, they
+    # are a few hundred thousand adds (~0.1 ms), less than a parallel region's compile
+    # time and barrier are worth
     sf = slots.reshape(nchunks, fn * k)
     dwf = dW.reshape(-1)
-    for e in prange(fn * k):
-        s = sf[0, e]
-        for ci in range(1, nchunks):
-            s += sf[ci, e]
-        dwf[e] = s
-    # db: four filters per task, each filter's pixels in the book's order
-    zero = db.dtype.type(0)
-    for g in prange((fn + 3) // 4):
-        f0 = 4 * g
-        rows = min(4, fn - f0)
-        part = db[f0:f0 + rows]
-        part[:] = zero
-        for n in range(n_):
-            _add_row_sums(df, (n * fn + f0) * p, rows, p, part)
+    dwf[:] = sf[0]
+    for ci in range(1, nchunks):
+        for e in range(fn * k):
+            dwf[e] += sf[ci, e]
+    db[:] = db.dtype.type(0)
+    for n in range(n_):
+        _add_row_sums(df, n * fn * p, fn, p, db)
     return dx
-

@@ -174,7 +174,7 @@ class Convolution(Layer):
         stride, pad, oh, ow = self._geometry(x.shape, W)
         b = validate.bias(self.params[1], W.shape[0], dt)
         out = np.empty((x.shape[0], W.shape[0], oh, ow), dtype=dt)
-        self._run(conv2d.conv2d_forward, x, W, b, stride, pad, False, out)
+        self._run(conv2d.conv2d_forward, x, W, b, stride, pad, conv2d.BIAS, out)
         self.x, self._col, self._im2col = x, None, (W.shape[2], W.shape[3], stride, pad)
         self.col_W = self.params[0].reshape(W.shape[0], -1).T
         return out
@@ -192,10 +192,10 @@ class Convolution(Layer):
         b = validate.bias(self.params[1], W.shape[0], dt)
         if pool:
             out = np.empty((x.shape[0], W.shape[0], oh // 2, ow // 2), dtype=dt)
-            self._run(conv2d.conv2d_relu_pool, x, W, b, stride, pad, out)
         else:
             out = np.empty((x.shape[0], W.shape[0], oh, ow), dtype=dt)
-            self._run(conv2d.conv2d_forward, x, W, b, stride, pad, True, out)
+        epilogue = conv2d.BIAS_RELU_POOL if pool else conv2d.BIAS_RELU
+        self._run(conv2d.conv2d_forward, x, W, b, stride, pad, epilogue, out)
         return out
 
     def backward(self, dout, need_dx: bool = True):
@@ -214,7 +214,9 @@ class Convolution(Layer):
         dW, db = self._grad(0), self._grad(1)
         dx = np.empty_like(x) if need_dx else None
         if self._col is None:  # the columns, chunk by chunk, from the saved input
-            self._run(conv2d.conv2d_backward, x, W, dout, stride, pad, dW, db, dx)
+            # an empty dx tells the kernel to skip it (one compiled kernel, not two)
+            skip = np.empty((0, 0, 0, 0), dtype=x.dtype)
+            self._run(conv2d.conv2d_backward, x, W, dout, stride, pad, dW, db, skip if dx is None else dx)
             return dx
         cols = self._assigned_cols((n, k, p), x.dtype)
         dcols = None if dx is None else np.empty_like(cols)

@@ -5,12 +5,19 @@ import numpy as np
 from . import conv as _conv
 
 
-def conv2d_forward(x, W, b, stride, pad, chunk, work, relu, out):
-    n, fn, oh, ow = out.shape
+def conv2d_forward(x, W, b, stride, pad, chunk, work, epilogue, out):
+    n, fn = out.shape[:2]
+    oh = (x.shape[2] + 2 * pad - W.shape[2]) // stride + 1
+    ow = (x.shape[3] + 2 * pad - W.shape[3]) // stride + 1
     cols = np.empty((n, W[0].size, oh * ow), dtype=out.dtype)
-    _conv.conv_forward(x, W, b, stride, pad, cols, out)
-    if relu:
-        out[out <= 0] = 0
+    full = np.empty((n, fn, oh, ow), dtype=out.dtype)
+    _conv.conv_forward(x, W, b, stride, pad, cols, full)
+    if epilogue >= 1:
+        full[full <= 0] = 0
+    if epilogue == 2:
+        ph, pw = oh // 2, ow // 2
+        full = full[:, :, :2 * ph, :2 * pw].reshape(n, fn, ph, 2, pw, 2).max(axis=(3, 5))
+    out[...] = full
     return out
 
 
@@ -18,16 +25,8 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
     n, fn, oh, ow = dout.shape
     cols = np.empty((n, W[0].size, oh * ow), dtype=x.dtype)
     _conv.unfold(x, W.shape[2], W.shape[3], stride, pad, cols)
-    dcols = None if dx is None else np.empty_like(cols)
-    return _conv.conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx)
+    if dx.size == 0:
+        _conv.conv_backward(dout, cols, W, stride, pad, dW, db, None, None)
+        return dx
+    return _conv.conv_backward(dout, cols, W, stride, pad, dW, db, np.empty_like(cols), dx)
 
-
-def conv2d_relu_pool(x, W, b, stride, pad, chunk, work, out):
-    n, fn, ph, pw = out.shape
-    oh = (x.shape[2] + 2 * pad - W.shape[2]) // stride + 1
-    ow = (x.shape[3] + 2 * pad - W.shape[3]) // stride + 1
-    full = np.empty((n, fn, oh, ow), dtype=out.dtype)
-    conv2d_forward(x, W, b, stride, pad, chunk, work, True, full)
-    windows = full[:, :, :2 * ph, :2 * pw].reshape(n, fn, ph, 2, pw, 2)
-    out[...] = windows.max(axis=(3, 5))
-    return out

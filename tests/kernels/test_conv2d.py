@@ -29,13 +29,11 @@ def _setup(draw, dt):
 def _forward(draw, dt):
     r, x, W, s, p, chunk, work, oshape = _setup(draw, dt)
     b = r.standard_normal(oshape[1]).astype(dt)
-    return [x, W, b, s, p, chunk, work, draw(st.booleans()), np.full(oshape, np.nan, dt)]
-
-
-def _relu_pool(draw, dt):
-    r, x, W, s, p, chunk, work, (n, fn, oh, ow) = _setup(draw, dt)
-    b = r.standard_normal(fn).astype(dt)
-    return [x, W, b, s, p, chunk, work, np.full((n, fn, oh // 2, ow // 2), np.nan, dt)]
+    epilogue = draw(st.sampled_from([K.BIAS, K.BIAS_RELU, K.BIAS_RELU_POOL]))
+    n, fn, oh, ow = oshape
+    if epilogue == K.BIAS_RELU_POOL:
+        oshape = (n, fn, oh // 2, ow // 2)
+    return [x, W, b, s, p, chunk, work, epilogue, np.full(oshape, np.nan, dt)]
 
 
 def _backward(draw, dt):
@@ -43,14 +41,12 @@ def _backward(draw, dt):
     dout = (draw(parity.scales) * r.standard_normal(oshape)).astype(dt)
     need_dx = draw(st.booleans())
     return [x, W, dout, s, p, chunk, work, np.full(W.shape, np.nan, dt), np.full(oshape[1], np.nan, dt),
-            np.full(x.shape, np.nan, dt) if need_dx else None]
+            np.full(x.shape, np.nan, dt) if need_dx else np.empty((0, 0, 0, 0), dt)]
 
 
 CASES = {
     "conv2d_forward": parity.Case(_forward, outputs=("out",), scratch=("work",), returns="out",
                                   linear=True),
-    "conv2d_relu_pool": parity.Case(_relu_pool, outputs=("out",), scratch=("work",), returns="out",
-                                    linear=True),
     "conv2d_backward": parity.Case(_backward, outputs=("dW", "db", "dx"), scratch=("work",),
                                    returns="dx", linear=True),
 }
@@ -79,13 +75,13 @@ def _run_all(shape, dt, chunk, threads, relu):
     saved = numba.get_num_threads()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        K.conv2d_forward(x, W, b, s, p, chunk, work, relu, out)
+        K.conv2d_forward(x, W, b, s, p, chunk, work, K.BIAS_RELU if relu else K.BIAS, out)
         K.conv2d_backward(x, W, dout, s, p, chunk, work, dW, db, dx)
     finally:
         numba.set_num_threads(saved)
     ref = [np.empty_like(out), np.empty_like(dW), np.empty_like(db), np.empty_like(dx)]
     args64 = [a.astype(np.float64) for a in (x, W, b, dout)]
-    T.conv2d_forward(args64[0], args64[1], args64[2], s, p, chunk, None, relu, ref[0])
+    T.conv2d_forward(args64[0], args64[1], args64[2], s, p, chunk, None, int(relu), ref[0])
     T.conv2d_backward(args64[0], args64[1], args64[3], s, p, chunk, None, ref[1], ref[2], ref[3])
     return (out, dW, db, dx), ref, (x, W, dout)
 
@@ -115,7 +111,7 @@ def test_forward_relu_is_the_books_and_keeps_nan():
     x = np.array([[[[1.0, -2.0], [np.nan, 0.0]]]])
     W, b = np.ones((1, 1, 1, 1)), np.zeros(1)
     out = np.empty_like(x)
-    K.conv2d_forward(x, W, b, 1, 0, 1, np.empty((1, conv_work_row(x.shape, W.shape, 1, 0, 1))), True, out)
+    K.conv2d_forward(x, W, b, 1, 0, 1, np.empty((1, conv_work_row(x.shape, W.shape, 1, 0, 1))), K.BIAS_RELU, out)
     np.testing.assert_array_equal(out, [[[[1.0, 0.0], [np.nan, 0.0]]]])
     assert not np.signbit(out[0, 0, 1, 1])
 
@@ -131,11 +127,11 @@ def test_backward_db_is_the_books_sum_bit_for_bit():
     for chunk in (1, 2, 5):
         db = np.full(fn, np.nan)
         work = np.empty((2, conv_work_row(x.shape, W.shape, 1, 0, chunk)))
-        K.conv2d_backward(x, W, dout, 1, 0, chunk, work, np.empty_like(W), db, None)
+        K.conv2d_backward(x, W, dout, 1, 0, chunk, work, np.empty_like(W), db, np.empty((0, 0, 0, 0)))
         assert db.tobytes() == book.tobytes()
 
 
-def test_relu_pool_is_conv_relu_pool_bit_for_bit():
+def test_the_pooling_epilogue_is_conv_relu_pool_bit_for_bit():
     """The fused inference pass gives the same bits as the forward kernel (with its ReLU)
     followed by the book's pooling, NaN included, odd output sizes dropping a row/column."""
     from fastprop.kernels import pool
@@ -149,9 +145,9 @@ def test_relu_pool_is_conv_relu_pool_bit_for_bit():
             oh, ow = out_hw(9, 8, 3, 3, 1, pad)
             work = np.empty((2, conv_work_row(x.shape, W.shape, 1, pad, chunk)), dt)
             full = np.empty((5, 4, oh, ow), dt)
-            K.conv2d_forward(x, W, b, 1, pad, chunk, work, True, full)
+            K.conv2d_forward(x, W, b, 1, pad, chunk, work, K.BIAS_RELU, full)
             ref = np.empty((5, 4, oh // 2, ow // 2), dt)
             pool.pool_forward(full, 2, 2, 2, 0, ref, np.empty(ref.size, np.intp))
             got = np.full_like(ref, -1.0)
-            K.conv2d_relu_pool(x, W, b, 1, pad, chunk, work, got)
+            K.conv2d_forward(x, W, b, 1, pad, chunk, work, K.BIAS_RELU_POOL, got)
             assert got.tobytes() == ref.tobytes()
