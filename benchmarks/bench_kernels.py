@@ -199,6 +199,11 @@ INPUTS = {
     "column_sum": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt), np.empty(m, dt))},
     "affine_forward": {"default": lambda n, m, dt, r: (
         _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt))},
+    # float32 MNIST rows into float64 weights, 128 rows a chunk on one buffer (the
+    # evaluation path of the drop-in Affine; asv runs it with BLAS as the policy sets it)
+    "affine_forward_cast": {"default": lambda n, m, dt, r: (
+        _rand(r, (n, D), np.float32), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt),
+        np.empty((1, 128, D), dt))},
     "affine_backward": {"default": _affine_backward(True), "no_dx": _affine_backward(False)},
     "relu_forward": {"default": _relu_forward},
     "relu_backward": {"default": lambda n, m, dt, r: (

@@ -20,6 +20,16 @@ net = TwoLayerNet(784, 50, 10)
 x, t = np.random.rand(100, 784), np.random.randint(0, 10, 100)
 net.fused_step(x, t, SGD(lr=0.1))
 """,
+    # what the README's main job (fastprop train) compiles first: float32 MNIST rows
+    # gathered through an index, uint8 labels, SGD
+    "train_steps": """
+import numpy as np
+from fastprop import TwoLayerNet
+from fastprop.optimizers import SGD
+net = TwoLayerNet(784, 50, 10)
+x, t = np.random.rand(1000, 784).astype(np.float32), np.random.randint(0, 10, 1000).astype(np.uint8)
+net.train_steps(x, t, np.random.choice(1000, 200), 100, SGD(lr=0.1))
+""",
     "dropin": """
 import numpy as np
 from fastprop import TwoLayerNet
@@ -62,7 +72,7 @@ def _warm_folder(path):
 
 
 class FirstStep:
-    params = (["fused", "dropin"], ["warm", "cold"])
+    params = (["fused", "train_steps", "dropin"], ["warm", "cold"])
     param_names = ["path", "cache"]
     number = 1
     repeat = (1, 5, 60.0)

@@ -5,6 +5,7 @@ Replace the book's imports and keep the code::
     from fastprop.layers import Affine, Relu, SoftmaxWithLoss   # common.layers
     from fastprop import TwoLayerNet                             # ch05/two_layer_net.py
 """
+from . import _checkout  # noqa: F401,I001  (first: a checkout not installed gets its kernels)
 from . import functions, layers, optimizers, threads
 from .gradient import gradient_check, numerical_gradient
 from .layers import AddLayer, Affine, MatMul, MulLayer, Relu, Repeat, Sigmoid, Softmax, SoftmaxWithLoss, Sum

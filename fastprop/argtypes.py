@@ -3,11 +3,12 @@ parser whose errors are a single ``fastprop: error: ...`` line with exit status 
 option types (each says what it expected and what came), and the check that a file an
 option names can be written, made before any long run starts."""
 import argparse
+import contextlib
 import math
 import os
 
-__all__ = ["CommandParser", "check_writable_file", "finite_float", "non_negative_int",
-           "positive_int", "seed", "threads"]
+__all__ = ["CommandParser", "IntermixedParser", "Refusal", "check_writable_file", "checks",
+           "finite_float", "non_negative_int", "positive_int", "seed", "threads"]
 
 SEED_LIMIT = 2**32  # np.random.seed takes 0 <= seed < 2**32
 
@@ -18,6 +19,46 @@ class CommandParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"fastprop: error: {message} (see {self.prog} --help)\n")
+
+
+class IntermixedParser(CommandParser):
+    """A subcommand parser that takes its options before, between or after its positionals
+    (``data import --name ptb DIR`` as well as ``data import DIR --name ptb``).
+
+    Plain argparse matches an optional positional (``nargs='?'``) together with the one
+    before it, so ``import --name ptb DIR`` would leave ``DIR`` unrecognised; the
+    intermixed parse reads the options first, then the positionals. The subparsers action
+    calls ``parse_known_args``, so that is where the switch happens (the intermixed parse
+    calls it again itself: the flag lets that inner call through).
+    """
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
+class Refusal(Exception):
+    """A check refused an argument, an environment value, a path or the data: the command
+    prints its message as one ``fastprop: error:`` line (``--debug``: the traceback of
+    the original error, its ``__cause__``)."""
+
+
+@contextlib.contextmanager
+def checks():
+    """Around argument and data checks: ValueError, TypeError and OSError raised inside
+    become :class:`Refusal` (one line). Outside such a block the same errors are bugs and
+    show their traceback, so a failure 50 minutes into a run is never reduced to a line."""
+    try:
+        yield
+    except (ValueError, TypeError, OSError) as exc:
+        raise Refusal(str(exc)) from exc
 
 
 def positive_int(text: str) -> int:

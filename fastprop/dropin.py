@@ -15,7 +15,8 @@ The same mapping is one call for notebooks::
     from common.layers import Affine       # fastprop.layers.Affine
 
 Where the volumes differ, each volume's name means that volume's behaviour (vol. 2's
-``Dropout`` is the inverted one, its ``Trainer`` is vol. 2's); see the README.
+``Trainer`` is vol. 2's); see the README. vol. 2's ``common.layers.Dropout`` is vol. 1's (the
+book's code is the same: ``x * mask``, no rescaling); only ``TimeDropout`` is inverted.
 """
 from __future__ import annotations
 
@@ -45,25 +46,35 @@ _NP = {"np": "numpy", "GPU": "fastprop.dropin:GPU", "numpy": "numpy", "sys": "sy
 _V2_FUNCTIONS = ["sigmoid", "relu", "softmax", "cross_entropy_error"]
 _V2_LAYERS = ["MatMul", "Affine", "Softmax", "SoftmaxWithLoss", "Sigmoid", "SigmoidWithLoss", "Dropout",
               "Embedding"]
-_V2_DROPOUT = {"Dropout": "fastprop.layers:InvertedDropout"}
 _V2_CF = {n: f"fastprop.functions:{n}" for n in ("softmax", "sigmoid", "cross_entropy_error")}
+# vol. 1: what each book module imports, handed on by its ``from MODULE import *`` (ch06's
+# optimizer_compare_mnist.py uses ``np`` after ``from common.optimizer import *`` alone).
+_V1_FUNCTIONS = ["identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad",
+                 "softmax", "sum_squared_error", "cross_entropy_error", "softmax_loss"]
+_V1_LAYERS = ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution",
+              "Pooling"]
+_V1_LAYERS_STAR = _V1_LAYERS + _V1_FUNCTIONS + ["im2col", "col2im", "np"]
+_V1_LAYERS_MAP = {**_NP, **{n: f"fastprop.functions:{n}" for n in _V1_FUNCTIONS},
+                  "im2col": "fastprop.util:im2col", "col2im": "fastprop.util:col2im"}
+_V1_NET_STAR = _V1_LAYERS_STAR + ["sys", "os", "OrderedDict", "numerical_gradient"]
+_V1_NET_MAP = {**_V1_LAYERS_MAP, **{n: f"fastprop.layers:{n}" for n in _V1_LAYERS},
+               "OrderedDict": "collections:OrderedDict", "numerical_gradient": "fastprop.gradient:numerical_gradient"}
 BOOK = {
     1: {
-        "common.functions": ("fastprop.functions", [
-            "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad",
-            "softmax", "sum_squared_error", "cross_entropy_error", "softmax_loss"], {}),
+        "common.functions": ("fastprop.functions", _V1_FUNCTIONS + ["np"], _NP),
         "common.gradient": ("fastprop.gradient", [
-            "numerical_gradient", "numerical_gradient_2d", "_numerical_gradient_1d"], {}),
-        "common.layers": ("fastprop.layers", [
-            "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization",
-            "Convolution", "Pooling"], {}),
-        "common.multi_layer_net": ("fastprop.nets", ["MultiLayerNet"], {}),
-        "common.multi_layer_net_extend": ("fastprop.nets", ["MultiLayerNetExtend"], {}),
-        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS, {}),
-        "common.trainer": ("fastprop.trainer", ["Trainer"], {"Trainer": "fastprop.trainer.vol1:Trainer"}),
+            "numerical_gradient", "numerical_gradient_2d", "_numerical_gradient_1d", "np"], _NP),
+        "common.layers": ("fastprop.layers", _V1_LAYERS_STAR, _V1_LAYERS_MAP),
+        "common.multi_layer_net": ("fastprop.nets", ["MultiLayerNet"] + _V1_NET_STAR, _V1_NET_MAP),
+        "common.multi_layer_net_extend": ("fastprop.nets", ["MultiLayerNetExtend"] + _V1_NET_STAR, _V1_NET_MAP),
+        "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS + ["np"], _NP),
+        "common.trainer": ("fastprop.trainer", ["Trainer", "sys", "os", "np"] + _OPTIMIZERS,
+                           {**_NP, "Trainer": "fastprop.trainer.vol1:Trainer",
+                            **{n: f"fastprop.optimizers:{n}" for n in _OPTIMIZERS}}),
         "common.util": ("fastprop.util", [
-            "smooth_curve", "shuffle_dataset", "conv_output_size", "im2col", "col2im"], {}),
-        "dataset.mnist": ("fastprop.datasets", ["load_mnist"], {}),
+            "smooth_curve", "shuffle_dataset", "conv_output_size", "im2col", "col2im", "np"], _NP),
+        "dataset.mnist": ("fastprop.datasets", ["load_mnist", "np", "os", "pickle", "gzip"],
+                          {**_NP, "gzip": "gzip"}),
     },
     2: {
         "common.base_model": ("fastprop.nets", ["BaseModel", "to_cpu", "to_gpu", "np", "GPU", "sys", "os",
@@ -71,13 +82,13 @@ BOOK = {
                               {**_NP, "to_cpu": "fastprop.util_vol2:to_cpu", "to_gpu": "fastprop.util_vol2:to_gpu"}),
         "common.functions": ("fastprop.functions", _V2_FUNCTIONS + ["np", "GPU"], _NP),
         "common.layers": ("fastprop.layers", _V2_LAYERS + ["softmax", "cross_entropy_error", "np", "GPU"],
-                          {**_NP, **_V2_DROPOUT, **_V2_CF}),
+                          {**_NP, **_V2_CF}),
         "common.optimizer": ("fastprop.optimizers", _OPTIMIZERS + ["np", "GPU", "sys"], _NP),
         "common.time_layers": ("fastprop.layers", [
             "RNN", "TimeRNN", "LSTM", "TimeLSTM", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
             "TimeDropout", "TimeBiLSTM", "TimeSigmoidWithLoss", "GRU", "TimeGRU",
             "Simple_TimeSoftmaxWithLoss", "Simple_TimeAffine"] + _V2_LAYERS
-            + ["softmax", "sigmoid", "cross_entropy_error", "np", "GPU"], {**_NP, **_V2_DROPOUT, **_V2_CF}),
+            + ["softmax", "sigmoid", "cross_entropy_error", "np", "GPU"], {**_NP, **_V2_CF}),
         "common.trainer": ("fastprop.trainer", ["Trainer", "RnnlmTrainer", "remove_duplicate", "clip_grads",
                                                 "np", "GPU", "numpy", "sys", "time", "plt"], _NP),
         "common.util": ("fastprop.util_vol2", [
@@ -188,44 +199,71 @@ class BookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__fastprop_volume__ = self.volume
 
 
+#: the active mappings, innermost last: [finder, the ``common``/``dataset`` modules it set aside]
 _installed: list = []
+
+
+def _book_modules() -> dict:
+    """Pop every ``common``/``dataset`` module out of ``sys.modules`` and return them."""
+    return {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] in PACKAGES}
 
 
 def install(volume: int = 1) -> BookFinder:
     """Make ``common.*`` and ``dataset.*`` imports resolve to fastprop for ``volume``.
 
-    Modules of those names already imported (the book's own) are set aside and restored by
+    Mappings nest: an ``install`` inside another (a script that runs another script, or
+    ``book_imports`` within ``book_imports``) maps on top of the outer one, and undoing it
+    gives the outer mapping back, its modules included. Modules of those names already
+    imported (the book's own, or the outer mapping's) are set aside and restored by
     :func:`uninstall`.
+
+    Returns
+    -------
+    BookFinder : the mapping, which :func:`uninstall` takes to undo this one
     """
     if isinstance(volume, bool) or volume not in BOOK:
         raise ValueError(f"volume must be 1 or 2, got {volume!r}")
-    uninstall()
-    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] in PACKAGES}
     finder = BookFinder(volume)
+    saved = _book_modules()
     sys.meta_path.insert(0, finder)
-    _installed.append((finder, saved))
+    _installed.append([finder, saved])
     return finder
 
 
-def uninstall() -> None:
-    """Undo :func:`install` (no-op when nothing is installed)."""
-    while _installed:
-        finder, saved = _installed.pop()
-        if finder in sys.meta_path:
-            sys.meta_path.remove(finder)
-        for k in [k for k in sys.modules if k.split(".")[0] in PACKAGES]:
-            del sys.modules[k]
-        sys.modules.update(saved)
+def uninstall(finder: BookFinder | None = None) -> None:
+    """Undo :func:`install`: the mapping ``finder`` (default: the innermost one); no-op when
+    nothing is installed.
+
+    The mappings around it stay: the next ``common`` import of an outer script still
+    resolves to fastprop for the outer script's volume. Undoing a mapping that is not the
+    innermost (mappings undone out of order) leaves the inner ones in place and hands them
+    what it had set aside.
+    """
+    if not _installed:
+        return
+    index = len(_installed) - 1
+    if finder is not None:
+        index = next((i for i, entry in enumerate(_installed) if entry[0] is finder), None)
+        if index is None:
+            return  # already undone
+    finder, saved = _installed.pop(index)
+    if finder in sys.meta_path:
+        sys.meta_path.remove(finder)
+    if index < len(_installed):  # an inner mapping is still active: it now restores our saved modules
+        _installed[index][1] = saved
+        return
+    _book_modules()
+    sys.modules.update(saved)
 
 
 @contextlib.contextmanager
 def book_imports(volume: int = 1):
-    """``with book_imports(1): ...``: :func:`install` for the block."""
-    install(volume)
+    """``with book_imports(1): ...``: :func:`install` for the block (blocks nest)."""
+    finder = install(volume)
     try:
-        yield
+        yield finder
     finally:
-        uninstall()
+        uninstall(finder)
 
 
 def detect_volume(script: str) -> int:
@@ -233,9 +271,15 @@ def detect_volume(script: str) -> int:
     folder = os.path.dirname(os.path.abspath(script))
     for _ in range(4):
         common = os.path.join(folder, "common")
-        if os.path.isfile(os.path.join(common, "time_layers.py")):
+        v2 = os.path.isfile(os.path.join(common, "time_layers.py"))
+        v1 = os.path.isfile(os.path.join(common, "multi_layer_net.py"))
+        if v1 and v2:
+            raise ValueError(f"cannot tell which volume of the book {script} belongs to: {common} looks like "
+                             "both (it has vol. 1's multi_layer_net.py and vol. 2's time_layers.py); "
+                             "pass --volume 1 or --volume 2")
+        if v2:
             return 2
-        if os.path.isfile(os.path.join(common, "multi_layer_net.py")):
+        if v1:
             return 1
         folder = os.path.dirname(folder)
     raise ValueError(f"cannot tell which volume of the book {script} belongs to (no common/ folder of "
@@ -297,7 +341,7 @@ def run_script(script: str, args=(), volume: int | None = None) -> None:
     sys.argv = [script, *args]
     folder = os.path.dirname(os.path.abspath(script))
     sys.path.insert(0, folder)
-    install(volume)
+    finder = install(volume)
     siblings = SiblingFinder(os.path.dirname(folder))
     sys.meta_path.append(siblings)
     try:
@@ -305,6 +349,6 @@ def run_script(script: str, args=(), volume: int | None = None) -> None:
     finally:
         if siblings in sys.meta_path:
             sys.meta_path.remove(siblings)
-        uninstall()
+        uninstall(finder)
         sys.argv[:] = argv
         sys.path[:] = path

@@ -24,7 +24,7 @@ def numerical_gradient(f, x, h=1e-4):
     Notes
     -----
     ``grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2h)``; error O(h^2) plus rounding
-    of order eps * |f| / h, about 1e-12 in float64 (use float64 for checks).
+    of order ``eps * abs(f) / h``, about 1e-12 in float64 (use float64 for checks).
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")

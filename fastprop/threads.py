@@ -47,6 +47,7 @@ MIN_WINDOW = 0.1
 
 _policy = config.THREADS
 _source = "FASTPROP_THREADS"  # who set the policy: the environment, until set_threads
+_fixed = None  # the policy's integer, parsed once (None: auto, or a bad value not yet reported)
 
 
 def _parse(n, name="threads"):
@@ -92,24 +93,38 @@ def _affinity():
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _read_proc_stat(cpus):
-    """``(busy seconds of the cores in cpus, running tasks)`` from /proc/stat, or None."""
+def _niced() -> bool:
+    """Whether this process runs at a lower priority (its time is then in the nice column)."""
     try:
-        with open("/proc/stat", "rb") as f:
+        return os.getpriority(os.PRIO_PROCESS, 0) > 0
+    except (AttributeError, OSError):
+        return False
+
+
+def _read_proc_stat(cpus, path="/proc/stat"):
+    """``(busy seconds of the cores in cpus, running tasks)`` from /proc/stat, or None.
+
+    The ``nice`` column is left out unless this process is niced itself: a niced process
+    yields its core to us (CFS gives a nice-10 task a tenth of our share), so it takes no
+    core away from a split GEMM, and counting it would give up the second core to a
+    background job that was started precisely so as not to get in the way."""
+    try:
+        with open(path, "rb") as f:
             text = f.read()
     except OSError:
         return None
     busy = 0
     running = None
+    nice = 1 if _niced() else 0
     for line in text.splitlines():
         if line.startswith(b"cpu") and line[3:4].isdigit():
             name, *fields = line.split()
             if cpus is not None and int(name[3:]) not in cpus:
                 continue
             v = [int(x) for x in fields[:8]]
-            # user nice system idle iowait irq softirq steal: everything but idle and iowait
-            # (steal is a core the hypervisor gave to someone else: not ours either)
-            busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+            # user nice system idle iowait irq softirq steal: everything but idle, iowait
+            # (and nice, above); steal is a core the hypervisor gave to someone else
+            busy += v[0] + nice * v[1] + v[2] + v[5] + v[6] + v[7]
         elif line.startswith(b"procs_running"):
             running = int(line.split()[1])
     return busy / _TICK, running
@@ -197,16 +212,13 @@ def poll() -> int:
     global _governor
     if _override is not None:
         return _override
-    try:
-        value = _parse(_policy, _source)
-    except (TypeError, ValueError):
-        value = None  # a bad FASTPROP_THREADS raises where the policy is checked, not here
-    if value is not None:
-        _apply(value)
-        return value
-    if _governor is None:
-        _governor = _Governor()
+    if _fixed is not None:
+        if _applied != _fixed:
+            _apply(_fixed)
+        return _fixed
     g = _governor
+    if g is None:
+        g = _governor = _Governor()
     now = time.monotonic()
     if g.current is None or now >= g._next:
         g.current = g.decide(now)
@@ -216,8 +228,8 @@ def poll() -> int:
 
 def current() -> int:
     """The thread count :func:`poll` decided last (deciding now if it never did)."""
-    if (_override is None and _governor is not None and _governor.current is not None
-            and _parse_safe() is None):
+    if (_override is None and _fixed is None and _governor is not None
+            and _governor.current is not None):
         return _governor.current
     return poll()
 
@@ -245,9 +257,10 @@ def _limit(value) -> None:
 
 def set_threads(n) -> None:
     """Set the process-wide thread policy: ``'auto'`` or a positive integer."""
-    global _policy, _source, _applied
+    global _policy, _source, _applied, _fixed
     value = _parse(n)
     _policy, _source = ("auto" if value is None else str(value)), "threads"
+    _fixed = value
     _applied = None
     if _governor is not None:
         _governor.current = None  # auto decides afresh at the next poll
@@ -342,8 +355,8 @@ def _apply_environment():
     """An explicit, valid ``FASTPROP_THREADS`` applies from import on; a bad one waits for
     its first use to raise (see the module's docstring). Under ``auto`` the first
     measurement window opens now (import to first step is usually data loading)."""
-    global _governor, _applied
-    value = _parse_safe()
+    global _governor, _applied, _fixed
+    value = _fixed = _parse_safe()
     if value is not None:
         _limit(value)
         _applied = value

@@ -93,10 +93,11 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
 
 
 def _conv_args(filter_h, filter_w, stride, pad):
-    return (validate.check_scalar(filter_h, "filter_h", int, low=1),
-            validate.check_scalar(filter_w, "filter_w", int, low=1),
-            validate.check_scalar(stride, "stride", int, low=1),
-            validate.check_scalar(pad, "pad", int, low=0))
+    big = validate.MAX_INDEX  # beyond it the kernel's int64 index arithmetic could wrap
+    return (validate.check_scalar(filter_h, "filter_h", int, low=1, high=big),
+            validate.check_scalar(filter_w, "filter_w", int, low=1, high=big),
+            validate.check_scalar(stride, "stride", int, low=1, high=big),
+            validate.check_scalar(pad, "pad", int, low=0, high=big))
 
 
 def _out_hw(shape, fh, fw, stride, pad, name):
@@ -126,7 +127,10 @@ def im2col(input_data, filter_h: int, filter_w: int, stride: int = 1, pad: int =
     if x.ndim != 4:
         raise ValueError(f"input_data must be a 4-D (N, C, H, W) array, got shape {x.shape}")
     oh, ow = _out_hw(x.shape, fh, fw, stride, pad, "input_data")
-    col = np.empty((x.shape[0] * oh * ow, x.shape[1] * fh * fw), dtype=np.float64)
+    shape = validate.allocation((x.shape[0] * oh * ow, x.shape[1] * fh * fw), np.float64,
+                                f"im2col's filter {fh} x {fw}, stride {stride} and pad {pad}",
+                                "a column matrix")
+    col = np.empty(shape, dtype=np.float64)
     if col.size:
         _conv.im2col(x, fh, fw, stride, pad, col)
     return col
@@ -151,7 +155,9 @@ def col2im(col, input_shape, filter_h: int, filter_w: int, stride: int = 1,
     fh, fw, stride, pad = _conv_args(filter_h, filter_w, stride, pad)
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4:
         raise TypeError(f"input_shape must be 4 integers (N, C, H, W), got {input_shape!r}")
-    shape = tuple(validate.check_scalar(v, "input_shape", int, low=1) for v in input_shape)
+    shape = tuple(validate.check_scalar(v, "input_shape", int, low=1, high=validate.MAX_INDEX)
+                  for v in input_shape)
+    validate.allocation(shape, np.float64, f"input_shape={shape}", "an image batch")
     oh, ow = _out_hw(shape, fh, fw, stride, pad, "input_shape")
     col = validate.as_real(col, "col", np.float64)
     validate.same_shape(col, (shape[0] * oh * ow, shape[1] * fh * fw), "col",

@@ -3,6 +3,7 @@ similarity search and analogies (printing what the book prints), gradient clippi
 evaluation helpers of ch. 5-7. fastprop is CPU-only: ``to_gpu`` is an error."""
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 
@@ -60,13 +61,35 @@ def cos_similarity(x, y, eps: float = 1e-8) -> float:
     return np.dot(nx, ny)
 
 
-def _vocab(word_to_id, id_to_word, word_matrix):
+def _vocab(word_to_id, id_to_word, word_matrix, every_row: bool = False):
+    """``word_matrix`` as a float array after checking the dictionaries against it: id_to_word
+    maps every id 0..V-1 (the rows ranked) to a word; ``every_row`` (analogy ranks every
+    row of the matrix) asks for exactly V rows."""
     if not isinstance(word_to_id, dict) or not isinstance(id_to_word, dict):
         raise TypeError("word_to_id and id_to_word must be dicts (as preprocess returns them)")
     m = validate.as_real(word_matrix, "word_matrix")
-    if m.ndim != 2 or m.shape[0] < len(id_to_word):
-        raise ValueError(f"word_matrix must be 2-D with a row per word ({len(id_to_word)}), got {m.shape}")
+    n = len(id_to_word)
+    if m.ndim != 2 or m.shape[0] < n:
+        raise ValueError(f"word_matrix must be 2-D with a row per word ({n}), got {m.shape}")
+    if every_row and m.shape[0] != n:
+        raise ValueError(f"word_matrix has {m.shape[0]} rows but id_to_word names {n} words: every row "
+                         "is ranked, so each needs a word (pass the matrix of this vocabulary)")
+    if set(id_to_word) != set(range(n)):
+        odd = sorted(repr(k) for k in id_to_word if not (isinstance(k, numbers.Integral) and 0 <= k < n))
+        raise ValueError(f"id_to_word must map every id 0..{n - 1} to a word (as preprocess returns it); "
+                         f"it has keys outside that range: {', '.join(odd[:5])}")
     return m
+
+
+def _word_id(word, word_to_id: dict, id_to_word: dict) -> int:
+    """``word_to_id[word]`` after checking the two dictionaries agree on it."""
+    i = word_to_id[word]
+    if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or not 0 <= i < len(id_to_word) \
+            or id_to_word[int(i)] != word:
+        where = id_to_word.get(i) if isinstance(i, numbers.Integral) else None
+        raise ValueError(f"word_to_id[{word!r}] is {i!r}, but id_to_word[{i!r}] is {where!r}: the two "
+                         "dictionaries disagree (build both with preprocess, or pass the pair it returned)")
+    return int(i)
 
 
 def most_similar(query: str, word_to_id: dict, id_to_word: dict, word_matrix, top: int = 5) -> None:
@@ -76,8 +99,8 @@ def most_similar(query: str, word_to_id: dict, id_to_word: dict, word_matrix, to
     if query not in word_to_id:
         print('%s is not found' % query)
         return
+    query_vec = m[_word_id(query, word_to_id, id_to_word)]
     print('\n[query] ' + query)
-    query_vec = m[word_to_id[query]]
     vocab_size = len(id_to_word)
     similarity = np.zeros(vocab_size)
     # one 1-D dot per word, as the book: a matrix-vector product would round differently
@@ -97,16 +120,18 @@ def most_similar(query: str, word_to_id: dict, id_to_word: dict, word_matrix, to
 def convert_one_hot(corpus, vocab_size: int) -> np.ndarray:
     """(N, V) or (N, C, V) int32 one-hot rows of a 1-D or 2-D array of word ids."""
     vocab_size = validate.positive_int(vocab_size, "vocab_size")
-    ids = word_ids(corpus, vocab_size, "corpus")
+    ids = word_ids(corpus, vocab_size, "corpus", f"vocab_size={vocab_size}")
     if ids.ndim not in (1, 2):
         raise ValueError(f"corpus must be 1-D or 2-D word ids, got shape {ids.shape}")
-    one_hot = np.zeros(ids.shape + (vocab_size,), dtype=np.int32)
+    shape = validate.allocation(ids.shape + (vocab_size,), np.int32, f"vocab_size={vocab_size}",
+                                "one-hot rows")
+    one_hot = np.zeros(shape, dtype=np.int32)
     np.put_along_axis(one_hot, ids[..., None], 1, axis=-1)
     return one_hot
 
 
 def _corpus(corpus, vocab_size=None) -> np.ndarray:
-    ids = word_ids(corpus, np.iinfo(np.int64).max if vocab_size is None else vocab_size, "corpus")
+    ids = word_ids(corpus, vocab_size, "corpus", None if vocab_size is None else f"vocab_size={vocab_size}")
     if ids.ndim != 1:
         raise ValueError(f"corpus must be a 1-D sequence of word ids, got shape {ids.shape}")
     return ids
@@ -117,7 +142,33 @@ def create_co_matrix(corpus, vocab_size: int, window_size: int = 1) -> np.ndarra
     vocab_size = validate.positive_int(vocab_size, "vocab_size")
     window_size = validate.positive_int(window_size, "window_size")
     ids = _corpus(corpus, vocab_size)
-    return cooccurrence.co_matrix(ids, window_size, np.empty((vocab_size, vocab_size), np.int32))
+    shape = validate.allocation((vocab_size, vocab_size), np.int32, f"vocab_size={vocab_size}",
+                                "a co-occurrence matrix")
+    # a window wider than the corpus counts what the whole corpus counts (and a huge one
+    # would loop for ever, or not fit the kernel's int64)
+    window = min(window_size, max(ids.shape[0] - 1, 1))
+    return cooccurrence.co_matrix(ids, window, np.empty(shape, np.int32))
+
+
+def _exact_sums(C):
+    """``(N, S)``: the total and the column sums of the counts as int64, when the kernel's
+    int64 products ``C[i, j] * N`` and ``S[i] * S[j]`` are all exact; a ValueError when any
+    would wrap (counts near 2**63 in a uint64 matrix, or merely large ones)."""
+    limit = np.iinfo(np.int64).max
+    # float64 sums first: they cannot wrap, and are exact to far better than the factor 2
+    # of margin taken here
+    Sf = np.sum(C, axis=0, dtype=np.float64)
+    if float(Sf.sum()) >= 2.0**62:
+        raise ValueError(f"C's counts sum to about {float(Sf.sum()):.3g}, more than the int64 PPMI "
+                         "computes with (2**63 - 1); scale the counts down")
+    S = np.ascontiguousarray(np.sum(C, axis=0, dtype=np.int64))
+    total = int(S.sum())
+    biggest = int(C.max()) * total
+    if biggest > limit or int(S.max()) ** 2 > limit:
+        raise ValueError(f"C's counts are too large to compute PPMI exactly: C[i, j] * N reaches "
+                         f"{biggest} and S[i] * S[j] {int(S.max()) ** 2}, beyond int64 (2**63 - 1); "
+                         "scale the counts down")
+    return total, S
 
 
 def ppmi(C, verbose: bool = False, eps: float = 1e-8) -> np.ndarray:
@@ -131,14 +182,15 @@ def ppmi(C, verbose: bool = False, eps: float = 1e-8) -> np.ndarray:
     C = np.asarray(C)
     if C.dtype.kind not in "iu":
         raise TypeError(f"C must be an integer co-occurrence matrix, got {validate.describe(C)}")
-    if C.ndim != 2 or C.size == 0:
-        raise ValueError(f"C must be a non-empty 2-D matrix, got shape {C.shape}")
+    if C.ndim != 2 or C.size == 0 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"C must be a non-empty square (V, V) co-occurrence matrix (a row and a "
+                         f"column per word), got shape {C.shape}")
     if (C < 0).any():
         raise ValueError("C holds negative counts")
     C = np.ascontiguousarray(C)
-    total = int(np.sum(C, dtype=np.int64))
-    S = np.ascontiguousarray(np.sum(C, axis=0, dtype=np.int64))
-    M = cooccurrence.ppmi(C, total, S, eps, np.empty(C.shape, np.float32))
+    total, S = _exact_sums(C)
+    out = np.empty(validate.allocation(C.shape, np.float32, "C", "a PPMI matrix"), np.float32)
+    M = cooccurrence.ppmi(C, total, S, eps, out)
     if verbose:
         n = C.shape[0] * C.shape[1]
         for cnt in range(n // 100 + 1, n + 1, n // 100 + 1):
@@ -239,17 +291,21 @@ def analogy(a: str, b: str, c: str, word_to_id: dict, id_to_word: dict, word_mat
             answer: str | None = None) -> None:
     """Print the ``top`` answers of ``a : b = c : ?`` (``b - a + c``, normalised), as the book."""
     top = validate.positive_int(top, "top")
-    m = _vocab(word_to_id, id_to_word, word_matrix)
+    m = _vocab(word_to_id, id_to_word, word_matrix, every_row=True)
     for word in (a, b, c):
         if word not in word_to_id:
             print('%s is not found' % word)
             return
+    a_vec, b_vec, c_vec = (m[_word_id(w, word_to_id, id_to_word)] for w in (a, b, c))
+    if answer is not None:
+        if answer not in word_to_id:
+            raise ValueError(f"answer {answer!r} is not in word_to_id")
+        answer_id = _word_id(answer, word_to_id, id_to_word)
     print('\n[analogy] ' + a + ':' + b + ' = ' + c + ':?')
-    a_vec, b_vec, c_vec = m[word_to_id[a]], m[word_to_id[b]], m[word_to_id[c]]
     query_vec = normalize(b_vec - a_vec + c_vec)
     similarity = np.dot(m, query_vec)
     if answer is not None:
-        print("==>" + answer + ":" + str(np.dot(m[word_to_id[answer]], query_vec)))
+        print("==>" + answer + ":" + str(np.dot(m[answer_id], query_vec)))
     count = 0
     for i in (-1 * similarity).argsort():
         if np.isnan(similarity[i]):

@@ -14,6 +14,13 @@ import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+#: most elements allocated in one array for a size the caller chose (2**31: 16 GiB of float64);
+#: above it a ValueError names the argument, before NumPy's MemoryError or a swapping machine
+MAX_ELEMENTS = 2**31
+#: largest stride, pad, filter or window a kernel takes: sums and products of a few of them
+#: stay far inside int64 (a larger Python int would end in Numba's "Int value is too large")
+MAX_INDEX = 2**60
+
 
 def describe(x) -> str:
     """A short description of ``x`` for error messages (dtype and shape for arrays)."""
@@ -62,6 +69,32 @@ def check_scalar(value, name: str, kind: type = float, *, low=None, high=None,
     if high is not None and (v >= high if high_open else v > high):
         raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
     return v
+
+
+def _bytes(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} bytes"  # pragma: no cover
+
+
+def allocation(shape, dtype, name: str, what: str = "an array") -> tuple:
+    """``shape`` as a tuple of ints, if an array of that shape stays within
+    :data:`MAX_ELEMENTS`; else a ValueError naming ``name`` (the argument that asked for it)
+    and the size, raised before anything is allocated.
+
+    Call it before every allocation whose size comes from a number the caller passed (a
+    vocabulary size, a pad, a batch size), with the shape computed in Python ints.
+    """
+    shape = tuple(int(s) for s in shape)
+    n = math.prod(shape)
+    if n > MAX_ELEMENTS:
+        dt = np.dtype(dtype)
+        raise ValueError(f"{name} asks for {what} of shape {shape} ({n} {dt} elements, "
+                         f"{_bytes(n * dt.itemsize)}), more than the {MAX_ELEMENTS} elements fastprop "
+                         "allocates for one array; use a smaller value")
+    return shape
 
 
 def positive_int(v, name: str) -> int:

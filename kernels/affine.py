@@ -5,6 +5,7 @@
 takes through its transpose flag, so ``x.T @ dout`` is never materialised.
 """
 import numpy as np
+from numba import prange
 
 from ._jit import jit
 from .reductions import column_sum
@@ -31,6 +32,54 @@ def affine_forward(x, W, b, out):
         for i in range(n):
             for j in range(m):
                 out[i, j] += b[j]
+    return out
+
+
+@jit(parallel=True)
+def affine_forward_cast(x, W, b, out, buf):
+    """``out = x.astype(W.dtype) @ W + b`` chunk by chunk: no whole-size cast of ``x``.
+
+    Parameters
+    ----------
+    x : (N, D) real array of any dtype, C-contiguous (float32 MNIST, uint8 pixels)
+    W : (D, M) float32/float64, C-contiguous
+    b : (M,) W's dtype, or None
+    out : (N, M) W's dtype, C-contiguous, written
+    buf : (T, R, D) W's dtype, scratch: one R-row chunk buffer per thread
+
+    Returns
+    -------
+    out
+
+    Notes
+    -----
+    For the book's evaluations (``network.accuracy(x_train, t_train)`` on 60000 float32
+    images against float64 weights): NumPy, and fastprop's cast-then-GEMM, first write a
+    376 MB float64 copy of the set (in fresh pages, every epoch), then read it back for the
+    GEMM. Here each thread casts R rows into its own buffer, small enough to stay in its
+    L2, and multiplies them from there: the set is read once and nothing the size of it is
+    written. Chunk ``c`` goes to thread ``c % T`` (a static split), and each output row is
+    one row-block GEMM of its own, the same sums as the whole-matrix GEMM's rows. Run it
+    with BLAS at one thread (:func:`fastprop.threads.parallel_region`).
+    """
+    n, d = x.shape
+    T, R = buf.shape[0], buf.shape[1]
+    m = out.shape[1]
+    chunks = (n + R - 1) // R
+    for t in prange(T):
+        for c in range(t, chunks, T):
+            r0 = c * R
+            r1 = min(r0 + R, n)
+            bt = buf[t, :r1 - r0]
+            for i in range(r1 - r0):
+                for k in range(d):
+                    bt[i, k] = x[r0 + i, k]
+            oc = out[r0:r1]
+            np.dot(bt, W, oc)
+            if b is not None:
+                for i in range(r1 - r0):
+                    for j in range(m):
+                        oc[i, j] += b[j]
     return out
 
 

@@ -28,6 +28,12 @@ included), so no call site spells out two dozen arrays:
   empty) and the step count before this call (the book's Adam ``iter``);
 * ``scratch = (xb, a, y, dy, dh)``: (B, D), (B, H), (B, O), (B, O), (B, H).
 
+Compile time is part of a user's first minute (the first ``fastprop train`` compiles this
+module): ``targets`` may be None (integer labels) and, with SGD, ``S1``/``S2`` may be None.
+Numba prunes a branch on ``x is None`` by type before compiling, so the labels-only SGD
+run of ch05 never compiles the one-hot loss nor the five other update rules (measured:
+those were ~35 % of the first step's compile).
+
 The caller (:mod:`fastprop.nets.fused`) checks every shape, dtype and layout before each call.
 """
 import numpy as np
@@ -46,22 +52,32 @@ from .rows import (
 
 
 @jit
-def _output_loss(y, b2, batch, rows, dy):
+def _output_loss(y, b2, labels, targets, onehot, rows, dy):
     """Add ``b2``, softmax, cross-entropy (book's ``+1e-7``), ``dy = (y - t) / B``: the
-    row helpers of :func:`fastprop.kernels.softmax.softmax_cross_entropy`."""
-    _, labels, targets, onehot, _ = batch
+    row helpers of :func:`fastprop.kernels.softmax.softmax_cross_entropy`. ``targets``
+    None: the labels path alone is compiled."""
     n, c = y.shape
     for i in range(n):
         for j in range(c):
             y[i, j] += b2[j]
     softmax_rows(y, y)
+    if targets is None:
+        return label_loss_rows(y, labels, rows, 1.0, dy)
     if onehot:
         return target_loss_rows(y, targets, rows, 1.0, dy)
     return label_loss_rows(y, labels, rows, 1.0, dy)
 
 
 @jit
-def _step(x, batch, rows, params, grads, scratch, sigmoid, sgd_lr):
+def _update_rest(S1, optimizer, P, G, t):
+    """The non-SGD update of every array; with ``S1`` None (SGD) nothing is compiled."""
+    if S1 is None:
+        return
+    update_all(optimizer, P, G, t)
+
+
+@jit(inline='always')
+def _step(x, labels, targets, onehot, rows, params, grads, scratch, sigmoid, sgd_lr):
     """Forward, loss and backward of one batch ``x``; gradients land in ``grads``.
 
     With ``sgd_lr`` > 0 the SGD update is done here as well, folded into the weight
@@ -75,7 +91,7 @@ def _step(x, batch, rows, params, grads, scratch, sigmoid, sgd_lr):
     np.dot(x, W1, a)
     bias_activation(a, b1, sigmoid)
     np.dot(a, W2, y)
-    loss = _output_loss(y, b2, batch, rows, dy)
+    loss = _output_loss(y, b2, labels, targets, onehot, rows, dy)
     n, c = dy.shape
     db2[:] = 0
     for i in range(n):
@@ -96,7 +112,7 @@ def _step(x, batch, rows, params, grads, scratch, sigmoid, sgd_lr):
     return loss
 
 
-@jit
+@jit(inline="always")
 def _flat(params):
     W1, b1, W2, b2 = params
     return (W1.reshape(W1.size), b1, W2.reshape(W2.size), b2)
@@ -122,8 +138,8 @@ def two_layer_train_steps(batch, params, grads, optimizer, scratch, sigmoid, los
     are not written (see :func:`_step`); the other optimizers leave all four gradients of
     the last step in ``grads``.
     """
-    X, _, _, _, idx = batch
-    rule, hp, _, _, t0 = optimizer
+    X, labels, targets, onehot, idx = batch
+    rule, hp, S1, _, t0 = optimizer
     xb = scratch[0]
     P = _flat(params)
     G = _flat(grads)
@@ -132,9 +148,10 @@ def two_layer_train_steps(batch, params, grads, optimizer, scratch, sigmoid, los
     for step in range(losses.shape[0]):
         rows = idx[step * B:(step + 1) * B]
         gather_rows(X, rows, xb)
-        losses[step] = _step(xb, batch, rows, params, grads, scratch, sigmoid, sgd_lr)
+        losses[step] = _step(xb, labels, targets, onehot, rows, params, grads, scratch,
+                             sigmoid, sgd_lr)
         if rule != SGD:
-            update_all(optimizer, P, G, t0 + step + 1)
+            _update_rest(S1, optimizer, P, G, t0 + step + 1)
     return losses
 
 
@@ -145,10 +162,10 @@ def two_layer_train_step(batch, params, grads, optimizer, scratch, sigmoid):
     says which entries of the labels/targets belong to its rows (the caller passes a kept
     ``arange(B)``, so the step allocates nothing). Other arguments as
     :func:`two_layer_train_steps`. Returns the loss."""
-    x, _, _, _, rows = batch
-    rule, hp, _, _, t0 = optimizer
+    x, labels, targets, onehot, rows = batch
+    rule, hp, S1, _, t0 = optimizer
     sgd_lr = x.dtype.type(hp[0]) if rule == SGD else x.dtype.type(0)
-    loss = _step(x, batch, rows, params, grads, scratch, sigmoid, sgd_lr)
+    loss = _step(x, labels, targets, onehot, rows, params, grads, scratch, sigmoid, sgd_lr)
     if rule != SGD:
-        update_all(optimizer, _flat(params), _flat(grads), t0 + 1)
+        _update_rest(S1, optimizer, _flat(params), _flat(grads), t0 + 1)
     return loss

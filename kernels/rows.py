@@ -14,7 +14,7 @@ from ._jit import jit
 from .vmath import exp as vexp
 
 
-@jit
+@jit(inline='always')
 def softmax_rows(x, y):
     """``y = softmax(x)`` row by row (``y`` may be ``x``); the book's max-shift formulation.
 
@@ -59,7 +59,7 @@ def argmax_row(t, r):
     return k
 
 
-@jit
+@jit(inline='always')
 def label_grad_row(y, i, k, dout, n, dx):
     """Gradient row ``i`` for label ``k``: ``dx[i] = (y[i] - onehot(k)) * dout / n``."""
     for j in range(y.shape[1]):
@@ -74,7 +74,7 @@ def target_grad_row(y, i, t, r, dout, n, dx):
         dx[i, j] = (y[i, j] - t[r, j]) * dout / n
 
 
-@jit
+@jit(inline='always')
 def label_loss_rows(y, labels, rows, dout, dx):
     """Mean cross-entropy of the softmax rows ``y`` against integer labels, and its gradient.
 
@@ -127,7 +127,7 @@ def target_loss_rows(y, targets, rows, dout, dx):
     return -total / n
 
 
-@jit
+@jit(inline='always')
 def bias_activation(a, b, sigmoid):
     """In place on a GEMM output: ``a = act(a + b)``, ReLU or (``sigmoid``) the sigmoid.
 
@@ -152,7 +152,7 @@ def bias_activation(a, b, sigmoid):
     return a
 
 
-@jit
+@jit(inline='always')
 def activation_backward_bias(dh, a, db, sigmoid):
     """In place: ``dh *= act'(a)`` from the saved output ``a``, and ``db = dh.sum(0)`` in
     the same pass.
@@ -175,7 +175,7 @@ def activation_backward_bias(dh, a, db, sigmoid):
     return dh
 
 
-@jit
+@jit(inline='always')
 def gather_rows(X, rows, xb):
     """``xb[r] = X[rows[r]]``, cast to ``xb``'s dtype on the way (``X`` may be uint8)."""
     for r in range(rows.shape[0]):

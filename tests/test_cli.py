@@ -8,6 +8,7 @@ import pytest
 from fake_data import fake_mnist
 
 from fastprop import cli, runs
+from fastprop.argtypes import Refusal
 
 
 def test_train_book_loop_prints_progress_summary_and_plot(monkeypatch, capsys, tmp_path):
@@ -247,7 +248,7 @@ def test_recipes_keep_the_contract_and_twolayer_refuses_their_options():
         cli.main(["train", "--model", "no-such-model"])
     for dest in recipes.options():
         if dest not in cli._SHARED:
-            with pytest.raises(ValueError, match="does not apply to --model twolayer"):
+            with pytest.raises(Refusal, match="does not apply to --model twolayer"):
                 args = cli.build_parser().parse_args(["train"])
                 setattr(args, dest, 1)
                 cli.cmd_train(args)
@@ -255,7 +256,7 @@ def test_recipes_keep_the_contract_and_twolayer_refuses_their_options():
 
 def test_twolayer_refuses_ptb():
     args = cli.build_parser().parse_args(["train", "--dataset", "ptb"])
-    with pytest.raises(ValueError, match="--model twolayer trains on fashion-mnist, mnist, spiral"):
+    with pytest.raises(Refusal, match="--model twolayer trains on fashion-mnist, mnist, spiral"):
         cli.cmd_train(args)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from fastprop import config, datasets
+from fastprop import files as file_helpers
 from fastprop.datasets import _cache, _formats, _idx, _sources
 
 TI, TL = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
@@ -441,7 +442,7 @@ def test_failed_write_keeps_old_files(tmp_path, monkeypatch, fake):
     def broken_check(path, expected):       # e.g. the disk filled up mid-write
         raise OSError("simulated short write")
 
-    monkeypatch.setattr(_idx, "check_file", broken_check)
+    monkeypatch.setattr(file_helpers, "check_file", broken_check)  # where atomic_write finds it
     with pytest.raises(OSError, match="simulated short write"):
         datasets.import_local(write_folder(tmp_path / "new", new))
     assert cache_listing() == sorted(FILES)       # no .part files left behind

@@ -112,10 +112,11 @@ def test_killed_import_leaves_a_partial_that_where_shows(tmp_path, sandbox):
     src = write_folder(tmp_path / "src", sandbox)
     env = dict(os.environ, FASTPROP_DATA=str(tmp_path / "child-cache"))
     code = ("import os, signal\n"
-            "from fastprop.datasets import _idx, _cache\n"
+            "from fastprop import files\n"
+            "from fastprop.datasets import _cache\n"
             "def die(path, expected):\n"
             "    os.kill(os.getpid(), signal.SIGKILL)\n"
-            "_idx.check_file = die\n"
+            "files.check_file = die\n"
             f"_cache.CHECKSUMS['mnist'] = {dict(_cache.CHECKSUMS['mnist'])!r}\n"
             f"_cache.import_local({str(src)!r})\n")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)

@@ -177,3 +177,128 @@ def test_fastprop_run_command(tmp_path):
                            text=True, timeout=120)
         assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert "ran" not in r.stdout
+
+
+def test_vol1_star_imports_hand_on_what_the_books_modules_import():
+    """The book's ch06/optimizer_compare_mnist.py uses ``np`` after ``from common.optimizer import
+    *`` alone; each vol. 1 module's star import gives the names the book's module imports."""
+    import collections
+
+    import numpy
+
+    import fastprop.functions
+    import fastprop.layers
+    import fastprop.util
+    expect = {
+        "common.functions": {"np", "softmax", "cross_entropy_error"},
+        "common.gradient": {"np", "numerical_gradient"},
+        "common.layers": {"np", "Affine", "Convolution", "softmax", "sigmoid_grad", "im2col", "col2im"},
+        "common.multi_layer_net": {"np", "sys", "os", "OrderedDict", "numerical_gradient", "Affine", "Relu",
+                                   "softmax", "im2col", "MultiLayerNet"},
+        "common.multi_layer_net_extend": {"np", "OrderedDict", "BatchNormalization", "MultiLayerNetExtend"},
+        "common.optimizer": {"np", "SGD", "Adam"},
+        "common.trainer": {"np", "sys", "os", "Trainer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop",
+                           "Adam"},
+        "common.util": {"np", "im2col", "smooth_curve"},
+        "dataset.mnist": {"np", "os", "pickle", "gzip", "load_mnist"},
+    }
+    with dropin.book_imports(1):
+        for module, names in expect.items():
+            ns = {}
+            exec(f"from {module} import *", ns)
+            assert names <= set(ns), (module, names - set(ns))
+            assert ns["np"] is numpy, module
+        ns = {}
+        exec("from common.multi_layer_net import *", ns)
+        assert ns["OrderedDict"] is collections.OrderedDict and ns["Affine"] is fastprop.layers.Affine
+        assert ns["softmax"] is fastprop.functions.softmax and ns["im2col"] is fastprop.util.im2col
+        ns = {}
+        exec("from common.trainer import *", ns)
+        assert ns["Trainer"].__module__ == "fastprop.trainer.vol1"
+
+
+def test_optimizer_star_import_gives_np_to_a_script(tmp_path):
+    ch = _checkout(tmp_path, 1)
+    (ch / "script.py").write_text("import sys, os\nsys.path.append(os.pardir)\n"
+                                  "from common.optimizer import *\n"
+                                  "print(np.arange(3).sum(), SGD.__module__)\n")
+    r = _run(["script.py"], cwd=ch)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["3", "fastprop.optimizers"]
+
+
+NESTED = """
+import sys, os
+sys.path.append(os.pardir)
+import common.layers
+from fastprop import dropin
+print('outer before', common.layers.Affine.__module__)
+dropin.run_script('inner.py', volume={inner})
+for name in [k for k in sys.modules if k.split('.')[0] == 'common']:
+    del sys.modules[name]  # the outer script's next import comes from the mapping, not a cache
+import common.optimizer
+from common.layers import Affine
+print('outer after', Affine.__module__, common.optimizer.SGD.__module__)
+"""
+
+
+@pytest.mark.parametrize("inner", [1, 2])
+def test_a_nested_run_script_leaves_the_outer_mapping_in_place(tmp_path, inner):
+    ch = _checkout(tmp_path, 1)
+    (ch / "outer.py").write_text(NESTED.format(inner=inner))
+    (ch / "inner.py").write_text("import sys, os\nsys.path.append(os.pardir)\nfrom common.layers import Affine\n"
+                                 "print('inner', Affine.__module__)\n")
+    r = _run(["outer.py"], cwd=ch)
+    assert r.returncode == 0, r.stderr
+    assert "the book's own" not in r.stderr
+    assert r.stdout.splitlines() == ["outer before fastprop.layers.affine", "inner fastprop.layers.affine",
+                                     "outer after fastprop.layers.affine fastprop.optimizers"]
+
+
+def test_book_imports_nest_and_restore_the_outer_modules():
+    import fastprop.layers
+    with dropin.book_imports(1):
+        import common.layers as outer_layers
+        with dropin.book_imports(2):
+            import common.layers as inner_layers
+            assert inner_layers is not outer_layers and inner_layers.__fastprop_volume__ == 2
+            import common.time_layers  # noqa: F401  (vol. 2 only)
+        assert sys.modules["common.layers"] is outer_layers and "common.time_layers" not in sys.modules
+        from common.layers import Convolution  # vol. 1's mapping answers again
+        assert Convolution is fastprop.layers.Convolution
+        with pytest.raises(ImportError, match="common.time_layers"):
+            import common.time_layers  # noqa: F401,F811
+    assert "common" not in sys.modules and not any(isinstance(f, dropin.BookFinder) for f in sys.meta_path)
+
+
+def test_mappings_undone_out_of_order_keep_the_inner_one():
+    outer = dropin.install(1)
+    try:
+        import common.layers as outer_layers  # noqa: F401
+        inner = dropin.install(2)
+        import common.time_layers  # noqa: F401
+        dropin.uninstall(outer)  # the outer one first
+        assert inner in sys.meta_path and outer not in sys.meta_path
+        import common.time_layers as again
+        assert again.__fastprop_volume__ == 2
+        dropin.uninstall(inner)
+        assert "common" not in sys.modules
+        dropin.uninstall(inner)  # twice: no-op
+    finally:
+        while dropin._installed:
+            dropin.uninstall()
+    assert not any(isinstance(f, dropin.BookFinder) for f in sys.meta_path)
+
+
+def test_a_checkout_that_looks_like_both_volumes_says_so(tmp_path):
+    ch = _checkout(tmp_path, 1)
+    (tmp_path / "common" / "time_layers.py").write_text("")
+    with pytest.raises(ValueError, match="both.*--volume"):
+        dropin.detect_volume(str(ch / "x.py"))
+    (ch / "x.py").write_text("print('ran')\n")
+    r = subprocess.run([sys.executable, "-m", "fastprop", "run", "x.py"], cwd=ch, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and "both" in r.stderr and "--volume" in r.stderr and "ran" not in r.stdout
+    r = subprocess.run([sys.executable, "-m", "fastprop", "run", "--volume", "1", "x.py"], cwd=ch,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == "ran\n", r.stderr

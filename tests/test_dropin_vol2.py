@@ -54,7 +54,8 @@ def run(cwd, script, *args, cache, timeout=600, stderr=None):
 
 def test_star_imports_give_the_names_the_books_modules_import():
     """``from common.time_layers import *`` gives ``np`` (the book's ch07/seq2seq.py uses it with
-    no other import), the common.layers names, and vol. 2's inverted Dropout."""
+    no other import), the common.layers names, and vol. 2's Dropout (the book's vol. 2 class is
+    vol. 1's: no rescaling; only TimeDropout is inverted)."""
     import numpy
 
     import fastprop.layers
@@ -62,7 +63,8 @@ def test_star_imports_give_the_names_the_books_modules_import():
         ns = {}
         exec("from common.time_layers import *", ns)
         assert ns["np"] is numpy and ns["GPU"] is False
-        assert ns["Dropout"] is fastprop.layers.InvertedDropout and ns["TimeLSTM"] is fastprop.layers.TimeLSTM
+        assert ns["Dropout"] is fastprop.layers.Dropout and ns["TimeLSTM"] is fastprop.layers.TimeLSTM
+        assert ns["TimeDropout"] is fastprop.layers.TimeDropout
         assert {"MatMul", "Softmax", "Embedding", "softmax", "sigmoid", "cross_entropy_error"} <= set(ns)
         for module in ("common.np", "common.layers", "common.functions", "common.util", "common.optimizer",
                        "common.base_model", "dataset.sequence", "dataset.spiral"):
@@ -507,3 +509,27 @@ def test_sibling_imports_only_inside_the_checkout_and_only_as_a_last_resort(tmp_
     dropin.run_script(str(root / "ch1" / "quiet.py"), volume=2)  # in this process: cleaned up after
     assert sys.meta_path == before and "helper" in sys.modules
     del sys.modules["helper"]
+
+
+def test_vol2_dropout_is_the_books_unscaled_dropout_and_time_dropout_stays_inverted():
+    """The book's vol. 2 ``common.layers.Dropout`` is ``x * (rand > ratio)`` in training and
+    ``x * (1 - ratio)`` at test time; its ``TimeDropout`` scales the kept units by 1/(1 - ratio).
+    Seed 5, ratio 0.4: ``np.random.rand(2, 3)`` is 0.222 0.871 0.207 / 0.919 0.488 0.612, so the
+    mask keeps the 2nd, 4th, 5th and 6th (hand-checked against the draw)."""
+    import numpy as np
+    x = np.ones((2, 3), dtype=np.float32)
+    keep = np.array([[0, 1, 0], [1, 1, 1]], dtype=np.float32)
+    with dropin.book_imports(2):
+        from common.layers import Dropout
+        from common.time_layers import TimeDropout
+        np.random.seed(5)
+        layer = Dropout(0.4)
+        out = layer.forward(x)
+        assert out.dtype == np.float32 and out.shape == (2, 3)
+        np.testing.assert_array_equal(out, keep)
+        np.testing.assert_array_equal(layer.backward(np.full((2, 3), 2, np.float32)), 2 * keep)
+        np.testing.assert_allclose(layer.forward(x, train_flg=False), np.full((2, 3), 0.6), rtol=1e-6)
+        assert layer.params == [] and layer.grads == []
+        np.random.seed(5)
+        timed = TimeDropout(0.4)
+        np.testing.assert_allclose(timed.forward(x), keep / 0.6, rtol=1e-6)

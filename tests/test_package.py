@@ -208,6 +208,47 @@ def test_every_package_folder_is_installed():
     assert found == listed, f"missing from pyproject: {found - listed}; listed but absent: {listed - found}"
 
 
+#: the distribution's name: the package index's "fastprop" is an unrelated project
+#: (molecular property prediction); the import package and the command stay fastprop
+DISTRIBUTION = "fastprop-dlfs"
+
+
+def test_distribution_name_is_ours_and_the_command_is_fastprop():
+    import tomllib
+
+    conf = tomllib.loads(open(os.path.join(ROOT, "pyproject.toml")).read())
+    assert conf["project"]["name"] == DISTRIBUTION
+    assert conf["project"]["scripts"] == {"fastprop": "fastprop.cli:main"}
+
+
+def _install_hints():
+    """(file, line) of every ``pip install`` in the code, the README and the docs."""
+    import pathlib
+
+    root = pathlib.Path(ROOT)
+    files = [*root.glob("fastprop/**/*.py"), *root.glob("kernels/*.py"), *root.glob("benchmarks/*.py"),
+             *root.glob("docs/**/*.md"), *root.glob("docs/**/*.rst"), root / "README.md", root / "CHANGELOG.md"]
+    for path in files:
+        if "_build" in path.parts or not path.is_file():
+            continue
+        for line in path.read_text().splitlines():
+            if "pip install" in line:
+                yield path.relative_to(root), line
+
+
+def test_no_install_hint_installs_the_other_fastprop():
+    """``pip install fastprop`` or ``'fastprop[plot]'`` would install the index's unrelated
+    fastprop; hints install this project (``-e '.[plot]'`` from a checkout, until it is
+    published as fastprop-dlfs). A line that warns about the other project says "unrelated"."""
+    import re
+
+    hints = list(_install_hints())
+    assert hints, "no pip install line found: the walk is broken"
+    wrong = re.compile(r"pip install\s+(-U\s+|--upgrade\s+)?['\"]?fastprop(?![-\w])")
+    bad = [(str(p), line.strip()) for p, line in hints if wrong.search(line) and "unrelated" not in line]
+    assert not bad, bad
+
+
 def test_one_version_string():
     import tomllib
 
@@ -216,7 +257,7 @@ def test_one_version_string():
     assert conf["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "fastprop.__version__"}
     from importlib.metadata import version
 
-    assert version("fastprop") == fastprop.__version__
+    assert version(DISTRIBUTION) == fastprop.__version__
 
 
 def test_licence_file_matches_pyproject():

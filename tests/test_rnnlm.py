@@ -1,4 +1,5 @@
 """Rnnlm / BetterRnnlm, BaseModel's parameter files, RnnlmTrainer and eval_perplexity."""
+import json
 import os
 import pickle
 import subprocess
@@ -197,3 +198,125 @@ def test_rnnlm_forward_without_gradient_gives_the_same_loss(dt):
     assert losses[0] == pytest.approx(losses[1], rel=1e-6 if dt == "f" else 1e-14)
     with pytest.raises(TypeError, match="train_flg"):
         Rnnlm(V, D, H).forward(xs, ts, train_flg="no")
+
+
+# A save that fails half-way (here a file-size limit, as a full disk) must leave the previous
+# file as it was; load_params must refuse a FIFO (it would block forever), a folder or a device.
+SAVE_FAILS = r'''
+import glob, json, os, resource, signal, sys
+import numpy as np
+from fastprop.nets import Rnnlm
+
+path = sys.argv[1]
+np.random.seed(0)
+model = Rnnlm(30, 8, 6)
+model.save_params(path)
+good = open(path, "rb").read()
+for p in model.params:
+    p += 1
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # a write past the limit: EFBIG, not a kill
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (len(good) // 2, hard))
+try:
+    model.save_params(path)
+    outcome = "saved"
+except OSError as exc:
+    outcome = type(exc).__name__
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+left = glob.glob(os.path.join(os.path.dirname(path), ".*"))
+print(json.dumps({"outcome": outcome, "intact": open(path, "rb").read() == good, "left": left}))
+'''
+
+
+def test_a_failed_save_leaves_the_previous_file_intact(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", SAVE_FAILS, str(tmp_path / "Rnnlm.pkl")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == {"outcome": "OSError", "intact": True, "left": []}
+
+
+def test_save_follows_a_symlink_and_needs_an_existing_folder(tmp_path):
+    model = Rnnlm(V, D, H)
+    target = tmp_path / "real.pkl"
+    target.write_bytes(b"old")
+    (tmp_path / "link.pkl").symlink_to(target)
+    model.save_params(str(tmp_path / "link.pkl"))
+    assert (tmp_path / "link.pkl").is_symlink()
+    assert isinstance(pickle.loads(target.read_bytes()), list)
+    with pytest.raises(FileNotFoundError, match="No such folder") as exc:  # as the book's open(.., 'wb')
+        model.save_params(str(tmp_path / "no-such-folder" / "Rnnlm.pkl"))
+    assert ".part" not in str(exc.value)  # the user's path, not the temporary file's
+
+
+LOAD_SPECIAL = r'''
+import json, os, sys
+from fastprop.nets import Rnnlm
+
+folder = sys.argv[1]
+fifo = os.path.join(folder, "fifo.pkl")
+os.mkfifo(fifo)
+out = {}
+for name, path in (("fifo", fifo), ("folder", folder), ("device", "/dev/zero")):
+    try:
+        Rnnlm(30, 8, 6).load_params(path)
+        out[name] = "loaded"
+    except (OSError, ValueError) as exc:
+        out[name] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_load_refuses_what_is_not_a_regular_file_instead_of_blocking(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", LOAD_SPECIAL, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)  # a hang fails here
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["fifo"].startswith("ValueError") and "FIFO" in out["fifo"] and "not a regular file" in out["fifo"]
+    assert out["folder"].startswith("ValueError") and "folder" in out["folder"]
+    assert out["device"].startswith("ValueError") and "character device" in out["device"]
+
+
+@pytest.mark.parametrize("replacement", [np.zeros((H, V - 1), np.float32), np.zeros((H, V), np.float64)])
+def test_a_replaced_output_W_is_named_not_reported_as_an_internal_buffer(replacement):
+    model = Rnnlm(V, D, H)
+    xs = _corpus(12).reshape(2, 6)
+    model.forward(xs, xs)
+    model.layers[-1].params[0] = replacement
+    with pytest.raises(ValueError, match=r"output layer's W \(layers\[-1\]\.params\[0\]\)") as exc:
+        model.backward()
+    assert "dscores" not in str(exc.value) and "dout" not in str(exc.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_save_refuses_to_replace_what_is_not_a_regular_file(tmp_path):
+    """A rename over a FIFO or a device replaces the node itself (a fuzz run turned /dev/null
+    into a plain file this way); such a target is refused and left as it was."""
+    import socket
+    import stat
+    fifo = tmp_path / "fifo.pkl"
+    os.mkfifo(fifo)
+    sock_path = tmp_path / "sock.pkl"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    try:
+        model = Rnnlm(V, D, H)
+        for path, kind in ((fifo, "FIFO"), (sock_path, "socket"), (tmp_path, "folder")):
+            before = os.stat(path).st_mode
+            with pytest.raises(ValueError, match=f"{kind}.*not a regular file: refusing to replace it"):
+                model.save_params(str(path))
+            assert os.stat(path).st_mode == before
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Rnnlm(10**9), r"vocab_size=1000000000 with wordvec_size=100 asks for an embedding"),
+    (lambda: BetterRnnlm(100, 10, 10**6), r"hidden_size=1000000 asks for an LSTM weight"),
+])
+def test_sizes_that_cannot_fit_are_refused_before_drawing_weights(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

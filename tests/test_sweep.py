@@ -317,11 +317,11 @@ def test_without_dask_the_error_says_how_to_install_it():
     r = _python("import sys; sys.modules['distributed'] = None; from fastprop import cli; "
                 "sys.exit(cli.main(['sweep', '--trials', '1']))")
     assert r.returncode == 2
-    assert "fastprop: error:" in r.stderr and "pip install 'fastprop[dist]'" in r.stderr
+    assert "fastprop: error:" in r.stderr and "pip install -e '.[dist]'" in r.stderr
     r = _python("import sys; sys.modules['distributed'] = None\n"
                 "from fastprop.sweep import random_search\n"
                 "try:\n    random_search(n_trials=1)\nexcept ImportError as e:\n    print(e)")
-    assert "pip install 'fastprop[dist]'" in r.stdout, r.stderr
+    assert "pip install -e '.[dist]'" in r.stdout, r.stderr
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -396,3 +396,193 @@ def test_objectives_are_named_stably_in_the_header(tmp_path):
     assert len(_serial(n=3, objective=_Half(), results=path, resume=True).rows) == 3
     with pytest.raises(ValueError, match="different objective"):
         _serial(n=3, objective=BookObjective(epochs=2), results=path, resume=True)
+
+
+# ---------------------------------------------------------------- issue 19: hostile input, huge sweeps
+
+def _quick(params, seed, data):
+    return {"val_acc": 0.5, "train_acc": 0.5}
+
+
+def test_a_huge_sweep_makes_its_trials_lazily():
+    """10**8 trials: the first starts at once (they used to be built in a list first: minutes
+    and GiBs before any output)."""
+    import tracemalloc
+
+    from fastprop.sweep.space import iter_trials
+    ran = []
+
+    def stop(row):
+        ran.append(row["index"])
+        if len(ran) == 3:
+            raise KeyboardInterrupt
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    it = iter_trials(BOOK_SPACE, 10**8, 0)
+    assert next(it)["index"] == 0
+    with pytest.raises(KeyboardInterrupt):
+        random_search(FAST_SPACE, _quick, 10**8, 1, data=DATA, n_workers=0, on_row=stop)
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert ran == [0, 1, 2]
+    assert elapsed < 10 and peak < 50 * 2**20, (elapsed, peak)
+
+
+def test_lazy_trials_are_the_listed_ones_and_skip_what_is_done():
+    from fastprop.sweep.space import iter_trials
+    listed = make_trials(FAST_SPACE, 6, 9)
+    assert list(iter_trials(FAST_SPACE, 6, 9)) == listed
+    assert [t["index"] for t in iter_trials(FAST_SPACE, 6, 9, skip={0, 2, 5})] == [1, 3, 4]
+    with pytest.raises(ValueError, match="n_trials"):
+        iter_trials(FAST_SPACE, 0, 9)  # checked when called, not at the first next()
+    with pytest.raises(TypeError, match="n_trials"):
+        iter_trials(FAST_SPACE, 2.5, 9)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: LogUniform(-1000, 1000), "log10 low"),
+    (lambda: LogUniform(-6, 400), "log10 high"),
+    (lambda: Uniform(-1e308, 1e308), "too far apart"),
+    (lambda: parse_space("lr=log10:-1000:1000"), "lr=log10:-1000:1000"),
+])
+def test_out_of_range_spaces_are_refused_up_front(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_the_widest_allowed_log_space_draws_finite_positive_numbers():
+    space = {"lr": LogUniform(-300, 300)}
+    lrs = [t["params"]["lr"] for t in make_trials(space, 50, 0)]
+    assert all(math.isfinite(v) and v > 0 for v in lrs)
+
+
+@pytest.mark.parametrize("seed, exc", [(2**32, ValueError), (-1, ValueError), (1.5, TypeError),
+                                       (True, TypeError)])
+def test_seeds_outside_numpys_range_are_refused_naming_the_argument(seed, exc):
+    with pytest.raises(exc, match="seed"):
+        random_search(FAST_SPACE, _quick, 1, seed, data=DATA, n_workers=0)
+    with pytest.raises(exc, match="seed"):
+        trial_seed(seed, 0)
+    with pytest.raises(exc, match="data seed"):
+        DataSpec("synthetic", seed=seed)
+
+
+def test_the_largest_seed_works():
+    res = random_search(FAST_SPACE, _quick, 2, 2**32 - 1, data=DataSpec("synthetic", train_size=200,
+                                                                          seed=2**32 - 1), n_workers=0)
+    assert [r["error"] for r in res.rows] == [None, None]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--seed", str(2**32)], "--seed"),
+    (["--space", "lr=log10:-1000:1000"], "log10 low"),
+])
+def test_out_of_range_options_fail_fast(argv, words, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sweep", "--dataset", "synthetic"] + argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and words in err and "Traceback" not in err, err
+    assert not (tmp_path / "fastprop-sweep.jsonl").exists()
+
+
+@pytest.mark.parametrize("value", [np.array([0.5, 0.6]), [0.5], "0.5", None, True, np.array(0.5)])
+def test_an_objective_returning_a_non_number_val_acc_is_an_error_row(value, capsys):
+    res = random_search(FAST_SPACE, lambda p, s, d: {"val_acc": value}, 2, 0, data=DATA, n_workers=0,
+                        progress=True, say=print)  # the progress line used to abort the sweep
+    assert all("'val_acc' must be one real number" in r["error"] for r in res.rows)
+    assert "trial 1 failed" in capsys.readouterr().out and res.best() == []
+
+
+def test_numpy_scalar_accuracies_are_numbers_and_a_nan_is_never_the_best(capsys):
+    accs = iter([np.float32(0.25), np.float64("nan"), np.float32(0.75)])
+    res = random_search(FAST_SPACE, lambda p, s, d: {"val_acc": next(accs), "train_acc": np.float32(1)}, 3, 0,
+                        data=DATA, n_workers=0, progress=True, say=print)
+    assert "best so far: trial 2 val acc 0.7500" in capsys.readouterr().out
+    assert [type(r["val_acc"]) for r in res.rows] == [float] * 3
+    assert [r["index"] for r in res.best()] == [2, 0]
+    with pytest.raises(TypeError, match="'train_acc'"):
+        from fastprop.sweep.engine import _accuracy
+        _accuracy(np.ones(2), "train_acc")
+
+
+def _results_with(tmp_path, *extra_lines):
+    """A results file of 2 real trials, then ``extra_lines`` as written by hand."""
+    path = tmp_path / "r.jsonl"
+    _serial(n=2, results=path, objective=_quick)
+    with open(path, "a") as f:
+        for line in extra_lines:
+            f.write(line + "\n")
+    return path
+
+
+GOOD_ROW = {"type": "trial", "index": 5, "params": {"lr": 0.01, "weight_decay": 1e-6}, "seed": 3,
+            "error": None, "val_acc": 0.5}
+
+
+@pytest.mark.parametrize("line, words", [
+    ('{"type": "trial"}', "'index'"),
+    (json.dumps({**GOOD_ROW, "index": -1}), "'index'"),
+    (json.dumps({**GOOD_ROW, "index": "5"}), "'index'"),
+    (json.dumps({**GOOD_ROW, "params": [0.01]}), "'params'"),
+    (json.dumps({**GOOD_ROW, "params": {"lr": "fast", "weight_decay": 1e-6}}), "'params'"),
+    (json.dumps({**GOOD_ROW, "params": {"momentum": 0.9}}), "header's space"),
+    (json.dumps({**GOOD_ROW, "seed": None}), "'seed'"),
+    (json.dumps({**GOOD_ROW, "val_acc": "0.5"}), "'val_acc'"),
+    (json.dumps({k: v for k, v in GOOD_ROW.items() if k != "val_acc"}), "'val_acc'"),
+    (json.dumps({**GOOD_ROW, "type": "header"}), "expected a trial row"),
+    ('{"note": "edited by hand"}', "expected a trial row"),
+    ("[1, 2]", "expected a trial row"),
+    ("5", "expected a trial row"),
+])
+def test_a_hand_edited_results_file_names_the_bad_line(tmp_path, line, words, monkeypatch, capsys):
+    path = _results_with(tmp_path, line, json.dumps(GOOD_ROW))
+    for call in (lambda: read_rows(path), lambda: _serial(n=6, results=path, resume=True, objective=_quick)):
+        with pytest.raises(ValueError) as e:
+            call()
+        assert "line 4:" in str(e.value) and words in str(e.value), str(e.value)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sweep", "--dataset", "synthetic", "--results", str(path), "--resume", "--no-plot"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "line 4:" in err and "Traceback" not in err, err
+
+
+def test_a_line_cut_in_the_middle_of_the_file_is_named(tmp_path):
+    path = _results_with(tmp_path, '{"type": "trial", "index": 2, "par', json.dumps(GOOD_ROW))
+    with pytest.raises(ValueError, match=r"line 4: not JSON"):
+        read_rows(path)
+    path.write_text('{"type": "header", "version": 1}\n')
+    with pytest.raises(ValueError, match="line 1: the header has no 'config'"):
+        read_rows(path)
+    path.write_text('{"type": "header", "vers\n{}\n')
+    with pytest.raises(ValueError, match="not a fastprop sweep results file"):
+        read_rows(path)
+
+
+_INTERRUPT = {"on": True}
+
+
+def _interrupted(params, seed, data):
+    if _INTERRUPT["on"]:
+        raise KeyboardInterrupt
+    return _quick(params, seed, data)
+
+
+def test_a_sweep_that_never_ran_a_trial_leaves_no_file_behind(tmp_path):
+    path = tmp_path / "r.jsonl"
+    _INTERRUPT["on"] = True
+    for _ in range(2):  # the identical retry is not blocked by a header-only file
+        with pytest.raises(KeyboardInterrupt):
+            _serial(n=3, results=path, objective=_interrupted)
+        assert not path.exists() and not (tmp_path / ".r.jsonl.lock").exists()
+    # a file this run did not create is never removed
+    _INTERRUPT["on"] = False
+    _serial(n=1, results=path, objective=_interrupted)
+    before = path.read_bytes()
+    _INTERRUPT["on"] = True
+    with pytest.raises(KeyboardInterrupt):
+        _serial(n=3, results=path, resume=True, objective=_interrupted)
+    assert path.read_bytes() == before

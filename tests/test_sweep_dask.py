@@ -222,3 +222,40 @@ def test_benchmark_runs_and_compares_equal_rows(client):
     assert r["same"] is True and r["n_workers"] == 2
     assert r["serial_s"][0] > 0 and r["cluster_s"][0] > 0 and r["speedup"] > 0
     assert "CPU" in r["cpu"]
+
+
+def test_a_failed_scheduler_connection_leaves_no_file_to_block_the_retry(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "r.jsonl"
+    for _ in range(2):  # the identical retry fails the same way, not with "already exists"
+        with pytest.raises(OSError, match="cannot connect to the Dask scheduler"):
+            _sweep(2, 0, scheduler="tcp://127.0.0.1:1", timeout=2, results=path)
+        assert not path.exists()
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        with pytest.raises(SystemExit) as e:
+            cli.main(["sweep", "--dataset", "synthetic", "--no-plot", "--no-progress",
+                      "--scheduler", "tcp://127.0.0.1:1", "--timeout", "2"])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and "cannot connect" in err and "already exists" not in err, err
+    assert not (tmp_path / "fastprop-sweep.jsonl").exists()
+
+
+def _instant(params, seed, data):
+    return {"val_acc": 0.5}
+
+
+def test_a_huge_sweep_on_a_cluster_submits_a_window_of_trials(client):
+    """10**8 trials: rows arrive at once, and only a window of tasks is ever on the cluster."""
+    seen, on_cluster = [], []
+
+    def row(r):
+        seen.append(r["index"])
+        on_cluster.append(len(client.who_has()))
+        if len(seen) == 40:
+            raise KeyboardInterrupt
+
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        _sweep(10**8, 0, objective=_instant, client=client, on_row=row)
+    assert time.perf_counter() - start < 30
+    assert len(seen) == 40 and max(on_cluster) <= 64, max(on_cluster)

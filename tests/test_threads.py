@@ -1,7 +1,13 @@
-"""fastprop.threads: one limit reaches every BLAS, including SciPy's that the kernels load late."""
+"""fastprop.threads: one limit reaches every BLAS, including SciPy's that the kernels load late;
+the auto policy's decisions (a fake /proc for the rules, a real busy process for the measurement)."""
 import os
 import subprocess
 import sys
+import time
+
+import pytest
+
+from fastprop import threads
 
 SCRIPT = """
 from fastprop import threads
@@ -22,3 +28,162 @@ def test_set_threads_limits_the_kernels_blas_too(tmp_path):
     r = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ok")
+
+
+# ---------------------------------------------------------------- the auto policy
+
+
+
+class FakeMachine:
+    """/proc/stat and our own CPU time, advanced by hand: ``run(seconds, ours, others)``."""
+
+    def __init__(self, monkeypatch, cores=2):
+        self.t, self.busy, self.own, self.running = 100.0, 0.0, 0.0, 1
+        monkeypatch.setattr(threads, "usable_cores", lambda: cores)
+        monkeypatch.setattr(threads, "_read_proc_stat", lambda cpus: (self.busy, self.running))
+        monkeypatch.setattr(threads, "_own_cpu_seconds", lambda: self.own)
+        monkeypatch.setattr(threads.time, "monotonic", lambda: self.t)
+
+    def run(self, seconds, ours, others):
+        self.t += seconds
+        self.own += ours * seconds
+        self.busy += (ours + others) * seconds
+
+
+@pytest.fixture
+def governor(monkeypatch):
+    machine = FakeMachine(monkeypatch)
+    gov = threads._Governor()
+    return machine, gov
+
+
+def decide(machine, gov, seconds, ours, others):
+    machine.run(seconds, ours, others)
+    gov.current = gov.decide(machine.t)
+    return gov.current
+
+
+def test_auto_takes_every_core_on_an_idle_machine(governor):
+    machine, gov = governor
+    assert decide(machine, gov, 1.0, ours=1.0, others=0.05) == 2
+
+
+def test_auto_gives_up_a_core_while_another_process_holds_one(governor):
+    machine, gov = governor
+    assert decide(machine, gov, 1.0, ours=1.0, others=0.0) == 2
+    assert decide(machine, gov, 0.5, ours=1.3, others=0.7) == 1   # time-sliced with us
+    assert decide(machine, gov, 0.5, ours=1.0, others=1.0) == 1
+    assert decide(machine, gov, 0.5, ours=1.0, others=0.0) == 2   # it finished: back
+
+
+def test_auto_does_not_flap_on_a_borderline_load(governor):
+    machine, gov = governor
+    assert decide(machine, gov, 0.5, ours=1.0, others=0.8) == 1
+    # 0.2 cores of someone else: not enough to drop a core, not little enough to take it back
+    assert decide(machine, gov, 0.5, ours=1.0, others=0.2) == 1
+    assert decide(machine, gov, 0.5, ours=1.0, others=0.05) == 2
+    assert decide(machine, gov, 0.5, ours=2.0, others=0.2) == 2
+
+
+def test_auto_first_decision_soon_after_import_reads_the_running_tasks(governor):
+    machine, gov = governor
+    machine.t += 0.01            # too short a window to measure
+    machine.running = 2          # us and one other task
+    assert gov.decide(machine.t) == 1
+    machine.running = 1
+    gov2 = threads._Governor()
+    machine.t += 0.01
+    assert gov2.decide(machine.t) == 2
+
+
+def test_poll_respects_a_fixed_policy_and_thread_limit(monkeypatch):
+    monkeypatch.setattr(threads, "_policy", "auto")
+    monkeypatch.setattr(threads, "_fixed", None)
+    try:
+        threads.set_threads(1)
+        assert threads.poll() == 1 and threads.current() == 1
+        assert threads.describe() == "threads 1 (fixed)"
+        with threads.thread_limit(2):
+            assert threads.poll() == 2
+        assert threads.poll() == 1
+    finally:
+        threads.set_threads("auto")
+    assert threads.get_threads() == "auto"
+    assert threads.describe().startswith("threads auto: ")
+
+
+def test_parallel_region_pins_blas_to_one_thread_and_restores(monkeypatch):
+    import numba
+
+    threads.set_threads(2)
+    try:
+        with threads.parallel_region() as n:
+            assert n == min(2, numba.config.NUMBA_NUM_THREADS)
+            assert all(t == 1 for _, t, _, _ in threads.blas_info())
+        assert all(t == 2 for _, t, _, _ in threads.blas_info())
+    finally:
+        threads.set_threads("auto")
+
+
+@pytest.mark.parametrize("bad", [2.7, True, "2.5", "many", 0, -1])
+def test_set_threads_refuses_what_is_not_a_positive_integer(bad):
+    with pytest.raises((TypeError, ValueError), match="'auto' or a positive integer"):
+        threads.set_threads(bad)
+    assert threads.get_threads() == "auto"
+
+
+BUSY = "import time\nend = time.time() + 20\nwhile time.time() < end:\n    pass\n"
+
+
+@pytest.mark.skipif(threads.usable_cores() < 2, reason="needs two cores to give one up")
+def test_auto_measures_a_real_busy_process_and_drops_to_one_thread():
+    """A real process spinning on every other core: the next decision after a full window
+    is one thread (the measurement, not a mock: /proc/stat and this process's times)."""
+    others = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(threads.usable_cores() - 1)]
+    try:
+        gov = threads._Governor()
+        time.sleep(threads.INTERVAL + 0.2)
+        n = gov.decide(time.monotonic())
+        assert n == 1, f"others used {gov.others:.2f} cores, decided {n}"
+    finally:
+        for p in others:
+            p.kill()
+            p.wait()
+
+
+def test_a_forked_child_measures_its_own_windows():
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    threads.poll()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: fresh governor state
+        ok = threads._governor is None and threads._applied is None
+        os.write(w, b"1" if ok else b"0")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"1"
+
+
+
+STAT = b"""cpu  700 300 100 5000 10 5 5 20 0 0
+cpu0 400 100 50 2500 5 0 5 10 0 0
+cpu1 300 200 50 2500 5 5 0 10 0 0
+intr 1 2 3
+procs_running 3
+"""
+
+
+def test_proc_stat_counts_busy_time_of_our_cores_without_niced_tasks(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+    stat.write_bytes(STAT)
+    monkeypatch.setattr(threads, "_niced", lambda: False)
+    busy, running = threads._read_proc_stat(None, str(stat))
+    tick = threads._TICK
+    # user + system + irq + softirq + steal of both cores; nice, idle and iowait left out
+    assert busy == pytest.approx((400 + 50 + 0 + 5 + 10 + 300 + 50 + 5 + 0 + 10) / tick)
+    assert running == 3
+    assert threads._read_proc_stat(frozenset({1}), str(stat))[0] == pytest.approx(365 / tick)
+    monkeypatch.setattr(threads, "_niced", lambda: True)   # our own time is in the nice column
+    assert threads._read_proc_stat(frozenset({1}), str(stat))[0] == pytest.approx(565 / tick)
+    assert threads._read_proc_stat(None, str(tmp_path / "missing")) is None

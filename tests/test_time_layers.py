@@ -176,3 +176,128 @@ def test_labels_out_of_range_or_of_another_shape_are_refused(rng):
         loss.forward(scores, np.full((N, T), V))
     with pytest.raises(ValueError, match="ts must have shape"):
         loss.forward(scores, np.zeros((N, T + 1), int))
+
+
+# ------------------------------------------------------------------------------------------
+# A cache changed between forward and backward (issue 19, group 1): every array a kernel
+# reads is checked against the geometry forward recorded, in a child process (a read past
+# the end of a shrunk cache is a segfault or heap corruption, not an exception).
+
+_CACHE_CHILD = r'''
+import json
+import numpy as np
+from fastprop import layers
+
+N, T, D, H = 3, 5, 4, 2
+G = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def build(name):
+    kind = name.replace("Time", "")
+    g = G[kind]
+    rng = np.random.default_rng(0)
+    layer = getattr(layers, name)(rng.standard_normal((D, g * H)), rng.standard_normal((H, g * H)),
+                                  rng.standard_normal(g * H))
+    if name.startswith("Time"):
+        xs = rng.standard_normal((N, T, D))
+        layer.forward(xs)
+        return layer, lambda: layer.backward(np.ones((N, T, H)))
+    x, h = rng.standard_normal((N, D)), rng.standard_normal((N, H))
+    if kind == "LSTM":
+        layer.forward(x, h, h)
+        return layer, lambda: layer.backward(np.ones((N, H)), np.ones((N, H)))
+    layer.forward(x, h)
+    return layer, lambda: layer.backward(np.ones((N, H)))
+
+
+def changes(a):
+    out = {"one step less": a[:-1].copy(), "one row less": a[:, :-1].copy(),
+           "one column less": a[..., :-1].copy(), "float32": a.astype(np.float32),
+           "fortran": np.asfortranarray(a), "strided": np.repeat(a, 2, axis=-1)[..., ::2],
+           "flat": a.reshape(-1).copy(), "list": a.tolist(), "None": None}
+    if a.shape[0] > 1:
+        out["empty"] = a[:0].copy()
+    return out
+
+
+def outcome(fn):
+    try:
+        fn()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"
+
+
+results = {}
+for name in ("TimeRNN", "TimeLSTM", "TimeGRU", "RNN", "LSTM", "GRU"):
+    layer, _ = build(name)
+    for i in range(len(layer.cache)):
+        for label, value in changes(layer.cache[i]).items():
+            layer, back = build(name)
+            cache = list(layer.cache)
+            cache[i] = value
+            layer.cache = tuple(cache)
+            results[f"{name} cache[{i}] {label}"] = outcome(back)
+    layer, back = build(name)
+    layer.cache = layer.cache[:-1]
+    results[f"{name} cache one entry short"] = outcome(back)
+    # the cache of a shorter forward put back after a longer one
+    small, _ = build(name)
+    if name.startswith("Time"):
+        small.forward(np.zeros((N - 1, T - 2, D)))
+    layer, back = build(name)
+    layer.cache = small.cache if name.startswith("Time") else tuple(a[:, :-1].copy() for a in small.cache)
+    results[f"{name} cache of a smaller forward"] = outcome(back)
+    # a read-only cache is read, not refused: the same gradients
+    layer, back = build(name)
+    ref = back()
+    for a in layer.cache:
+        a.flags.writeable = False
+    got = back()
+    ref, got = (r if isinstance(r, tuple) else (r,) for r in (ref, got))
+    same = all(np.array_equal(u, v) for u, v in zip(ref, got))
+    results[f"{name} read-only cache"] = "ok" if same else "different gradients"
+print(json.dumps(results))
+'''
+
+
+def test_a_cache_replaced_after_forward_is_a_value_error_naming_it_never_a_crash():
+    isolated = _isolated()
+    results = isolated.run(_CACHE_CHILD)
+    assert len(results) > 100
+    for key, value in results.items():
+        if key.endswith("read-only cache"):
+            assert value == "ok", (key, value)
+            continue
+        assert value.startswith("ValueError: ") and "cache" in value, (key, value)
+        if " cache[" in key:  # names the entry and what forward saved
+            i = key.split("cache[")[1].split("]")[0]
+            assert f".cache[{i}] (" in value and "as forward saved it" in value, (key, value)
+
+
+def _isolated():
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "layers"))
+    import isolated
+    return isolated
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: (c[0], c[1], 2**70, c[3]),           # reached the kernel: a Numba typing error
+    lambda c: (c[0], c[1], 3, c[3]),               # a real label ignored: a silently wrong gradient
+    lambda c: (c[0], c[1], c[2], (1, 12, V)),      # another geometry of as many rows
+    lambda c: c[:3], lambda c: "cache",
+    lambda c: (c[0], c[1], c[2], np.array(c[3])),  # compared as an array: "truth value ... ambiguous"
+])
+def test_time_softmax_cache_changed_after_forward_is_a_value_error(change, rng):
+    layer = layers.TimeSoftmaxWithLoss()
+    layer.forward(rng.standard_normal((N, T, V)), rng.integers(0, V, (N, T)))
+    layer.cache = change(layer.cache)
+    with pytest.raises(ValueError, match=r"TimeSoftmaxWithLoss\.cache .*forward"):
+        layer.backward()
+
+
+def test_an_ignore_label_beyond_int64_is_a_value_error_naming_it(rng):
+    layer = layers.TimeSoftmaxWithLoss()
+    layer.ignore_label = 2**70
+    with pytest.raises(ValueError, match="ignore_label must be <="):
+        layer.forward(rng.standard_normal((N, T, V)), rng.integers(0, V, (N, T)))

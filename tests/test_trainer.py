@@ -327,7 +327,7 @@ def test_plot_without_matplotlib(monkeypatch, tmp_path):
     import sys
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     tr = Trainer(LinearSoftmax(), SGD(0.1))
-    with pytest.raises(ImportError, match=re.escape("pip install 'fastprop[plot]'")):
+    with pytest.raises(ImportError, match=re.escape("pip install -e '.[plot]'")):
         tr.plot(tmp_path / "x.png")
 
 
@@ -642,3 +642,30 @@ def test_book_permutations_bad_arguments(order, epochs, exc, words):
         book_permutations(order, epochs)
     for w in words:
         assert w in str(info.value)
+
+
+class _NoneParams(LinearSoftmax):
+    """A model whose params is None (as a half-written model leaves it)."""
+
+    def __init__(self, which):
+        super().__init__()
+        setattr(self, which, None)
+
+
+@pytest.mark.parametrize("which", ["params", "grads"])
+def test_a_model_whose_params_or_grads_is_none_is_refused_at_construction(which):
+    """Used to end in a TypeError from deep inside the first update."""
+    from fastprop.trainer import RnnlmTrainer
+    for trainer in (Trainer, RnnlmTrainer):
+        with pytest.raises(TypeError, match=rf"model\.{which} must be a list \(or dict\) of arrays, .*got NoneType"):
+            trainer(_NoneParams(which), SGD(0.1))
+
+
+def test_rnnlm_trainer_checks_its_model_and_optimizer_at_construction():
+    """RnnlmTrainer(None, ...) used to fail only in fit, with an AttributeError."""
+    from fastprop.trainer import RnnlmTrainer
+    with pytest.raises(TypeError, match="NoneType lacks forward, backward, params, grads"):
+        RnnlmTrainer(None, SGD(0.1))
+    with pytest.raises(TypeError, match="update"):
+        RnnlmTrainer(LinearSoftmax(), None)
+    RnnlmTrainer(LinearSoftmax(), SGD(0.1))  # a model with the protocol passes

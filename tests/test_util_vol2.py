@@ -133,3 +133,97 @@ def test_eval_perplexity_walks_the_books_batches(capsys):
 def test_bad_input_is_a_clear_error(call, exc):
     with pytest.raises(exc):
         call()
+
+
+# a small hand-made vocabulary: "a b c" with one 2-D vector per word
+W2I = {"a": 0, "b": 1, "c": 2}
+I2W = {0: "a", 1: "b", 2: "c"}
+VECS = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+
+
+@pytest.mark.parametrize("w2i, i2w, words", [
+    ({"a": 0, "b": 1, "c": 7}, I2W, "word_to_id['c'] is 7"),                    # id beyond the matrix
+    ({"a": 0, "b": 1, "c": -1}, I2W, "word_to_id['c'] is -1"),
+    ({"a": 0, "b": 2, "c": 1}, I2W, "disagree"),                                  # swapped ids
+    ({"a": 0, "b": 1, "c": "2"}, I2W, "word_to_id['c'] is '2'"),
+    (W2I, {0: "a", 1: "b", 5: "c"}, "every id 0..2"),                             # a gap in the ids
+    (W2I, {0: "a", 1: "b", "2": "c"}, "every id 0..2"),
+])
+@pytest.mark.parametrize("call", ["most_similar", "analogy"])
+def test_inconsistent_dictionaries_are_a_clear_value_error(w2i, i2w, words, call, capsys):
+    """The book's code raised IndexError/KeyError here (or ranked the wrong row)."""
+    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        if call == "most_similar":
+            U.most_similar("c", w2i, i2w, VECS, top=2)
+        else:
+            U.analogy("a", "b", "c", w2i, i2w, VECS.copy(), top=1)
+    assert capsys.readouterr().out == ""  # nothing printed before the error
+
+
+def test_analogy_needs_a_word_for_every_ranked_row(capsys):
+    with pytest.raises(ValueError, match="4 rows but id_to_word names 3 words"):
+        U.analogy("a", "b", "c", W2I, I2W, np.vstack([VECS, VECS[:1]]), top=1)
+    with pytest.raises(ValueError, match="answer 'z'"):
+        U.analogy("a", "b", "c", W2I, I2W, VECS.copy(), top=1, answer="z")
+
+
+def test_consistent_dictionaries_give_the_hand_computed_ranking(capsys):
+    U.most_similar("a", W2I, I2W, VECS, top=2)
+    out = capsys.readouterr().out.splitlines()
+    # cos(a, b) = 0.8, cos(a, c) = 0 (unit vectors: the dot products)
+    assert out[1] == "[query] a" and out[2].startswith(" b: 0.79999") and out[3].startswith(" c: 0.0")
+    U.analogy("a", "b", "c", W2I, I2W, VECS.copy(), top=1, answer="b")
+    out = capsys.readouterr().out.splitlines()
+    # b - a + c = (-0.2, 1.6): every row is a, b or c, so only the answer's line follows
+    query = np.array([-0.2, 1.6]) / np.hypot(0.2, 1.6)
+    assert out[1:] == ["[analogy] a:b = c:?", "==>b:" + str(np.dot(VECS[1], query))]
+
+
+# ------------------------------------------------------------------------------------------
+# Numbers a hostile caller chooses (issue 19, group 4): a clear ValueError naming the
+# argument, never garbage, a wrapped count, a MemoryError or a Numba integer error.
+
+def test_ppmi_refuses_a_non_square_matrix():
+    with pytest.raises(ValueError, match=r"square \(V, V\).*\(2, 3\)"):
+        U.ppmi(np.ones((2, 3), np.int32))
+
+
+def test_ppmi_of_unsigned_counts_is_the_books_or_refused_never_wrapped():
+    rng = np.random.default_rng(0)
+    C = rng.integers(0, 2**20, (4, 4)).astype(np.uint64)
+    np.testing.assert_array_equal(U.ppmi(C), book_ppmi(C.astype(np.int64)))
+    for big in (2**63 + 5, 2**62, 2**40):  # C[i, j] * N or the total beyond int64
+        C = np.array([[0, big], [big, 1]], np.uint64)
+        with pytest.raises(ValueError, match=r"int64.*\(2\*\*63 - 1\)"):
+            U.ppmi(C)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: U.create_co_matrix(np.array([0, 1, 2]), 10**6), r"vocab_size=1000000 .*co-occurrence matrix"),
+    (lambda: U.create_co_matrix(np.array([0, 1, 2]), 2**70), r"vocab_size=\d+ .*more than"),
+    (lambda: U.convert_one_hot(np.arange(10), 10**9), r"vocab_size=1000000000 .*one-hot"),
+])
+def test_sizes_that_cannot_fit_are_a_value_error_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_a_window_wider_than_the_corpus_counts_the_whole_corpus_at_once():
+    corpus = np.array([0, 1, 2, 1, 3])
+    want = book_co_matrix(corpus, 4, len(corpus) - 1)
+    for window in (len(corpus) - 1, 10**12, 2**70):  # no loop of 10**12 steps, no int64 overflow
+        np.testing.assert_array_equal(U.create_co_matrix(corpus, 4, window), want)
+
+
+def test_a_negative_id_in_a_corpus_is_reported_as_negative_not_against_2_63():
+    with pytest.raises(ValueError, match=r"holds word id -3, expected word ids >= 0") as exc:
+        U.create_contexts_target(np.array([0, -3, 2, 1]), 1)
+    assert "9223372036854775807" not in str(exc.value)
+    with pytest.raises(ValueError, match="more than int64"):
+        U.create_contexts_target(np.array([0, 2**64 - 1, 2], np.uint64), 1)
+
+
+def test_an_id_beyond_vocab_size_names_vocab_size_not_a_weight():
+    for call in (lambda: U.create_co_matrix(np.array([0, 5]), 3), lambda: U.convert_one_hot(np.array([0, 5]), 3)):
+        with pytest.raises(ValueError, match=r"holds word id 5, expected ids in \[0, 3\) \(vocab_size=3\)$"):
+            call()

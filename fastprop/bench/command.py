@@ -73,6 +73,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         default=DEFAULTS["ppmi_book_vocab"],
                         help="vocabulary at which the book's O(V^2) Python loop and fastprop run "
                              f"side by side (at most {MAX_PPMI_BOOK_VOCAB}; default: %(default)s)")
+    parser.add_argument("--script", metavar="PATH",
+                        help="instead of the steps: time this book script end to end, the "
+                             "book's own code vs fastprop run, alternating, at 1 thread and "
+                             "every core (run from a checkout of the book)")
+    parser.add_argument("--script-args", metavar="ARGS", default="",
+                        help="arguments for --script (one string, split like a shell would)")
+    parser.add_argument("--book-root", metavar="DIR",
+                        help="the book checkout --script belongs to (default: the folder "
+                             "above the script's)")
+    parser.add_argument("--volume", type=int, choices=(1, 2), default=None,
+                        help="the book of --script, for fastprop run (default: guessed)")
+    parser.add_argument("--runs", type=argtypes.positive_int, default=3, metavar="N",
+                        help="timed runs of each side for --script and --startup (default: "
+                             "%(default)s)")
+    parser.add_argument("--busy", type=argtypes.non_negative_int, default=0, metavar="N",
+                        help="keep N other processes spinning on the CPU during --script "
+                             "(the busy-machine case; default: %(default)s)")
+    parser.add_argument("--startup", action="store_true",
+                        help="instead of the steps: time import fastprop and the first ch05 "
+                             "step with an empty Numba cache (cold) and with a warm one")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
@@ -82,6 +102,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run from parsed arguments (what ``fastprop bench`` calls); returns an exit code.
     A bad value the option types could not see (a ``--json`` path that cannot be written,
     sizes too large for memory) is a ValueError raised before anything is timed."""
+    if args.script or args.startup:
+        return _run_whole(args)
     impls = [i for i in args.impls if not (args.no_torch and i == "torch")]
     run(sizes=args.sizes, repeat=args.repeat, dtypes=args.dtypes, threads=args.bench_threads,
         impls=impls, budget=args.budget, peak_size=args.peak_size,
@@ -90,6 +112,42 @@ def run_from_args(args: argparse.Namespace) -> int:
         models=args.models, model_options={"infer_images": args.infer_images,
                                            "ppmi_vocab": args.ppmi_vocab,
                                            "ppmi_book_vocab": args.ppmi_book_vocab})
+    return 0
+
+
+def _run_whole(args) -> int:
+    """``--script`` / ``--startup``: whole runs in subprocesses (:mod:`.scripts`)."""
+    import json
+    import shlex
+    import sys
+
+    from .. import threads as thread_policy
+    from . import machine, scripts
+
+    def progress(msg):
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    if args.json:
+        argtypes.check_writable_file(args.json, "--json")
+    if args.script:
+        scripts.check_script(args.script, args.book_root)
+    result = {"machine": machine.machine_facts(), "policy": thread_policy.describe()}
+    print(f"{result['machine'].get('cpu', '')}; {thread_policy.describe()}")
+    if args.script:
+        cores = thread_policy.usable_cores()
+        counts = [args.bench_threads] if args.bench_threads else sorted({1, cores})
+        rows = scripts.time_script(args.script, counts, reps=args.runs, busy=args.busy,
+                                   volume=args.volume, args=shlex.split(args.script_args),
+                                   book_root=args.book_root, progress=progress)
+        result["script"] = {"path": args.script, "rows": rows}
+        print("\n".join(scripts.format_scripts(args.script, rows)))
+    if args.startup:
+        result["startup"] = scripts.time_startup(reps=args.runs, progress=progress)
+        print("\n".join(scripts.format_startup(result["startup"])))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
     return 0
 
 

@@ -31,11 +31,11 @@ def cpu_model() -> str:
 
 
 def usable_cores() -> int:
-    """Cores this process may run on (its affinity mask; all cores off Linux)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    """Cores this process may run on: :func:`fastprop.threads.usable_cores` (the affinity
+    mask, capped by a cgroup CPU quota), the count the thread policy works with."""
+    from ..threads import usable_cores as cores
+
+    return cores()
 
 
 def blas_pools() -> list:

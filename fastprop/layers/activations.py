@@ -14,11 +14,13 @@ class Relu(Layer):
     def __init__(self):
         super().__init__()
         self.mask = None
+        self._shape = None  # the forward input's shape, which mask must keep
 
     def forward(self, x) -> np.ndarray:
         x = validate.as_real(x, "x")
         out = np.empty_like(x)
         self.mask = np.empty(x.shape, dtype=np.bool_)
+        self._shape = x.shape
         activations.relu_forward(x.reshape(-1), out.reshape(-1), self.mask.reshape(-1))
         return out
 
@@ -29,6 +31,7 @@ class Relu(Layer):
             raise TypeError(f"Relu.mask must be a bool array (x <= 0 of the forward input), "
                             f"got {validate.describe(mask)}")
         mask = np.ascontiguousarray(mask)
+        self._saved_shape(mask, "mask", self._shape)
         dout = self._dout(dout, mask.shape, what="the shape of the forward input")
         dx = np.empty_like(dout)
         activations.relu_backward(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))
@@ -41,17 +44,19 @@ class Sigmoid(Layer):
     def __init__(self):
         super().__init__()
         self.out = None
+        self._shape = None
 
     def forward(self, x) -> np.ndarray:
         x = validate.as_real(x, "x")
         out = np.empty_like(x)
         activations.sigmoid_forward(x.reshape(-1), out.reshape(-1))
-        self.out = out
+        self.out, self._shape = out, x.shape
         return out
 
     def backward(self, dout) -> np.ndarray:
         self._require_forward(self.out)
         out = validate.as_real(self.out, "out")
+        self._saved_shape(out, "out", self._shape)
         dout = self._dout(dout, out.shape, out.dtype)
         dx = np.empty_like(dout)
         activations.sigmoid_backward(dout.reshape(-1), out.reshape(-1), dx.reshape(-1))

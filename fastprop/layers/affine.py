@@ -20,6 +20,22 @@ def _param(W, b=None):
                              f"got {b.shape}")
 
 
+#: a cast input of at least this many bytes (as the parameters' dtype) goes through the
+#: chunked cast-and-GEMM kernel instead of a whole cast copy (about 16 MB: far past the
+#: training batches, which keep their cast copy for backward; below an evaluation set)
+CHUNKED_CAST_BYTES = 1 << 24
+#: bytes of one thread's chunk buffer there: half of a core's L2 here (2 MiB), the rest
+#: for the weights and the output rows
+CHUNK_BYTES = 1 << 20
+
+
+def _cast_in_chunks(x, dt) -> bool:
+    """A C-contiguous real ndarray of another dtype, large enough for the chunked path."""
+    return (isinstance(x, np.ndarray) and x.dtype != dt and x.ndim >= 2
+            and x.dtype.kind in "fiu" and x.flags.c_contiguous
+            and x.size * dt.itemsize >= CHUNKED_CAST_BYTES)
+
+
 class Affine(Layer):
     """``out = x @ W + b`` for (N, ...) input, flattened to (N, D) like the book.
 
@@ -72,17 +88,42 @@ class Affine(Layer):
         W, b = self.params
         W = validate.weight(W, "W")
         dt = W.dtype
+        if _cast_in_chunks(x, dt):
+            return self._forward_chunked(x, W, b)
         x = validate.batch(self._converted(x, dt), "x")
         self.original_x_shape = x.shape
         x = x.reshape(x.shape[0], -1)
+        self._check_features(x, W)
+        b = validate.bias(b, W.shape[1], dt)
+        out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
+        affine.affine_forward(x, W, b, out)
+        self.x, self._shape = x, x.shape
+        return out
+
+    def _check_features(self, x, W):
         if x.shape[1] != W.shape[0]:
             raise ValueError(
                 f"x has {x.shape[1]} features per sample (shape {self.original_x_shape}), "
                 f"but W expects {W.shape[0]} (W has shape {W.shape})")
+
+    def _forward_chunked(self, x, W, b):
+        """A large batch of another dtype (an evaluation over a whole float32 set): cast
+        and multiplied a cache-sized chunk at a time on every core
+        (:func:`fastprop.kernels.affine.affine_forward_cast`). ``x`` keeps the caller's
+        array (as the book's layer does); a backward casts it then."""
+        validate.real_dtype(x, "x")
+        x = validate.batch(x, "x")
+        self.original_x_shape = x.shape
+        x = x.reshape(x.shape[0], -1)
+        self._check_features(x, W)
+        dt = W.dtype
         b = validate.bias(b, W.shape[1], dt)
         out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
-        affine.affine_forward(x, W, b, out)
-        self.x = x
+        rows = max(16, CHUNK_BYTES // (x.shape[1] * dt.itemsize))
+        with threads.parallel_region() as n:
+            buf = np.empty((n, rows, x.shape[1]), dtype=dt)
+            affine.affine_forward_cast(x, W, b, out, buf)
+        self.x, self._shape = x, x.shape
         return out
 
     def backward(self, dout, need_dx: bool = True):
@@ -92,7 +133,11 @@ class Affine(Layer):
         """
         self._require_forward(self.x)
         x = self._saved_input()
-        W = validate.weight(self.params[0], "W", x.dtype)
+        self._saved_shape(x, "x", getattr(self, "_shape", None))
+        W = validate.weight(self.params[0], "W")
+        if _cast_in_chunks(x, W.dtype):  # kept uncast by an evaluation-sized forward
+            x = self._converted(x, W.dtype)
+        W = validate.weight(W, "W", x.dtype)
         if W.shape[0] != x.shape[1]:
             raise ValueError(f"W has shape {W.shape} but the forward input had {x.shape[1]} "
                              "features (W was replaced since forward? run forward again)")

@@ -34,6 +34,14 @@ class Layer:
         validate.same_shape(dout, shape, "dout", what)
         return dout
 
+    def _saved_shape(self, a: np.ndarray, name: str, shape) -> None:
+        """ValueError naming the saved attribute ``name`` when it no longer has the shape
+        forward gave it (``shape``; None when forward never recorded one): it was replaced,
+        so the message blames it, not the upstream gradient."""
+        if shape is not None and a.shape != tuple(shape):
+            raise ValueError(f"{type(self).__name__}.{name} has shape {a.shape}, but forward saved it "
+                             f"with shape {tuple(shape)} (replaced since forward? run forward again)")
+
     def _grad(self, i: int) -> np.ndarray:
         """``grads[i]``, kept as a stable C-contiguous writeable array of ``params[i]``'s shape
         and dtype (re-made only when the parameter was replaced by one of another shape or

@@ -81,6 +81,7 @@ class BatchNormalization(Layer):
         self.xc = None
         self.xn = None
         self.std = None
+        self._train_shape = None  # input shape of the training forward backward belongs to
 
     gamma = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
     beta = property(lambda self: self.params[1], lambda self, v: self.params.__setitem__(1, v))
@@ -123,6 +124,7 @@ class BatchNormalization(Layer):
                                               out, mean_out, var_out)
             self.batch_size = n
             self.xc, self.xn, self.std = xc, xn, std
+            self._train_shape = shape
             self.running_mean, self.running_var = mean_out, var_out
         else:
             batchnorm.batchnorm_forward_test(x, gamma, beta, rm, rv, out)
@@ -142,8 +144,16 @@ class BatchNormalization(Layer):
                              "(replaced since forward? run forward again)")
         gamma = _vector(self.params[0], "gamma", d, dt)
         _vector(self.params[1], "beta", d, dt)
+        shape = self._train_shape
+        if shape is None or int(np.prod(shape)) != n * d or shape[0] != n:
+            raise ValueError(f"the saved xn has shape {(n, d)}, which the last training forward "
+                             f"(input shape {shape}) did not save (replaced since forward? run "
+                             "forward again)")
+        if self.input_shape != shape:
+            raise ValueError(f"input_shape is {self.input_shape!r} but the training forward that "
+                             f"backward belongs to had input shape {shape} (changed, or a test-time "
+                             "forward ran since? run forward(x, train_flg=True) again)")
         dout = validate.as_real(dout, "dout", dt)
-        shape = self.input_shape
         if dout.shape != (n, d) and dout.shape != shape:
             raise ValueError(f"dout must have shape {shape} (the shape of the forward input), "
                              f"got {dout.shape}")
@@ -151,4 +161,4 @@ class BatchNormalization(Layer):
         dgamma, dbeta = self._grad(0), self._grad(1)
         dx = np.empty((n, d), dtype=dt)
         batchnorm.batchnorm_backward(dout, gamma, xc, xn, std, dgamma, dbeta, dx)
-        return dx.reshape(shape) if shape is not None and int(np.prod(shape)) == dx.size else dx
+        return dx.reshape(shape)

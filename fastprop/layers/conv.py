@@ -60,8 +60,9 @@ def spatial_out(size: int, f: int, stride: int, pad: int) -> int:
 
 
 def hyper(value, name: str, low: int = 1) -> int:
-    """A stride, pad or pool size: an int (not a bool or float) of at least ``low``."""
-    return validate.check_scalar(value, name, int, low=low)
+    """A stride, pad or pool size: an int (not a bool or float) of at least ``low`` and at
+    most :data:`fastprop.validate.MAX_INDEX` (what a kernel's int64 arithmetic holds)."""
+    return validate.check_scalar(value, name, int, low=low, high=validate.MAX_INDEX)
 
 
 def image_batch(x, name: str, dtype=None) -> np.ndarray:
@@ -94,13 +95,41 @@ def filters(W, name: str = "W", dtype=None) -> np.ndarray:
     return np.ascontiguousarray(W)
 
 
+def _is_param_bias(b, fn: int) -> bool:
+    """True for a (FN,) float32/float64 array: a parameter the optimizer updates in place."""
+    return isinstance(b, np.ndarray) and b.shape == (fn,) and b.dtype in validate.FLOAT_DTYPES
+
+
+def conv_bias(b, fn: int, dtype, name: str = "b") -> np.ndarray:
+    """The bias as the kernel adds it: a C-contiguous (FN,) array in ``dtype``.
+
+    The book adds ``self.b`` by broadcasting, so any real scalar or array that broadcasts to
+    (FN,) works there (ch07/apply_filter.py passes ``0``); the same here. A (FN,) float
+    array is validated as a parameter (copied only when its dtype or layout differs).
+    """
+    if _is_param_bias(b, fn):
+        return validate.bias(b, fn, dtype, name)
+    if b is None or isinstance(b, (str, bytes)):
+        raise TypeError(f"{name} must be a real number or an array that broadcasts to ({fn},), "
+                        f"got {validate.describe(b)}")
+    arr = validate.as_real(b, name, dtype)
+    try:
+        arr = np.broadcast_to(arr, (fn,))
+    except ValueError:
+        raise ValueError(f"{name} must broadcast to ({fn},) (one bias per filter of W, or a scalar), "
+                         f"got shape {arr.shape}") from None
+    return np.ascontiguousarray(arr)
+
+
 class Convolution(Layer):
     """The book's ``Convolution(W, b, stride=1, pad=0)``: im2col, one GEMM, the bias.
 
     Parameters
     ----------
     W : (FN, C, FH, FW) float32/float64 filters, kept by reference (``params[0]``)
-    b : (FN,) bias of the same dtype (``params[1]``)
+    b : (FN,) bias of the same dtype (``params[1]``), or anything real that broadcasts to
+        (FN,), a scalar included, as the book's ``+ self.b`` takes it (kept as given; ``db``
+        is then a (FN,) array of W's dtype)
     stride : int >= 1
     pad : int >= 0, zero padding on each side
 
@@ -122,17 +151,16 @@ class Convolution(Layer):
 
     def __init__(self, W: np.ndarray, b: np.ndarray, stride: int = 1, pad: int = 0):
         filters(W)
-        validate.param_dtype(b, "b")
-        if b.shape != (W.shape[0],):
-            raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, "
-                             f"got {b.shape}")
-        super().__init__(W, b)
+        conv_bias(b, W.shape[0], W.dtype)
+        super().__init__(W)
+        self.params.append(b)  # as given, as the book keeps it (ch07/apply_filter.py passes 0)
+        self.grads.append(np.zeros(W.shape[0], dtype=b.dtype if _is_param_bias(b, W.shape[0]) else W.dtype))
         self.stride = hyper(stride, "stride")
         self.pad = hyper(pad, "pad", 0)
         self.x = None
         self.col_W = None
         self._col = None       # a book-layout col assigned by the caller, if any
-        self._im2col = None    # (FH, FW, stride, pad) of the last forward, to build col on access
+        self._recorded = None  # (stride, pad, x shape, W shape) of the last forward
         self._work = None      # the chunked kernels' per-thread scratch (reused)
 
     W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
@@ -144,9 +172,10 @@ class Convolution(Layer):
     def col(self):
         if self._col is not None:
             return self._col
-        if self.x is None or self._im2col is None:
+        if self.x is None or self._recorded is None:
             return None
-        fh, fw, stride, pad = self._im2col
+        stride, pad, _, w_shape = self._recorded
+        fh, fw = w_shape[2], w_shape[3]
         n, _, h, w = self.x.shape
         p = spatial_out(h, fh, stride, pad) * spatial_out(w, fw, stride, pad)
         col = np.empty((n * p, self.x.shape[1] * fh * fw), dtype=self.x.dtype)
@@ -172,10 +201,15 @@ class Convolution(Layer):
         dt = W.dtype
         x = image_batch(x, "x", dt)
         stride, pad, oh, ow = self._geometry(x.shape, W)
-        b = validate.bias(self.params[1], W.shape[0], dt)
-        out = np.empty((x.shape[0], W.shape[0], oh, ow), dtype=dt)
+        b = conv_bias(self.params[1], W.shape[0], dt)
+        n = x.shape[0]
+        validate.allocation((n, W.shape[0], oh, ow), dt, f"Convolution's pad {pad} and stride {stride}",
+                            "an output")
+        out = np.empty((n, W.shape[0], oh, ow), dtype=dt)
+        self._recorded = None
         self._run(conv2d.conv2d_forward, x, W, b, stride, pad, conv2d.BIAS, out)
-        self.x, self._col, self._im2col = x, None, (W.shape[2], W.shape[3], stride, pad)
+        self.x, self._col = x, None
+        self._recorded = (stride, pad, x.shape, W.shape)
         self.col_W = self.params[0].reshape(W.shape[0], -1).T
         return out
 
@@ -189,7 +223,7 @@ class Convolution(Layer):
         dt = W.dtype
         x = image_batch(x, "x", dt)
         stride, pad, oh, ow = self._geometry(x.shape, W)
-        b = validate.bias(self.params[1], W.shape[0], dt)
+        b = conv_bias(self.params[1], W.shape[0], dt)
         if pool:
             out = np.empty((x.shape[0], W.shape[0], oh // 2, ow // 2), dtype=dt)
         else:
@@ -209,11 +243,12 @@ class Convolution(Layer):
         W = filters(self.params[0], "W", x.dtype)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         n, k, p = x.shape[0], W[0].size, oh * ow
-        validate.bias(self.params[1], W.shape[0], x.dtype)
+        conv_bias(self.params[1], W.shape[0], x.dtype)
         dout = self._dout(dout, (n, W.shape[0], oh, ow), x.dtype)
-        dW, db = self._grad(0), self._grad(1)
+        dW, db = self._grad(0), self._bias_grad(W.shape[0], x.dtype)
         dx = np.empty_like(x) if need_dx else None
         if self._col is None:  # the columns, chunk by chunk, from the saved input
+            self._check_geometry((stride, pad, x.shape, W.shape))
             # an empty dx tells the kernel to skip it (one compiled kernel, not two)
             skip = np.empty((0, 0, 0, 0), dtype=x.dtype)
             self._run(conv2d.conv2d_backward, x, W, dout, stride, pad, dW, db, skip if dx is None else dx)
@@ -232,6 +267,28 @@ class Convolution(Layer):
         with threads.parallel_region() as nt:
             self._work = work = conv_workspace(self._work, nt, row, x.dtype)
             kernel(x, W, *args[:3], chunk, work, *args[3:])
+
+    def _bias_grad(self, fn: int, dtype) -> np.ndarray:
+        """``grads[1]``: of the bias's shape and dtype when it is a (FN,) parameter array, else
+        (a scalar or broadcast bias) a stable (FN,) array of the computation's dtype."""
+        if _is_param_bias(self.params[1], fn):
+            return self._grad(1)
+        g = self.grads[1]
+        if not (isinstance(g, np.ndarray) and g.shape == (fn,) and g.dtype == dtype
+                and g.flags.c_contiguous and g.flags.writeable):
+            g = self.grads[1] = np.zeros(fn, dtype=dtype)
+        return g
+
+    def _check_geometry(self, geometry) -> None:
+        """Backward differentiates the convolution forward ran: a stride, pad or filter size
+        changed since then (even to one with as many output positions) is refused, not
+        differentiated through a different convolution of the saved input."""
+        if self._recorded is not None and geometry != self._recorded:
+            names = ("stride", "pad", "the saved input x's shape", "W's shape")
+            what = "; ".join(f"{name} is {now} but forward ran with {then}" for name, now, then
+                             in zip(names, geometry, self._recorded) if now != then)
+            raise ValueError(f"Convolution changed since forward ({what}): the saved input "
+                             "belongs to forward's geometry; run forward again")
 
     def _assigned_cols(self, shape, dtype) -> np.ndarray:
         """The columns backward reads from a ``col`` the caller assigned, checked against
@@ -271,6 +328,7 @@ class Pooling(Layer):
         self.pad = hyper(pad, "pad", 0)
         self.x = None
         self.arg_max = None
+        self._recorded = None  # (pool_h, pool_w, stride, pad, x shape) arg_max was found with
 
     def _geometry(self, x_shape):
         ph, pw = hyper(self.pool_h, "pool_h"), hyper(self.pool_w, "pool_w")
@@ -282,16 +340,25 @@ class Pooling(Layer):
         x = image_batch(x, "x")
         ph, pw, stride, pad, oh, ow = self._geometry(x.shape)
         n, c = x.shape[0], x.shape[1]
+        validate.allocation((n, c, oh, ow), x.dtype, f"Pooling's pad {pad} and stride {stride}", "an output")
         out = np.empty((n, c, oh, ow), dtype=x.dtype)
         arg_max = np.empty(n * oh * ow * c, dtype=np.intp)
         pool.pool_forward(x, ph, pw, stride, pad, out, arg_max)
         self.x, self.arg_max = x, arg_max
+        self._recorded = (ph, pw, stride, pad, x.shape)
         return out
 
     def backward(self, dout) -> np.ndarray:
         self._require_forward(self.x)
         x = image_batch(self.x, "the saved input x")
         ph, pw, stride, pad, oh, ow = self._geometry(x.shape)
+        now = (ph, pw, stride, pad, x.shape)
+        if self._recorded is not None and now != self._recorded:
+            names = ("pool_h", "pool_w", "stride", "pad", "the saved input x's shape")
+            what = "; ".join(f"{name} is {a} but forward ran with {b}"
+                             for name, a, b in zip(names, now, self._recorded) if a != b)
+            raise ValueError(f"Pooling changed since forward ({what}): arg_max holds forward's "
+                             "window maxima; run forward again")
         n, c = x.shape[0], x.shape[1]
         arg_max = self.arg_max
         if not isinstance(arg_max, np.ndarray) or arg_max.dtype.kind not in "iu":

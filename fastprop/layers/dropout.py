@@ -39,6 +39,7 @@ class Dropout(Layer):
         super().__init__()
         self.dropout_ratio = check_ratio(dropout_ratio)
         self.mask = None
+        self._shape = None  # the input shape of the last training forward (what mask must match)
 
     def forward(self, x, train_flg: bool = True) -> np.ndarray:
         x = validate.as_real(x, "x")
@@ -51,7 +52,7 @@ class Dropout(Layer):
         mask = np.empty(x.shape, dtype=np.bool_)
         dropout.dropout_forward(x.reshape(-1), rand.reshape(-1), ratio, out.reshape(-1),
                                 mask.reshape(-1))
-        self.mask = mask
+        self.mask, self._shape = mask, x.shape
         return out
 
     def backward(self, dout) -> np.ndarray:
@@ -61,7 +62,11 @@ class Dropout(Layer):
             raise TypeError("Dropout.mask must be a bool array (rand > dropout_ratio of the "
                             f"last training forward), got {validate.describe(mask)}")
         mask = np.ascontiguousarray(mask)
-        dout = self._dout(dout, mask.shape, what="the shape of the forward input")
+        if self._shape is not None and mask.shape != self._shape:
+            raise ValueError(f"Dropout.mask has shape {mask.shape}, but the last training forward's input had "
+                             f"shape {self._shape} (mask replaced since forward? run forward again)")
+        what = "the last training forward's input" if self._shape is not None else "the shape of Dropout.mask"
+        dout = self._dout(dout, mask.shape, what=what)
         dx = np.empty_like(dout)
         dropout.dropout_backward(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))
         return dx

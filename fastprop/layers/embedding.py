@@ -9,9 +9,11 @@ from ..kernels import embedding
 from .base import Layer
 
 
-def word_ids(idx, vocab_size: int, name: str = "idx") -> np.ndarray:
+def word_ids(idx, vocab_size, name: str = "idx", bound: str | None = None) -> np.ndarray:
     """Word ids as a new C-contiguous int64 array (a copy: later edits of the caller's array
-    cannot reach a kernel), each in ``[0, vocab_size)``.
+    cannot reach a kernel), each in ``[0, vocab_size)``; ``vocab_size=None`` (a corpus, with
+    no weight to index) asks only for ids >= 0 that fit int64. ``bound`` says where
+    ``vocab_size`` comes from in the message (default: the weight's rows).
 
     Raises
     ------
@@ -32,10 +34,15 @@ def word_ids(idx, vocab_size: int, name: str = "idx") -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one word id")
     lo, hi = arr.min(), arr.max()
-    if lo < 0 or hi >= vocab_size:
+    if vocab_size is None:
+        if lo < 0:
+            raise ValueError(f"{name} holds word id {lo}, expected word ids >= 0")
+        if hi > np.iinfo(np.int64).max:
+            raise ValueError(f"{name} holds word id {hi}, more than int64 holds (2**63 - 1)")
+    elif lo < 0 or hi >= vocab_size:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"{name} holds word id {bad}, expected ids in [0, {vocab_size}) "
-                         f"(the weight has {vocab_size} rows)")
+        where = bound if bound is not None else f"the weight has {vocab_size} rows"
+        raise ValueError(f"{name} holds word id {bad}, expected ids in [0, {vocab_size}) ({where})")
     return np.array(arr, dtype=np.int64, order="C")
 
 
@@ -70,7 +77,7 @@ class Embedding(Layer):
         ids = word_ids(idx, W.shape[0])
         out = np.empty((ids.size, W.shape[1]), dtype=W.dtype)
         embedding.embedding_forward(W, ids.reshape(-1), out)
-        self.idx = ids
+        self.idx, self._shape = ids, ids.shape
         return out.reshape(ids.shape + (W.shape[1],))
 
     def backward(self, dout) -> None:
@@ -78,6 +85,7 @@ class Embedding(Layer):
         W = self.params[0]
         _param(W)
         ids = word_ids(self.idx, W.shape[0], "the saved idx")
+        self._saved_shape(ids, "idx", getattr(self, "_shape", None))
         dout = self._dout(dout, ids.shape + (W.shape[1],), W.dtype)
         embedding.embedding_backward(ids.reshape(-1), dout.reshape(ids.size, W.shape[1]), self._grad(0))
         return None

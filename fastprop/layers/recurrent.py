@@ -16,6 +16,8 @@ from .base import Layer
 
 #: gate blocks along the ``Wx``/``Wh``/``b`` columns: RNN h; LSTM f, g, i, o; GRU z, r, h~
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+#: what ``cache`` holds, in order, for each kind (all time-major)
+CACHE_NAMES = {"RNN": ("xtm", "Hs"), "LSTM": ("xtm", "Hs", "Cs", "G", "TC"), "GRU": ("xtm", "Hs", "G", "RH")}
 
 
 def check_params(Wx, Wh, b, gates: int) -> None:
@@ -41,6 +43,7 @@ class Recurrent(Layer):
         check_params(Wx, Wh, b, self.GATES)
         super().__init__(Wx, Wh, b)
         self.cache = None
+        self._geometry = None  # (N, T, D, H, dtype) of the last forward: what cache must fit
 
     def _weights(self, dtype=None):
         """``(Wx, Wh, b)`` as they are now, checked and C-contiguous (a copy for this call
@@ -75,13 +78,43 @@ class Recurrent(Layer):
         return h
 
     def _check_cache(self, Wx, Wh):
-        """The saved caches must fit the weights as they are now."""
-        xtm, Hs = self.cache[0], self.cache[1]
-        if xtm.dtype != Wx.dtype or xtm.shape[2] != Wx.shape[0] or Hs.shape[2] != Wh.shape[0]:
+        """The saved caches as the kernels will read them: ``(N, T, D, H)`` and the arrays.
+
+        The forward recorded its geometry (N, T, D, H, dtype); the weights as they are now
+        and every cached array must still fit it (shape, dtype, C-contiguous), or a kernel
+        would read and write past their ends. A read-only array is copied for this call.
+        """
+        N, T, D, H, dt = self._recorded()
+        g = self.GATES
+        if Wx.dtype != dt or Wx.shape != (D, g * H) or Wh.shape != (H, g * H):
             raise ValueError(f"the weights changed since forward (Wx {Wx.shape}, Wh {Wh.shape}, "
-                             f"{Wx.dtype}; forward saw D={xtm.shape[2]}, H={Hs.shape[2]}, {xtm.dtype}); "
-                             "run forward again")
-        return xtm.shape[1], xtm.shape[0], xtm.shape[2], Hs.shape[2]
+                             f"{Wx.dtype}; forward saw D={D}, H={H}, {dt}); run forward again")
+        shapes = {"xtm": (T, N, D), "Hs": (T + 1, N, H), "Cs": (T + 1, N, H),
+                  "G": (T, N, g * H), "TC": (T, N, H), "RH": (T, N, H)}
+        names = CACHE_NAMES[self.KIND]
+        cache = self.cache
+        where = f"{type(self).__name__}.cache"
+        if not isinstance(cache, (tuple, list)) or len(cache) != len(names):
+            raise ValueError(f"{where} must be the {len(names)} arrays ({', '.join(names)}) forward "
+                             f"saved, got {validate.describe(cache)} (replaced since forward? run forward again)")
+        arrays = []
+        for i, (name, a) in enumerate(zip(names, cache)):
+            want = shapes[name]
+            if not (isinstance(a, np.ndarray) and a.shape == want and a.dtype == dt and a.flags.c_contiguous):
+                got = validate.describe(a)
+                if isinstance(a, np.ndarray) and not a.flags.c_contiguous:
+                    got += ", not C-contiguous"
+                raise ValueError(f"{where}[{i}] ({name}) must be a C-contiguous {dt} array of shape {want} "
+                                 f"as forward saved it (N={N}, T={T}, D={D}, H={H}), got {got}; "
+                                 "replaced since forward? run forward again")
+            arrays.append(a if a.flags.writeable else a.copy())
+        return (N, T, D, H), arrays
+
+    def _recorded(self):
+        """``(N, T, D, H, dtype)`` of the last forward (ValueError when there is none)."""
+        if getattr(self, "_geometry", None) is None:
+            raise ValueError(f"{type(self).__name__}.cache was not written by forward(); run forward first")
+        return self._geometry
 
     def _grads(self):
         return self._grad(0), self._grad(1), self._grad(2)
@@ -98,19 +131,20 @@ def run_forward(layer, xs, h0, c0=None):
     xtm = np.empty((T, N, D), dt)
     Hs = np.empty((T + 1, N, H), dt)
     kind = layer.KIND
+    layer._geometry = None  # until the new cache is complete
     if kind == "RNN":
         rec_k.rnn_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs)
-        layer.cache = (xtm, Hs)
+        layer.cache, layer._geometry = (xtm, Hs), (N, T, D, H, dt)
         return hs, Hs[T].copy(), None
     G = np.empty((T, N, layer.GATES * H), dt)
     if kind == "LSTM":
         Cs, TC = np.empty((T + 1, N, H), dt), np.empty((T, N, H), dt)
         rec_k.lstm_forward(xs, Wx, Wh, b, h0, c0, hs, xtm, Hs, Cs, G, TC)
-        layer.cache = (xtm, Hs, Cs, G, TC)
+        layer.cache, layer._geometry = (xtm, Hs, Cs, G, TC), (N, T, D, H, dt)
         return hs, Hs[T].copy(), Cs[T].copy()
     RH = np.empty((T, N, H), dt)
     gru_k.gru_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs, G, RH)
-    layer.cache = (xtm, Hs, G, RH)
+    layer.cache, layer._geometry = (xtm, Hs, G, RH), (N, T, D, H, dt)
     return hs, Hs[T].copy(), None
 
 
@@ -119,21 +153,24 @@ def run_backward(layer, dhs, dh, dc=None):
     place, returns ``dxs``."""
     layer._require_forward(layer.cache)
     Wx, Wh, _ = layer._weights()
-    N, T, D, H = layer._check_cache(Wx, Wh)
+    (N, T, D, H), cache = layer._check_cache(Wx, Wh)
     dt = Wx.dtype
     dhs = layer._dout(dhs, (N, T, H), dt)
+    for name, a in (("dh", dh), ("dc", dc)):  # the caller's in/out states (made from the geometry)
+        if a is not None:
+            validate.output(a, (N, H), dt, name)
     dWx, dWh, db = layer._grads()
     dxs = np.empty((N, T, D), dt)
     dA = np.empty((T, N, layer.GATES * H), dt)
     dxtm = np.empty((T, N, D), dt)
     if layer.KIND == "RNN":
-        xtm, Hs = layer.cache
+        xtm, Hs = cache
         rec_k.rnn_backward(dhs, Wx, Wh, xtm, Hs, dWx, dWh, db, dxs, dh, dA, dxtm)
     elif layer.KIND == "LSTM":
-        xtm, Hs, Cs, G, TC = layer.cache
+        xtm, Hs, Cs, G, TC = cache
         rec_k.lstm_backward(dhs, Wx, Wh, xtm, Hs, Cs, G, TC, dWx, dWh, db, dxs, dh, dc, dA, dxtm)
     else:
-        xtm, Hs, G, RH = layer.cache
+        xtm, Hs, G, RH = cache
         gru_k.gru_backward(dhs, Wx, Wh, xtm, Hs, G, RH, dWx, dWh, db, dxs, dh, dA, dxtm)
     return dxs
 
@@ -153,8 +190,8 @@ class _Cell(Recurrent):
 
     def _dnext(self, d, name):
         self._require_forward(self.cache)
-        xtm, Hs = self.cache[0], self.cache[1]
-        return self._dout(d, (xtm.shape[1], Hs.shape[2]), xtm.dtype, f"the shape of {name}")
+        N, _, _, H, dt = self._recorded()
+        return self._dout(d, (N, H), dt, f"the shape of {name}")
 
 
 class _OneStateCell(_Cell):

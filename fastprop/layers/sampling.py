@@ -38,7 +38,7 @@ def corpus_ids(corpus, name: str = "corpus") -> np.ndarray:
     """A 1-D corpus of word ids as int64; every id in ``0 .. V-1`` must occur (the book's
     sampler takes ``V`` = the number of distinct ids and ``word_p[i]`` = the count of ``i``)."""
     arr = np.asarray(corpus) if not isinstance(corpus, np.ndarray) else corpus
-    ids = word_ids(arr, np.iinfo(np.int64).max, name)
+    ids = word_ids(arr, None, name)
     if ids.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of word ids, got shape {ids.shape}")
     return ids
@@ -67,6 +67,11 @@ class UnigramSampler:
         ids = corpus_ids(corpus)
         self.sample_size = validate.positive_int(sample_size, "sample_size")
         power = validate.real_scalar(power, "power")
+        top = int(ids.max())
+        if top >= ids.shape[0]:  # before np.bincount allocates top + 1 counts
+            raise ValueError(f"corpus must use every word id from 0 to its largest, {top}, but it has "
+                             f"only {ids.shape[0]} words: some id never occurs (the book's sampler would "
+                             "give it no weight and drop the last ids from the vocabulary)")
         counts = np.bincount(ids)
         if (counts == 0).any():
             missing = int(np.flatnonzero(counts == 0)[0])

@@ -101,7 +101,7 @@ class InvertedDropout(Layer):
         inverted_dropout.inverted_dropout_forward(key, pos, x.reshape(-1), ratio, 1.0 / (1.0 - ratio),
                                                   mask.reshape(-1), out.reshape(-1))
         global_rng.give_back(state, key, pos)
-        self.mask = mask
+        self.mask, self._shape = mask, x.shape
         return out
 
     def backward(self, dout) -> np.ndarray:
@@ -109,6 +109,7 @@ class InvertedDropout(Layer):
         if not self._trained:
             return self._dout(dout, self._shape, what="the shape of the forward input").copy()
         mask = validate.as_real(self.mask, "mask")
+        self._saved_shape(mask, "mask", self._shape)
         dout = self._dout(dout, mask.shape, mask.dtype, "the shape of the forward input")
         dx = np.empty_like(dout)
         inverted_dropout.inverted_dropout_backward(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))

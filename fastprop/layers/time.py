@@ -53,13 +53,14 @@ class TimeEmbedding(Layer):
         N, T = ids.shape
         out = np.empty((N, T, W.shape[1]), W.dtype)
         sequence.embedding_gather(W, ids.reshape(-1), out.reshape(N * T, -1))
-        self.idx = ids
+        self.idx, self._shape = ids, ids.shape
         return out
 
     def backward(self, dout) -> None:
         self._require_forward(self.idx)
         W = validate.weight(self.params[0], "W")
         ids = word_ids(self.idx, W.shape[0], "idx")  # as it is now
+        self._saved_shape(ids, "idx", getattr(self, "_shape", None))
         N, T = ids.shape
         dout = self._dout(dout, (N, T, W.shape[1]), W.dtype)
         sequence.embedding_scatter_add(dout.reshape(N * T, -1), ids.reshape(-1), self._grad(0))
@@ -89,13 +90,14 @@ class TimeAffine(Layer):
         b = validate.bias(self.params[1], W.shape[1], W.dtype)
         out = np.empty((N, T, W.shape[1]), W.dtype)
         affine.affine_forward(x.reshape(N * T, -1), W, b, out.reshape(N * T, -1))
-        self.x = x
+        self.x, self._shape = x, x.shape
         return out
 
     def backward(self, dout) -> np.ndarray:
         self._require_forward(self.x)
         W = validate.weight(self.params[0], "W")
         x = self._rows(self.x, W)
+        self._saved_shape(x, "x", getattr(self, "_shape", None))
         if x.dtype != W.dtype:
             raise ValueError("W changed dtype since forward; run forward again")
         validate.bias(self.params[1], W.shape[1], W.dtype)
@@ -143,7 +145,7 @@ class TimeSoftmaxWithLoss(Layer):
 
     def _labels(self, ts, shape):
         N, T, V = shape
-        ignore = validate.check_scalar(self.ignore_label, "ignore_label", int)
+        ignore = validate.check_scalar(self.ignore_label, "ignore_label", int, low=-2**63, high=2**63 - 1)
         arr = np.asarray(ts)
         if arr.ndim == 3 and arr.shape == shape:
             validate.real_dtype(arr, "ts")
@@ -168,6 +170,7 @@ class TimeSoftmaxWithLoss(Layer):
         self.loss = sequence.time_softmax_cross_entropy(x2, t, ignore, y, dx, dout, dsum)
         # written over by the gradient, the softmax is gone: backward must not reuse it
         self.cache = None if dx is y else (t, y, ignore, (N, T, V))
+        self._recorded = (ignore, (N, T, V))  # what backward's cache must still say
         return None if dx is None else dx.reshape(N, T, V)
 
     def _run_biased(self, scores, b, ts, dsum=None):
@@ -205,7 +208,17 @@ class TimeSoftmaxWithLoss(Layer):
     def backward(self, dout=1) -> np.ndarray:
         self._require_forward(self.cache)
         dout = validate.real_scalar(dout, "dout")
-        t, y, ignore, shape = self.cache
+        cache = self.cache
+        if not (isinstance(cache, tuple) and len(cache) == 4):
+            raise ValueError("TimeSoftmaxWithLoss.cache must be the (ts, y, ignore_label, shape) forward "
+                             f"saved, got {validate.describe(cache)} (replaced since forward? run forward again)")
+        t, y, ignore, shape = cache
+        recorded = getattr(self, "_recorded", None)
+        if recorded is not None and not (type(ignore) is int and type(shape) is tuple
+                                         and (ignore, shape) == recorded):
+            raise ValueError(f"TimeSoftmaxWithLoss.cache holds ignore_label {ignore!r} and shape {shape!r}, "
+                             f"but forward saved {recorded[0]} and {recorded[1]} (replaced since forward? "
+                             "run forward again)")
         N, T, V = shape
         y = validate.as_real(y, "y")
         if y.shape != (N * T, V):
@@ -305,6 +318,7 @@ class TimeDropout(Layer):
         if not train:
             return self._dout(dout, shape).copy()
         mask = validate.as_real(self.mask, "mask")
-        dout = self._dout(dout, mask.shape, mask.dtype)
+        self._saved_shape(mask, "mask", shape)
+        dout = self._dout(dout, mask.shape, mask.dtype, "the shape of the forward input")
         return dout * mask
 

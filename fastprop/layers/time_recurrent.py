@@ -65,8 +65,7 @@ class _TimeRecurrent(Recurrent):
 
     def backward(self, dhs) -> np.ndarray:
         self._require_forward(self.cache)
-        N, H = self.cache[1].shape[1:]
-        dt = self.cache[1].dtype
+        N, _, _, H, dt = self._recorded()
         dh = np.zeros((N, H), dt)
         dc = np.zeros((N, H), dt) if self.HAS_CELL else None
         dxs = run_backward(self, dhs, dh, dc)

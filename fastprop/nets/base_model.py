@@ -12,7 +12,7 @@ import pickle
 
 import numpy as np
 
-from .. import safe_pickle
+from .. import files, safe_pickle
 
 #: largest parameter file load_params reads (the book's BetterRnnlm at 650 units is ~20 MB)
 MAX_PARAM_BYTES = 1 << 31
@@ -48,8 +48,9 @@ class BaseModel:
         """
         file_name = _file_name(self, file_name)
         params = [np.asarray(p).astype(np.float16) for p in self.params]
-        with open(file_name, "wb") as f:
-            pickle.dump(params, f)
+        # pickled in memory, then written whole: a failed pickle or a full disk never
+        # leaves a truncated file where the previous good one was
+        files.replace_file(file_name, pickle.dumps(params), "parameter file")
 
     def load_params(self, file_name=None) -> None:
         """Read a file written by :meth:`save_params` (or the book's) into ``params`` in place,
@@ -60,7 +61,8 @@ class BaseModel:
         OSError
             No such file (the book's ``IOError('No file: ...')``).
         ValueError
-            Not a data pickle (code, other classes), not a list of arrays, or arrays whose
+            Not a regular file (a FIFO, folder or device: refused before opening, so nothing
+            blocks), not a data pickle (code, other classes), not a list of arrays, or arrays whose
             number or shapes do not match ``params``.
         """
         file_name = _file_name(self, file_name)
@@ -68,8 +70,8 @@ class BaseModel:
             file_name = file_name.replace("/", os.sep)
         if not os.path.exists(file_name):
             raise OSError("No file: " + file_name)
-        with open(file_name, "rb") as f:
-            loaded = safe_pickle.load(f, source=file_name, max_bytes=MAX_PARAM_BYTES)
+        data = files.read_regular(file_name, MAX_PARAM_BYTES, "parameter file")
+        loaded = safe_pickle.load(data, source=file_name, max_bytes=MAX_PARAM_BYTES)
         if not isinstance(loaded, (list, tuple)) or not all(isinstance(p, np.ndarray) for p in loaded):
             raise ValueError(f"{file_name}: expected a list of arrays, got {type(loaded).__name__}")
         if len(loaded) != len(self.params):

@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import safe_pickle, validate
+from .. import files, safe_pickle, validate
 from ..gradient import numerical_gradient as _numerical_gradient
 from ..layers import Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss
 from ..layers.conv import spatial_out
@@ -159,8 +159,8 @@ class _ConvNet:
         """Pickle the parameters as the book does: a plain dict of arrays."""
         path = _file_name(file_name)
         params = {key: np.asarray(val) for key, val in self.params.items()}
-        with open(path, "wb") as f:
-            pickle.dump(params, f)
+        # whole or not at all: a failed write leaves the old file as it was
+        files.replace_file(path, pickle.dumps(params), "parameter file")
 
     def load_params(self, file_name="params.pkl") -> None:
         """Load a dict of arrays saved by :meth:`save_params` (or the book's) into the net.
@@ -172,8 +172,8 @@ class _ConvNet:
         """
         path = _file_name(file_name)
         limit = 4 * sum(p.size * 8 for p in self.params.values()) + (1 << 20)
-        with open(path, "rb") as f:
-            loaded = safe_pickle.load(f, source=path, max_bytes=limit)
+        data = files.read_regular(path, limit, "parameter file")  # a FIFO or folder is refused, not opened
+        loaded = safe_pickle.load(data, source=path, max_bytes=limit)
         if not isinstance(loaded, dict):
             raise ValueError(f"{path}: expected a dict of parameter arrays, got {type(loaded).__name__}")
         new = {}
@@ -204,8 +204,11 @@ class SimpleConvNet(_ConvNet):
 
     Attributes
     ----------
-    params : ``W1 b1 W2 b2 W3 b3``; layers : OrderedDict ``Conv1 Relu1 Pool1 Affine1 Relu2
-    Affine2``; last_layer : SoftmaxWithLoss.
+    params : dict
+        ``W1 b1 W2 b2 W3 b3``
+    layers : OrderedDict
+        ``Conv1 Relu1 Pool1 Affine1 Relu2 Affine2``
+    last_layer : SoftmaxWithLoss
     """
 
     def __init__(self, input_dim=(1, 28, 28),

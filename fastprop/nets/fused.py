@@ -44,6 +44,16 @@ def _exactly_onehot(t: np.ndarray) -> bool:
     return bool(((t == 0) | (t == 1)).all() and (np.count_nonzero(t, axis=1) == 1).all())
 
 
+def _pruned(targets, onehot, opt):
+    """None for what this call does not read (the targets of a labels batch, the state of
+    SGD): the BLAS kernel then compiles without those paths (see its module docstring)."""
+    if not onehot:
+        targets = None
+    if opt[0] == rules.SGD:
+        opt = (opt[0], opt[1], None, None, opt[4])
+    return targets, opt
+
+
 class FusedTwoLayer:
     """Buffers and argument checks for one :class:`~fastprop.nets.TwoLayerNet`."""
 
@@ -207,8 +217,11 @@ class FusedTwoLayer:
         grads = self._grads(P)
         opt = self._optimizer(optimizer, P, dt)
         losses = np.empty(n_steps)
-        kernel = (fused_two_layer_lanes.two_layer_train_steps_lanes if lanes
-                  else fused_two_layer.two_layer_train_steps)
+        if lanes:
+            kernel = fused_two_layer_lanes.two_layer_train_steps_lanes
+        else:
+            kernel = fused_two_layer.two_layer_train_steps
+            targets, opt = _pruned(targets, onehot, opt)
         kernel((x, labels, targets, onehot, idx), P, grads, opt, scratch,
                self.net.activation == "sigmoid", losses)
         if opt[0] == rules.ADAM:
@@ -238,6 +251,7 @@ class FusedTwoLayer:
         scratch = self._buffers(n, dt, D, H, O)
         grads = self._grads(P)
         opt = self._optimizer(optimizer, P, dt)
+        targets, opt = _pruned(targets, onehot, opt)
         loss = fused_two_layer.two_layer_train_step(
             (x, labels, targets, onehot, ar), P, grads, opt, scratch,
             self.net.activation == "sigmoid")

@@ -69,11 +69,11 @@ class FusedMultiLayer:
             bs.append(b)
         return dt, Ws, bs
 
-    def _bn(self, dt, sizes):
+    def _bn(self, dt, sizes, use_bn):
         net = self.net
         L = net.hidden_layer_num
         empty = np.empty(0, dt)
-        if not net.use_batchnorm:
+        if not use_bn:
             e = (empty,) * L
             return (e, e, e, e, e, e), [0.0] * L, None
         gammas, betas, rms, rvs, moms, layers = [], [], [], [], [], []
@@ -136,10 +136,11 @@ class FusedMultiLayer:
         if x.shape[1] != sizes[0]:
             raise ValueError(f"x has {x.shape[1]} features per sample, but W1 expects {sizes[0]}")
         labels = validate.labels(t, n, sizes[-1])
-        bn, moms, bn_layers = self._bn(dt, sizes)
+        use_bn, use_drop = net._structure()  # the layers decide, as on the layer path
+        bn, moms, bn_layers = self._bn(dt, sizes, use_bn)
         ratios = np.zeros(L)
-        scratch, masks = self._buffers(n, dt, sizes, net.use_batchnorm, net.use_dropout)
-        if net.use_dropout:
+        scratch, masks = self._buffers(n, dt, sizes, use_bn, use_drop)
+        if use_drop:
             for i in range(1, L + 1):
                 ratios[i - 1] = check_ratio(net.layers[f"Dropout{i}"].dropout_ratio,
                                             f"Dropout{i}.dropout_ratio")
@@ -158,14 +159,14 @@ class FusedMultiLayer:
         grads = self._grad_arrays(dt, Ws, bs, bn)
         loss = fused_multi_layer.multi_layer_train_step(
             (x, labels), (tuple(Ws), tuple(bs)), bn, grads, (rands, masks, ratios), scratch,
-            (net.activation == "sigmoid", net.use_batchnorm, net.use_dropout, in_kernel), hp)
+            (net.activation == "sigmoid", use_bn, use_drop, in_kernel), hp)
         if bn_layers:
             for layer, m, v in zip(bn_layers, bn[4], bn[5]):
                 layer.running_mean, layer.running_var = m, v
         out = {}
         for i in range(1, L + 2):
             out[f"W{i}"], out[f"b{i}"] = grads[0][i - 1], grads[1][i - 1]
-            if net.use_batchnorm and i <= L:
+            if use_bn and i <= L:
                 out[f"gamma{i}"], out[f"beta{i}"] = grads[2][i - 1], grads[3][i - 1]
         if not in_kernel:
             optimizer.update(net.params, out)

@@ -189,12 +189,39 @@ class MultiLayerNetExtend:
             t = np.argmax(t, axis=1)
         return np.sum(y == t) / float(y.shape[0])
 
+    def _structure(self) -> tuple[bool, bool]:
+        """``(batchnorm, dropout)``: whether the hidden layers have BatchNorm / Dropout layers.
+
+        The layers decide, as in the book, whose ``predict`` runs whatever ``layers`` holds
+        and reads ``use_dropout`` only when building the net. ``use_batchnorm`` is read again
+        by ``gradient`` (it says whether gamma/beta gradients exist), so it must still match
+        the layers: changed after construction it is a ValueError here, where the book stops
+        with a KeyError or leaves gamma/beta out of the gradients.
+        """
+        L = self.hidden_layer_num
+        found = {}
+        for kind in ("BatchNorm", "Dropout"):
+            present = [f"{kind}{i}" in self.layers for i in range(1, L + 1)]
+            if any(present) and not all(present):
+                raise ValueError(f"the net has {kind} layers after some hidden layers only "
+                                 f"({[f'{kind}{i}' for i in range(1, L + 1) if f'{kind}{i}' in self.layers]}); "
+                                 f"layers must be as MultiLayerNetExtend built them")
+            found[kind] = L > 0 and all(present)
+        flag = validate.flag(self.use_batchnorm, "use_batchnorm")
+        if L > 0 and flag != found["BatchNorm"]:
+            raise ValueError(
+                f"use_batchnorm is {flag} but the net was built {'without' if flag else 'with'} BatchNorm "
+                "layers: use_batchnorm is read when the net is built (it makes the BatchNorm layers and "
+                f"the gamma/beta parameters); build a new MultiLayerNetExtend(..., use_batchnorm={flag})")
+        return found["BatchNorm"], found["Dropout"]
+
     def _keys(self):
         """Parameter names in the order the book's gradient dicts list them."""
+        use_bn = self._structure()[0]
         for idx in range(1, self.hidden_layer_num + 2):
             yield f"W{idx}"
             yield f"b{idx}"
-            if self.use_batchnorm and idx != self.hidden_layer_num + 1:
+            if use_bn and idx != self.hidden_layer_num + 1:
                 yield f"gamma{idx}"
                 yield f"beta{idx}"
 
@@ -249,6 +276,7 @@ class MultiLayerNetExtend:
 
     def _collect(self) -> dict:
         lam = self.weight_decay_lambda
+        use_bn = self._structure()[0]
         grads = {}
         for idx in range(1, self.hidden_layer_num + 2):
             affine = self.layers[f"Affine{idx}"]
@@ -262,7 +290,7 @@ class MultiLayerNetExtend:
                 dW = buf
             grads[f"W{idx}"] = dW
             grads[f"b{idx}"] = affine.db
-            if self.use_batchnorm and idx != self.hidden_layer_num + 1:
+            if use_bn and idx != self.hidden_layer_num + 1:
                 bn = self.layers[f"BatchNorm{idx}"]
                 grads[f"gamma{idx}"] = bn.dgamma
                 grads[f"beta{idx}"] = bn.dbeta

@@ -21,8 +21,13 @@ __all__ = ["BetterRnnlm", "Rnnlm"]
 
 
 def _sizes(vocab_size, wordvec_size, hidden_size):
-    return (validate.positive_int(vocab_size, "vocab_size"), validate.positive_int(wordvec_size, "wordvec_size"),
-            validate.positive_int(hidden_size, "hidden_size"))
+    V, D, H = (validate.positive_int(vocab_size, "vocab_size"), validate.positive_int(wordvec_size, "wordvec_size"),
+               validate.positive_int(hidden_size, "hidden_size"))
+    # the largest weights, checked before np.random.randn draws them
+    validate.allocation((V, D), np.float64, f"vocab_size={V} with wordvec_size={D}", "an embedding")
+    validate.allocation((H, V), np.float64, f"vocab_size={V} with hidden_size={H}", "an output weight")
+    validate.allocation((max(D, H), 4 * H), np.float64, f"hidden_size={H}", "an LSTM weight")
+    return V, D, H
 
 
 class _LanguageModel(BaseModel):
@@ -52,7 +57,7 @@ class _LanguageModel(BaseModel):
         if buf is None or buf.shape != shape or buf.dtype != W.dtype:
             buf = self._scores = np.empty(shape, W.dtype)
         affine_k.affine_forward(hs.reshape(N * T, H), W, None, buf.reshape(N * T, -1))
-        affine.x = hs
+        affine.x, affine._shape = hs, hs.shape  # as TimeAffine.forward records them
         self._db = affine._grad(1) if with_grad else None
         self._dscores = self.loss_layer._run_biased(buf, b, ts, self._db)
         return float(self.loss_layer.loss)
@@ -63,6 +68,7 @@ class _LanguageModel(BaseModel):
             raise ValueError(f"{type(self).__name__}.backward() called before a training forward()")
         dout = validate.real_scalar(dout, "dout")
         affine = self.layers[-1]
+        self._check_output_W(affine)
         if dout == 1 and affine._grad(1) is self._db:
             d = self._affine_backward(affine, self._dscores)
         else:  # another dout, or grads[1] replaced since forward: the plain layer path
@@ -71,12 +77,24 @@ class _LanguageModel(BaseModel):
             d = layer.backward(d)
         return d
 
+    def _check_output_W(self, affine) -> None:
+        """The output layer's ``W`` must still be the (H, V) weight forward computed the
+        scores with: a replaced one is named, not reported as the internal scores buffer."""
+        W = validate.weight(affine.params[0], "the output layer's W (layers[-1].params[0])")
+        N, T, V = self._dscores.shape
+        H = affine.x.shape[2] if isinstance(affine.x, np.ndarray) and affine.x.ndim == 3 else W.shape[0]
+        if W.shape != (H, V) or W.dtype != self._dscores.dtype:
+            raise ValueError(f"the output layer's W (layers[-1].params[0]) is a {W.dtype} array of shape "
+                             f"{W.shape}, but forward computed the scores with a {self._dscores.dtype} "
+                             f"({H}, {V}) W (replaced since forward? run forward again)")
+
     @staticmethod
     def _affine_backward(affine, dscores):
         """TimeAffine.backward without the bias sum (done at forward): ``dW`` and ``dx``."""
         affine._require_forward(affine.x)
         W = validate.weight(affine.params[0], "W")
         x = affine._rows(affine.x, W)
+        affine._saved_shape(x, "x", getattr(affine, "_shape", None))
         N, T, D = x.shape
         dscores = validate.output(dscores, (N, T, W.shape[1]), W.dtype, "dscores")
         dx = np.empty_like(x)

@@ -43,6 +43,7 @@ def _settings(vocab_size, hidden_size, window_size, corpus, dtype, draws, sparse
     V = validate.positive_int(vocab_size, "vocab_size")
     H = validate.positive_int(hidden_size, "hidden_size")
     w = validate.positive_int(window_size, "window_size")
+    validate.allocation((V, H), np.float64, f"vocab_size={V} with hidden_size={H}", "a word-vector weight")
     ids = corpus_ids(corpus)
     if ids.max() >= V:
         raise ValueError(f"corpus holds word id {ids.max()}, expected ids in [0, {V}) for vocab_size {V}")

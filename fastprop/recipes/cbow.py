@@ -83,17 +83,19 @@ def run(model: str, args) -> int:
 
     import numpy as np
 
-    from .. import optimizers
+    from .. import argtypes, optimizers
     from ..datasets import ptb
     from ..nets import CBOW, SkipGram
     from ..trainer import Trainer
     from ..util_vol2 import create_contexts_target, most_similar
 
-    d = settings(model, args)
-    optimizer = optimizers.by_name(d["optimizer"], **({} if d["lr"] is None else {"lr": d["lr"]}))
-    corpus, word_to_id, id_to_word = ptb.load_data("train")  # a missing file: the loader's message
-    vocab = len(word_to_id)
-    check_sizes(d, len(corpus), vocab)
+    with argtypes.checks():  # bad settings or data: one line (not the training)
+        d = settings(model, args)
+        optimizer = optimizers.by_name(d["optimizer"],
+                                       **({} if d["lr"] is None else {"lr": d["lr"]}))
+        corpus, word_to_id, id_to_word = ptb.load_data("train")  # a missing file: one line
+        vocab = len(word_to_id)
+        check_sizes(d, len(corpus), vocab)
     contexts, target = create_contexts_target(corpus, d["window"])
     if d["seed"] is not None:
         np.random.seed(d["seed"])

@@ -5,7 +5,8 @@ Defaults are the scripts': Adam lr 0.001, batch 100, 20 epochs, evaluation once 
 on the first 1000 training and test images (``evaluate_sample_num_per_epoch=1000``);
 SimpleConvNet with 30 5x5 filters, hidden 100, ``weight_init_std`` 0.01; DeepConvNet with
 the book's six 3x3 convolutions and hidden 50. Unlike the scripts, the run is seeded
-(``--seed``, default 0) and the parameters are not pickled.
+(``--seed``, default 0), and the parameters are pickled only when asked (``--save PATH``,
+the book's params.pkl format, which ch08/misclassified_mnist.py reads).
 """
 from . import _vol1
 
@@ -17,7 +18,7 @@ MODELS = {
 }
 OPTIONS = {"train_size": _vol1.TRAIN_SIZE}
 _READS = frozenset({"dataset", "hidden", "batch", "lr", "epochs", "optimizer", "dtype", "seed",
-                    "plot", "progress", "train_size"})
+                    "plot", "progress", "train_size"}) | _vol1.RUN_OPTIONS
 APPLIES = {"convnet": _READS, "deepnet": _READS}
 
 _COMMON = dict(epochs=20, batch=100, lr=0.001, optimizer="adam", dtype="float64", seed=0,
@@ -66,16 +67,17 @@ def run(model, args) -> int:
     """Check the settings (before any data loads), build the net, train, print."""
     import numpy as np
 
-    from .. import runs
+    from .. import argtypes, runs
     from ..nets import DeepConvNet, SimpleConvNet
 
-    d = _vol1.settings(args, model, DEFAULTS[model])
-    given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)}"
-                      for k in ("hidden", "batch", "epochs", "train_size")
-                      if getattr(args, k, None) is not None)
-    runs.check_memory(memory_bytes(model, d), f"this run ({given})" if given else "this run")
-    runs.make_optimizer(d["optimizer"], d["lr"])  # a bad name or lr fails here, not later
-    data = _vol1.load(d, IMAGE)
+    with argtypes.checks():  # bad settings, paths or data: one line (not the training)
+        d = _vol1.settings(args, model, DEFAULTS[model])
+        given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)}"
+                          for k in ("hidden", "batch", "epochs", "train_size")
+                          if getattr(args, k, None) is not None)
+        runs.check_memory(memory_bytes(model, d), f"this run ({given})" if given else "this run")
+        runs.make_optimizer(d["optimizer"], d["lr"])  # a bad name or lr fails here, not later
+        data = _vol1.load(d, IMAGE)
     np.random.seed(d["seed"])
     dtype = np.dtype(d["dtype"])
     if model == "convnet":

@@ -32,7 +32,8 @@ OPTIONS = {
 }
 APPLIES = {"multilayer": frozenset({"dataset", "hidden", "batch", "lr", "epochs", "optimizer",
                                     "activation", "dtype", "seed", "plot", "progress",
-                                    "train_size", "dropout", "weight_decay", "batchnorm"})}
+                                    "train_size", "dropout", "weight_decay", "batchnorm"})
+                | _vol1.RUN_OPTIONS}
 DEFAULTS = dict(epochs=301, batch=100, lr=0.01, optimizer="sgd", dtype="float64", seed=0,
                 hidden=100, train_size=300, activation="relu", dropout=0.2, weight_decay=0.0,
                 batchnorm=False)
@@ -58,21 +59,20 @@ def run(model, args) -> int:
     """Check the settings (before any data loads), build the net, train, print."""
     import numpy as np
 
-    from .. import runs
+    from .. import argtypes, runs
     from ..nets import MultiLayerNetExtend
 
-    d = _vol1.settings(args, model, DEFAULTS)
-    for key in ("activation", "dropout", "weight_decay", "batchnorm"):
-        if getattr(args, key, None) is not None:
-            d[key] = getattr(args, key)
-    if not d["dropout"] < 1:
-        raise ValueError(f"--dropout must be a ratio in [0, 1), got {d['dropout']}")
-    given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)}"
-                      for k in ("hidden", "batch", "epochs", "train_size")
-                      if getattr(args, k, None) is not None)
-    runs.check_memory(memory_bytes(d), f"this run ({given})" if given else "this run")
-    runs.make_optimizer(d["optimizer"], d["lr"])  # a bad name or lr fails here, not later
-    data = _vol1.load(d, (INPUTS,))
+    with argtypes.checks():  # bad settings, paths or data: one line (not the training)
+        d = _vol1.settings(args, model, DEFAULTS,
+                           extra=("activation", "dropout", "weight_decay", "batchnorm"))
+        if not d["dropout"] < 1:
+            raise ValueError(f"--dropout must be a ratio in [0, 1), got {d['dropout']}")
+        given = ", ".join(f"--{k.replace('_', '-')} {getattr(args, k)}"
+                          for k in ("hidden", "batch", "epochs", "train_size")
+                          if getattr(args, k, None) is not None)
+        runs.check_memory(memory_bytes(d), f"this run ({given})" if given else "this run")
+        runs.make_optimizer(d["optimizer"], d["lr"])  # a bad name or lr fails here, not later
+        data = _vol1.load(d, (INPUTS,))
     np.random.seed(d["seed"])
     net = MultiLayerNetExtend(INPUTS, [d["hidden"]] * LAYERS, 10, activation=d["activation"],
                               weight_init_std=d["activation"], weight_decay_lambda=d["weight_decay"],

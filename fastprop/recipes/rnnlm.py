@@ -121,13 +121,15 @@ def run(model: str, args) -> int:
 
     import numpy as np
 
+    from .. import argtypes
     from ..optimizers import SGD
     from ..trainer import RnnlmTrainer
     from ..util_vol2 import eval_perplexity
 
-    d = settings(model, args)
-    corpus, vocab, splits = _load(model)  # a missing file: the loader's message, one line
-    check_sizes(d, len(corpus), {k: len(v) for k, v in splits.items()}, model, vocab)
+    with argtypes.checks():  # bad settings or data: one line (not the training)
+        d = settings(model, args)
+        corpus, vocab, splits = _load(model)  # a missing file: the loader's message, one line
+        check_sizes(d, len(corpus), {k: len(v) for k, v in splits.items()}, model, vocab)
     net = _build(model, d, vocab)
     print(f"{model}: PTB {len(corpus)} train words, vocabulary {vocab} | wordvec = hidden {d['hidden']}, "
           f"batch {d['batch']}, time {d['time_size']}, SGD lr {d['lr']:g}, max_grad {d['max_grad']:g}, "

@@ -4,7 +4,7 @@
 trials as Dask tasks (a ``LocalCluster`` of worker processes by default, or any cluster
 through ``client=``/``scheduler=``) and streams their rows into a resumable JSON-lines
 file; ``fastprop sweep`` is the command line. Importing this package does not import
-Dask: only running on a cluster does (``pip install 'fastprop[dist]'``).
+Dask: only running on a cluster does (``pip install -e '.[dist]'`` in fastprop's checkout).
 """
 from .engine import SweepResult, cluster_client, comparable, random_search, run_trial
 from .objective import BookObjective, DataSpec, load_split, synthetic_mnist

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
@@ -23,19 +22,11 @@ __all__ = ["serial_vs_cluster", "cpu_model"]
 
 
 def cpu_model() -> str:
-    """``'<model name> (family F, model M), N logical CPUs'`` from /proc/cpuinfo."""
-    info = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                info.setdefault(key.strip(), value.strip())
-    except OSError:
-        pass
-    name = info.get("model name") or platform.processor() or "unknown CPU"
-    family = f" (family {info['cpu family']}, model {info.get('model', '?')})" \
-        if "cpu family" in info else ""
-    return f"{name}{family}, {os.cpu_count()} logical CPUs"
+    """``'<model name> (family F, model M), N logical CPUs'`` (the one probe:
+    :func:`fastprop.bench.machine.cpu_model`)."""
+    from ..bench.machine import cpu_model as probe
+
+    return f"{probe()}, {os.cpu_count()} logical CPUs"
 
 
 def _warm(objective, data, trial):

@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-size", type=_positive_int, default=500,
                    help="training images taken, 20%% of them held out for validation (500)")
     p.add_argument("--batch-size", type=_positive_int, default=100, help="mini-batch (100)")
-    p.add_argument("--seed", type=_non_negative_int, default=0,
+    p.add_argument("--seed", type=argtypes.seed, default=0,
                    help="sweep seed: every trial's parameters and training seed derive from it")
     p.add_argument("--space", default=None, metavar="SPEC",
                    help="search space, e.g. 'lr=log10:-6:-2,weight_decay=log10:-8:-4' "
@@ -90,7 +90,8 @@ def _plan(args):
             try:
                 plot = check_plot_path(os.path.splitext(args.results)[0] + ".png")
             except ImportError:
-                _say("no plot: matplotlib is not installed (pip install 'fastprop[plot]')")
+                _say("no plot: matplotlib is not installed "
+                     "(pip install -e '.[plot]' in fastprop's checkout, or pip install matplotlib)")
     return space, objective, data, plot
 
 

@@ -10,8 +10,10 @@ only here and only when a cluster is used.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
+import numbers
 import os
 import socket
 import time
@@ -21,9 +23,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..validate import describe
 from .objective import BookObjective, DataSpec, describe_objective, load_split
 from .results import ResultsFile, dumps
-from .space import BOOK_SPACE, check_space, make_trials, space_to_json
+from .space import BOOK_SPACE, check_n_trials, check_seed, check_space, iter_trials, space_to_json
 
 __all__ = ["random_search", "run_trial", "cluster_client", "require_distributed",
            "SweepResult", "PIN_ENV", "RUN_INFO", "comparable"]
@@ -36,7 +39,7 @@ UNSET_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 #: row fields that say where and how fast a trial ran (they differ between runs)
 RUN_INFO = ("wall_s", "cpu_s", "worker", "pid", "traceback", "type")
 _RESERVED = ("index", "params", "seed", "error") + RUN_INFO
-INSTALL_HINT = "pip install 'fastprop[dist]'"
+INSTALL_HINT = "pip install -e '.[dist]' in fastprop's checkout, or pip install 'dask[distributed]'"
 
 
 def require_distributed():
@@ -91,6 +94,10 @@ def run_trial(trial: dict, objective: Callable, data: DataSpec, blas_threads: in
         clash = sorted(set(out) & set(_RESERVED))
         if clash:
             raise ValueError(f"the objective's result uses reserved keys {clash}")
+        out = dict(out)
+        for key in ("val_acc", "train_acc"):  # ranked, printed and tabled as numbers
+            if key in out:
+                out[key] = _accuracy(out[key], key)
         row.update(out)
     except Exception as e:
         row["error"] = f"{type(e).__name__}: {e}"
@@ -100,6 +107,15 @@ def run_trial(trial: dict, objective: Callable, data: DataSpec, blas_threads: in
     row.update(wall_s=time.perf_counter() - start, cpu_s=time.process_time() - cpu,
                worker=worker, pid=pid)
     return row
+
+
+def _accuracy(value, key: str) -> float:
+    """An objective's ``val_acc``/``train_acc`` as a Python float (a NumPy scalar is fine); a
+    TypeError naming the key for anything else (an array, a list, a string, a bool)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"the objective's {key!r} must be one real number (e.g. float(acc)), got "
+                        f"{describe(value)}")
+    return float(value)
 
 
 def _score(row: dict) -> float:
@@ -217,6 +233,9 @@ class _Memory:
         dumps(row)  # the same check as the file: the row must be JSON-able
         self.rows.append(row)
 
+    def discard_new(self):
+        pass
+
     def close(self):
         pass
 
@@ -228,7 +247,7 @@ class _Stream:
         from tqdm.auto import tqdm
 
         self.store, self.say, self.on_row = store, say, on_row
-        self.best = max(store.rows, key=_score, default=None)
+        self.best = max((r for r in store.rows if _score(r) > -math.inf), key=_score, default=None)
         self.bar = tqdm(total=n_total, initial=len(store.rows), unit="trial",
                         disable=not progress, dynamic_ncols=True, mininterval=0.25)
 
@@ -241,12 +260,13 @@ class _Stream:
         self.bar.update(1)
         if row.get("error"):
             self.write(f"trial {row['index']} failed: {row['error']}")
-        elif self.best is None or _score(row) > _score(self.best):
+        elif _score(row) > -math.inf and (self.best is None or _score(row) > _score(self.best)):
             self.best = row
             params = ", ".join(f"{k}={v:.4g}" for k, v in row["params"].items())
+            train = row.get("train_acc")
             self.bar.set_postfix(best=f"{row['val_acc']:.4f}", refresh=False)
             self.write(f"best so far: trial {row['index']} val acc {row['val_acc']:.4f} "
-                       f"(train {row.get('train_acc', float('nan')):.4f}) | {params}")
+                       f"(train {float('nan') if train is None else train:.4f}) | {params}")
         if self.on_row:
             self.on_row(row)
 
@@ -309,7 +329,7 @@ def random_search(space: dict | None = None, objective: Callable | None = None,
         raise ValueError(f"n_workers must be an integer >= 0, got {n_workers!r}")
     if n_workers == 0 and (client is not None or scheduler):
         raise ValueError("n_workers=0 runs in this process: do not also give client or scheduler")
-    trials = make_trials(space, n_trials, seed)
+    n_trials, seed = check_n_trials(n_trials), check_seed(seed)
     config = sweep_config(space, objective, n_trials, seed, data)
     if n_workers != 0:
         require_distributed()  # before the results file exists
@@ -317,21 +337,28 @@ def random_search(space: dict | None = None, objective: Callable | None = None,
         store = ResultsFile.open(os.fspath(results), config, resume=resume)
     else:
         store = _Memory()
+    ok = False
     try:
         done = {r["index"] for r in store.rows}
-        pending = [t for t in trials if t["index"] not in done]
-        stream = _Stream(store, len(done) + len(pending), progress, say, on_row)
+        n_pending = n_trials - sum(1 for i in done if i < n_trials)
+        pending = iter_trials(space, n_trials, seed, skip=done)  # drawn as they are submitted
+        stream = _Stream(store, len(done) + n_pending, progress, say, on_row)
         try:
-            if pending and n_workers == 0:
+            if n_pending and n_workers == 0:
                 for t in pending:
                     stream.add(_serial_row(t, objective, data))
-            elif pending:
+            elif n_pending:
                 with cluster_client(client, scheduler, n_workers, timeout, say) as c:
                     _on_cluster(c, pending, objective, data, retries, stream)
         finally:
             stream.close()
+        ok = True
         return SweepResult(list(store.rows), config, None if results is None else store.path)
     finally:
+        if not ok and not store.rows:
+            # nothing ran (no scheduler answered, an interrupt before the first row): leave no
+            # header-only file behind to block the identical retry
+            store.discard_new()
         store.close()
 
 
@@ -347,16 +374,33 @@ def _serial_row(trial, objective, data):
         return _failed_row(trial, e)
 
 
+def _in_flight(client) -> int:
+    """How many trials to keep submitted at once: enough to keep every worker thread busy
+    (and workers that join later), few enough that a sweep of 10**8 trials never holds more
+    than a window of them, in this process or on the scheduler."""
+    try:
+        threads = sum(client.nthreads().values())
+    except Exception:
+        threads = 0
+    return max(4 * threads, 32)
+
+
 def _on_cluster(client, pending, objective, data, retries, stream):
     distributed = require_distributed()
     token = uuid.uuid4().hex[:10]
     futures = {}
-    for t in pending:
-        fut = client.submit(run_trial, t, objective, data, retries=retries, pure=False,
-                            key=f"fastprop-trial-{token}-{t['index']}")
-        futures[fut.key] = (fut, t)
+    done = distributed.as_completed()
+
+    def submit(n):
+        for t in itertools.islice(pending, n):
+            fut = client.submit(run_trial, t, objective, data, retries=retries, pure=False,
+                                key=f"fastprop-trial-{token}-{t['index']}")
+            futures[fut.key] = (fut, t)
+            done.add(fut)
+
     try:
-        for fut in distributed.as_completed([f for f, _ in futures.values()]):
+        submit(_in_flight(client))
+        for fut in done:
             trial = futures[fut.key][1]
             if fut.status == "finished":
                 row = fut.result()
@@ -365,6 +409,7 @@ def _on_cluster(client, pending, objective, data, retries, stream):
             stream.add(row)
             futures.pop(fut.key)
             fut.release()
+            submit(1)  # the next trial takes the finished one's place
     finally:
         if futures:  # interrupted: take the rest off the cluster
             client.cancel([f for f, _ in futures.values()])

@@ -79,9 +79,9 @@ class DataSpec:
             raise ValueError(f"train_size {self.train_size} with validation_rate {rate} leaves "
                              f"{n_val} validation and {self.train_size - n_val} training rows; "
                              "both must be at least 1")
-        seed = self.seed
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"data seed must be an integer >= 0, got {self.seed!r}")
+        from .space import check_seed  # the split seeds np.random.RandomState: [0, 2**32)
+
+        object.__setattr__(self, "seed", check_seed(self.seed, "data seed"))
 
 
 def synthetic_mnist(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

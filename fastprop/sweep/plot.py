@@ -12,7 +12,8 @@ def _pyplot():
     try:
         import matplotlib
     except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'fastprop[plot]'") from None
+        raise ImportError("plotting needs matplotlib: pip install -e '.[plot]' in fastprop's checkout, "
+                          "or pip install matplotlib") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -42,13 +42,71 @@ def dumps(obj: dict) -> str:
     return json.dumps(_plain(obj), separators=(",", ":"), allow_nan=False)
 
 
+def _bad_line(path: str, line: int, what: str) -> ValueError:
+    return ValueError(f"{path}: line {line}: {what}; the file was edited or cut short (mend or delete "
+                      "that line, or give another --results)")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_header(obj: Any, path: str) -> dict:
+    if not isinstance(obj, dict) or obj.get("type") != "header":
+        raise ValueError(f"{path} is not a fastprop sweep results file "
+                         "(its first line is not a header)")
+    if obj.get("version") != VERSION:
+        raise ValueError(f"{path}: results format version {obj.get('version')!r}, "
+                         f"this fastprop reads {VERSION}")
+    if not isinstance(obj.get("config"), dict):
+        raise _bad_line(path, 1, "the header has no 'config' object")
+    return obj
+
+
+def _check_row(obj: Any, path: str, line: int, names=None) -> dict:
+    """``obj`` if it is a trial row the sweep can rank, table and resume; else a ValueError
+    naming ``line`` (1-based, the header is line 1) and what is wrong."""
+    if not isinstance(obj, dict):
+        raise _bad_line(path, line, f"expected a trial row {{\"type\": \"trial\", ...}}, got {type(obj).__name__}")
+    if obj.get("type") != "trial":
+        raise _bad_line(path, line, f"expected a trial row, got type {obj.get('type')!r}")
+    if not (_is_int(obj.get("index")) and obj["index"] >= 0):
+        raise _bad_line(path, line, f"'index' must be an integer >= 0, got {obj.get('index')!r}")
+    params = obj.get("params")
+    if not (isinstance(params, dict) and all(_is_number(v) for v in params.values())):
+        raise _bad_line(path, line, f"'params' must map names to numbers, got {params!r}")
+    if names is not None and sorted(params) != sorted(names):
+        raise _bad_line(path, line, f"'params' has {sorted(params)}, but the header's space is "
+                                    f"{sorted(names)}")
+    if not _is_int(obj.get("seed")):
+        raise _bad_line(path, line, f"'seed' must be an integer, got {obj.get('seed')!r}")
+    if not (obj.get("error") is None or isinstance(obj["error"], str)):
+        raise _bad_line(path, line, f"'error' must be null or a message, got {obj['error']!r}")
+    for key in ("val_acc", "train_acc", "wall_s"):  # None: a non-finite number, as written
+        if obj.get(key) is not None and not _is_number(obj[key]):
+            raise _bad_line(path, line, f"{key!r} must be a number, got {obj[key]!r}")
+    if obj.get("error") is None and "val_acc" not in obj:
+        raise _bad_line(path, line, "a trial without an error must have 'val_acc'")
+    return obj
+
+
 def _parse(path: str) -> tuple[dict | None, list[dict], int, bool]:
-    """(header, rows, bytes of complete lines, whether a partial last line was found)."""
+    """(header, rows, bytes of complete lines, whether a partial last line was found).
+
+    Only the last line may be incomplete (a write cut short: no newline, or not JSON with
+    nothing after it); anything else that is not a header followed by trial rows is a
+    ValueError naming its line.
+    """
     with open(path, "rb") as f:
         raw = f.read()
     header, rows, good, partial = None, [], 0, False
-    pos = 0
+    pos, line = 0, 0
     while pos < len(raw):
+        line += 1
         end = raw.find(b"\n", pos)
         if end < 0:
             partial = True  # no newline: a write cut short
@@ -57,20 +115,20 @@ def _parse(path: str) -> tuple[dict | None, list[dict], int, bool]:
             obj = json.loads(raw[pos:end])
         except ValueError:
             if raw.find(b"\n", end + 1) >= 0:
-                raise ValueError(f"{path}: line {len(rows) + 2} is not JSON: the file is not "
-                                 "a fastprop sweep results file, or it was edited") from None
+                if header is None:
+                    raise ValueError(f"{path} is not a fastprop sweep results file (line 1 is not "
+                                     "JSON)") from None
+                raise _bad_line(path, line, "not JSON") from None
             partial = True
             break
+        except RecursionError:
+            raise _bad_line(path, line, "JSON nested too deeply") from None
         if header is None:
-            if not isinstance(obj, dict) or obj.get("type") != "header":
-                raise ValueError(f"{path} is not a fastprop sweep results file "
-                                 "(its first line is not a header)")
-            if obj.get("version") != VERSION:
-                raise ValueError(f"{path}: results format version {obj.get('version')!r}, "
-                                 f"this fastprop reads {VERSION}")
-            header = obj
-        elif isinstance(obj, dict) and obj.get("type") == "trial":
-            rows.append(obj)
+            header = _check_header(obj, path)
+            space = header["config"].get("space")
+            names = list(space) if isinstance(space, dict) else None
+        else:
+            rows.append(_check_row(obj, path, line, names))
         pos = good = end + 1
     return header, rows, good, partial
 
@@ -99,8 +157,9 @@ def check_writable(path: str) -> str:
 class ResultsFile:
     """An open results file: :attr:`rows` already there, :meth:`append` adds one row."""
 
-    def __init__(self, path: str, config: dict, rows: list[dict], lock):
+    def __init__(self, path: str, config: dict, rows: list[dict], lock, created: bool = False):
         self.path, self.config, self.rows, self._lock = path, config, rows, lock
+        self.created = created  # this open wrote the header (the file did not exist)
         self._f = open(path, "ab")
 
     @classmethod
@@ -129,7 +188,7 @@ class ResultsFile:
         if not exists:
             _atomic_write(path, (dumps({"type": "header", "version": VERSION, "config": config})
                                  + "\n").encode())
-            return cls(path, config, [], lock)
+            return cls(path, config, [], lock, created=True)
         header, rows, good, partial = _parse(path)
         if header is None:
             raise ValueError(f"{path} is not a fastprop sweep results file (no header line)")
@@ -157,8 +216,19 @@ class ResultsFile:
         os.fsync(self._f.fileno())
         self.rows.append(row)
 
+    def discard_new(self) -> None:
+        """Remove the file if this open created it and no row was written (a sweep that
+        could not start leaves nothing that would block the same command run again)."""
+        if self.created and not self.rows and not self._f.closed:
+            self._f.close()
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
     def close(self) -> None:
-        self._f.close()
+        if not self._f.closed:
+            self._f.close()
         _unlock(self._lock)
 
     def __enter__(self):

@@ -13,12 +13,20 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
+from .. import validate
+
 __all__ = ["LogUniform", "Uniform", "BOOK_SPACE", "check_space", "parse_space",
-           "space_to_json", "space_from_json", "trial_seed", "make_trials"]
+           "space_to_json", "space_from_json", "trial_seed", "make_trials", "iter_trials",
+           "check_seed", "SEED_LIMIT", "EXPONENT_LIMIT"]
+
+#: a sweep seed seeds ``np.random.RandomState`` (the data split), which takes [0, 2**32)
+SEED_LIMIT = 2**32
+#: log10 bounds must keep ``10 ** x`` a normal, finite float (1e-300 .. 1e300)
+EXPONENT_LIMIT = 300.0
 
 
 def _finite(value: Any, what: str) -> float:
@@ -43,8 +51,15 @@ class Uniform:
         high = _finite(self.high, f"{self.kind} high")
         if not low < high:
             raise ValueError(f"{self.kind} needs low < high, got low={low!r}, high={high!r}")
+        self._check_range(low, high)
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
+
+    def _check_range(self, low: float, high: float) -> None:
+        # rng.uniform(low, high) computes low + (high - low) * u: the width must be finite
+        if not math.isfinite(high - low):
+            raise ValueError(f"{self.kind} bounds are too far apart (high - low overflows), got "
+                             f"low={low!r}, high={high!r}")
 
     def sample(self, rng: np.random.Generator) -> float:
         """One draw from ``rng``."""
@@ -62,6 +77,13 @@ class LogUniform(Uniform):
     """
 
     kind = "log10"
+
+    def _check_range(self, low: float, high: float) -> None:
+        for what, v in (("low", low), ("high", high)):
+            if abs(v) > EXPONENT_LIMIT:
+                raise ValueError(f"log10 {what} is a base-10 exponent and must be in "
+                                 f"[-{EXPONENT_LIMIT:g}, {EXPONENT_LIMIT:g}] (10 ** {v:g} is not a "
+                                 f"usable finite number), got {what}={v!r}")
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(10.0 ** rng.uniform(self.low, self.high))
@@ -109,7 +131,10 @@ def parse_space(text: str) -> dict[str, Uniform]:
         name = name.strip()
         if name in space:
             raise ValueError(f"bad space: {name!r} given twice")
-        space[name] = _KINDS[parts[0]](low, high)
+        try:
+            space[name] = _KINDS[parts[0]](low, high)
+        except ValueError as e:
+            raise ValueError(f"bad space entry {item!r}: {e}") from None
     return check_space(space)
 
 
@@ -119,36 +144,61 @@ def space_to_json(space: Mapping[str, Uniform]) -> dict[str, list]:
 
 
 def space_from_json(obj: Mapping[str, list]) -> dict[str, Uniform]:
-    """Inverse of :func:`space_to_json`."""
-    return check_space({k: _KINDS[v[0]](v[1], v[2]) for k, v in obj.items()})
+    """Inverse of :func:`space_to_json` (a ValueError for anything it did not write)."""
+    if not isinstance(obj, Mapping):
+        raise ValueError(f"a stored space must be {{name: [kind, low, high]}}, got {type(obj).__name__}")
+    out = {}
+    for k, v in obj.items():
+        if not (isinstance(v, list) and len(v) == 3 and v[0] in _KINDS):
+            raise ValueError(f"stored space entry {k!r} must be [kind, low, high] with kind one of "
+                             f"{sorted(_KINDS)}, got {v!r}")
+        out[k] = _KINDS[v[0]](v[1], v[2])
+    return check_space(out)
 
 
-def _check_seed(seed: Any, what: str) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"{what} must be an integer >= 0, got {seed!r}")
-    return int(seed)
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A sweep seed: an integer in [0, 2**32) (TypeError for non-integers and bools)."""
+    return validate.check_scalar(seed, name, int, low=0, high=SEED_LIMIT - 1)
+
+
+def _check_index(index: Any) -> int:
+    return validate.check_scalar(index, "trial index", int, low=0)
+
+
+def check_n_trials(n_trials: Any) -> int:
+    """A number of trials: an integer >= 1 (TypeError for non-integers and bools)."""
+    return validate.positive_int(n_trials, "n_trials")
 
 
 def trial_seed(sweep_seed: int, index: int) -> int:
     """The training seed of trial ``index`` (a 32-bit int for ``np.random.seed``)."""
-    ss = np.random.SeedSequence(_check_seed(sweep_seed, "seed"),
-                                spawn_key=(_check_seed(index, "trial index"), 1))
+    ss = np.random.SeedSequence(check_seed(sweep_seed), spawn_key=(_check_index(index), 1))
     return int(ss.generate_state(1)[0])
 
 
 def draw_params(space: Mapping[str, Uniform], sweep_seed: int, index: int) -> dict[str, float]:
     """The parameters of trial ``index``: one draw per entry, in the space's order."""
-    ss = np.random.SeedSequence(_check_seed(sweep_seed, "seed"),
-                                spawn_key=(_check_seed(index, "trial index"), 0))
+    ss = np.random.SeedSequence(check_seed(sweep_seed), spawn_key=(_check_index(index), 0))
     rng = np.random.default_rng(ss)
     return {name: dist.sample(rng) for name, dist in check_space(space).items()}
 
 
+def iter_trials(space: Mapping[str, Uniform], n_trials: int, seed: int, skip=()) -> Iterator[dict]:
+    """``{'index': i, 'params': {...}, 'seed': s_i}`` for ``i < n_trials`` not in ``skip``,
+    made one at a time as they are asked for (a sweep of 10**8 trials starts its first at
+    once and never holds them all). The arguments are checked here, before the first one."""
+    n_trials, seed, space = check_n_trials(n_trials), check_seed(seed), check_space(space)
+    skip = frozenset(skip)
+
+    def trials():
+        for i in range(n_trials):
+            if i not in skip:
+                yield {"index": i, "params": draw_params(space, seed, i), "seed": trial_seed(seed, i)}
+
+    return trials()
+
+
 def make_trials(space: Mapping[str, Uniform], n_trials: int, seed: int) -> list[dict]:
-    """``[{'index': i, 'params': {...}, 'seed': s_i}, ...]`` for ``i < n_trials``."""
-    if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    space = check_space(space)
-    seed = _check_seed(seed, "seed")
-    return [{"index": i, "params": draw_params(space, seed, i), "seed": trial_seed(seed, i)}
-            for i in range(int(n_trials))]
+    """``[{'index': i, 'params': {...}, 'seed': s_i}, ...]`` for ``i < n_trials`` (a list:
+    :func:`iter_trials` makes them lazily)."""
+    return list(iter_trials(space, n_trials, seed))

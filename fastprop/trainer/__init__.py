@@ -1,6 +1,6 @@
 """Vol. 2's Trainer and the helpers around it.
 
-==============  ==================================================================
+===============  ========================================================================================
 ``trainer``      :class:`Trainer` (``fit``, ``plot``, its argument checks)
 ``compiled``     the compiled paths through ``model.train_steps``
 ``bookkeeping``  the book's permutations and loss bookkeeping
@@ -9,7 +9,7 @@
 ``plotting``     :func:`plot_curves`: the one plot of a training run
 ``vol1``         vol. 1's ``Trainer`` (``common/trainer.py`` of vol. 1): ``fastprop.trainer.vol1.Trainer``
 ``rnnlm``        vol. 2's :class:`RnnlmTrainer` (ch. 5-6 language models)
-==============  ==================================================================
+===============  ========================================================================================
 """
 from .bookkeeping import book_permutations
 from .grads import clip_grads, remove_duplicate

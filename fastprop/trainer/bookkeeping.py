@@ -5,7 +5,7 @@ and the progress bar)."""
 import time
 
 import numpy as np
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .. import validate
 from ..kernels import shuffle as shuffle_kernels

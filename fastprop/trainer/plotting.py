@@ -9,7 +9,7 @@ import numpy as np
 
 __all__ = ["plot_curves", "require_matplotlib"]
 
-INSTALL_HINT = "pip install 'fastprop[plot]'"
+INSTALL_HINT = "pip install -e '.[plot]' in fastprop's checkout, or pip install matplotlib"
 
 
 def require_matplotlib(who: str = "plotting") -> None:

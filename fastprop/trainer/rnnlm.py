@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .. import validate
 from ..util_vol2 import eval_perplexity  # noqa: F401  (re-exported: the book's trainer module has it too)
 from .grads import clip_grads, remove_duplicate
+from .trainer import _check_protocol
 
 __all__ = ["RnnlmTrainer", "eval_perplexity"]
 
@@ -51,6 +52,7 @@ class RnnlmTrainer:
     """
 
     def __init__(self, model, optimizer):
+        _check_protocol(model, optimizer)  # a TypeError now, not an AttributeError inside fit
         self.model = model
         self.optimizer = optimizer
         self.time_idx = None
@@ -134,7 +136,8 @@ class RnnlmTrainer:
         try:
             import matplotlib  # noqa: F401  (optional dependency)
         except ImportError as exc:
-            raise ImportError("RnnlmTrainer.plot needs matplotlib: pip install 'fastprop[plot]'") from exc
+            raise ImportError("RnnlmTrainer.plot needs matplotlib: pip install -e '.[plot]' in fastprop's "
+                              "checkout, or pip install matplotlib") from exc
         if path is not None:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure

@@ -45,6 +45,16 @@ def _check_protocol(model, optimizer):
             "model must follow vol. 2's model protocol: forward(x, t) returning the loss, "
             "backward(dout=1) filling grads, and the params and grads lists (or dicts); "
             f"{type(model).__name__} lacks {', '.join(missing)}")
+    for name in ("params", "grads"):  # checked now, not at the first update deep inside fit
+        try:
+            value = inspect.getattr_static(model, name)
+        except AttributeError:  # provided by __getattr__: known only when used
+            continue
+        if hasattr(type(value), "__get__"):  # a property: may be valid only after a backward
+            continue
+        if not isinstance(value, (list, tuple, Mapping)):
+            raise TypeError(f"model.{name} must be a list (or dict) of arrays, as vol. 2's models set "
+                            f"in __init__, got {validate.describe(value)} ({type(model).__name__}.{name})")
     if not callable(getattr(optimizer, "update", None)):
         raise TypeError("optimizer must have update(params, grads) (a fastprop optimizer or "
                         f"the book's), got {type(optimizer).__name__} without it")

@@ -22,7 +22,7 @@ def _step(x, batch, rows, params, grads, scratch, sigmoid, fold):
     bias_activation(a, b1, sigmoid)
     s = np.dot(a, W2) + b2
     softmax_rows(s, y)
-    if onehot:
+    if targets is not None and onehot:
         loss = target_loss_rows(y, targets.astype(y.dtype), rows, 1.0, dy)
     else:
         loss = label_loss_rows(y, np.asarray(labels, dtype=np.intp), rows, 1.0, dy)
@@ -34,6 +34,14 @@ def _step(x, batch, rows, params, grads, scratch, sigmoid, fold):
     return loss, (gW1.reshape(-1), db1, gW2.reshape(-1), db2)
 
 
+def _update(optimizer, P, G, t):
+    rule, hp, S1, S2, t0 = optimizer
+    if S1 is None:  # SGD without state arrays, as the kernel accepts it
+        empty = tuple(np.empty(0, p.dtype) for p in P)
+        optimizer = (rule, hp, empty, empty, t0)
+    update_all(optimizer, P, G, t)
+
+
 def two_layer_train_steps(batch, params, grads, optimizer, scratch, sigmoid, losses):
     X, _, _, _, idx = batch
     rule, hp, _, _, t0 = optimizer
@@ -43,7 +51,7 @@ def two_layer_train_steps(batch, params, grads, optimizer, scratch, sigmoid, los
         rows = idx[step * B:(step + 1) * B]
         x = X[rows].astype(scratch[0].dtype)
         losses[step], g = _step(x, batch, rows, params, grads, scratch, sigmoid, fold)
-        update_all(optimizer, _flat(params), g, t0 + step + 1)
+        _update(optimizer, _flat(params), g, t0 + step + 1)
     return losses
 
 
@@ -51,5 +59,5 @@ def two_layer_train_step(batch, params, grads, optimizer, scratch, sigmoid):
     x, _, _, _, rows = batch
     rule, hp, _, _, t0 = optimizer
     loss, g = _step(x, batch, rows, params, grads, scratch, sigmoid, rule == SGD and hp[0] > 0)
-    update_all(optimizer, _flat(params), g, t0 + 1)
+    _update(optimizer, _flat(params), g, t0 + 1)
     return loss

@@ -14,6 +14,20 @@ def _forward(draw, dt):
     return [x.astype(dt), W.astype(dt), b, np.full((n, m), np.nan, dt)]
 
 
+def _forward_cast(draw, dt):
+    """Inputs of another dtype (float32/float64/uint8) in chunks of R rows on T buffers:
+    batches shorter than one chunk, not a multiple of it, more chunks than buffers."""
+    r = parity.rng(draw)
+    n, d, m = draw(st.integers(1, 70)), draw(parity.width), draw(parity.width)
+    kind = draw(st.sampled_from(["f4", "f8", "u1"]))
+    x = r.integers(0, 256, (n, d)).astype(np.uint8) if kind == "u1" else \
+        (draw(parity.scales) * r.standard_normal((n, d))).astype(kind)
+    W = r.standard_normal((d, m)).astype(dt)
+    b = r.standard_normal(m).astype(dt) if draw(st.booleans()) else None
+    T, R = draw(st.integers(1, 3)), draw(st.integers(1, 16))
+    return [x, W, b, np.full((n, m), np.nan, dt), np.full((T, R, d), np.nan, dt)]
+
+
 def _backward(draw, dt):
     r = parity.rng(draw)
     n, d, m = draw(parity.batch), draw(parity.width), draw(parity.width)
@@ -33,6 +47,8 @@ def _backward_math(k, t, dt):
 
 CASES = {
     "affine_forward": parity.Case(_forward, outputs=("out",), returns="out", linear=True),
+    "affine_forward_cast": parity.Case(_forward_cast, outputs=("out",), scratch=("buf",), returns="out",
+                                       linear=True),
     "affine_backward": parity.Case(_backward, outputs=("dW", "db", "dx"), returns="dx", linear=True,
                                    check=_backward_math),
 }

@@ -85,6 +85,19 @@ def test_dropout_mask_replaced_by_a_float_array_is_a_type_error(no_kernels):
         layer.backward(np.ones((2, 2)))
 
 
+def test_dropout_mask_replaced_by_another_shape_is_blamed_not_dout():
+    layer = layers.Dropout(0.5)
+    layer.forward(np.ones((2, 3)))
+    layer.mask = np.ones((3, 2), dtype=bool)
+    with pytest.raises(ValueError, match=r"Dropout.mask has shape \(3, 2\), but the last training "
+                                         r"forward's input had shape \(2, 3\)"):
+        layer.backward(np.ones((2, 3)))
+    layer.mask = np.ones((2, 3), dtype=bool)
+    with pytest.raises(ValueError, match=r"dout must have shape \(2, 3\) \(the last training forward's input\)"):
+        layer.backward(np.ones((3, 2)))
+    np.testing.assert_array_equal(layer.backward(np.full((2, 3), 2.0)), np.full((2, 3), 2.0))
+
+
 # --------------------------------------------------------------------------- BatchNormalization
 
 

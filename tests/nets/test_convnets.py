@@ -1,5 +1,6 @@
 """SimpleConvNet and DeepConvNet against a NumPy transcription of the book's classes, seeded
 initialisation, the book's pickle format, and a hostile pickle refused."""
+import json
 import os
 import pickle
 import subprocess
@@ -324,6 +325,50 @@ def test_a_hostile_pickle_is_refused_without_running_it(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "refused:" in proc.stdout and "system" in proc.stdout
     assert not marker.exists()
+
+
+FILE_FAILURES = r"""
+import json, os, resource, signal, sys
+import numpy as np
+from fastprop.nets import SimpleConvNet
+
+folder = sys.argv[1]
+path = os.path.join(folder, "params.pkl")
+net = SimpleConvNet((1, 8, 8), dict(filter_num=2, filter_size=3, pad=0, stride=1), 5, 3)
+net.save_params(path)
+good = open(path, "rb").read()
+net.params["W1"] += 1
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # past the limit: EFBIG, as a full disk
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (len(good) // 2, hard))
+try:
+    net.save_params(path)
+    out = {"save": "saved"}
+except OSError as exc:
+    out = {"save": type(exc).__name__}
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+out["intact"] = open(path, "rb").read() == good
+out["files"] = sorted(os.listdir(folder))
+os.mkfifo(os.path.join(folder, "fifo.pkl"))
+for name in ("fifo.pkl", "."):
+    try:
+        net.load_params(os.path.join(folder, name))
+        out[name] = "loaded"
+    except (OSError, ValueError) as exc:
+        out[name] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and rlimits")
+def test_a_failed_save_keeps_the_old_file_and_load_refuses_a_fifo(tmp_path):
+    proc = subprocess.run([sys.executable, "-c", FILE_FAILURES, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)  # a blocked open fails here
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["save"] == "OSError" and out["intact"] and out["files"] == ["params.pkl"]
+    assert out["fifo.pkl"].startswith("ValueError") and "FIFO" in out["fifo.pkl"]
+    assert out["."].startswith("ValueError") and "a folder, not a regular file" in out["."]
 
 
 def test_book_layers_keep_an_ordered_dict_and_a_list():

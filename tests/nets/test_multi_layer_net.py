@@ -351,3 +351,44 @@ def test_fused_step_bad_batch(rng):
         net.fused_step(x, t + 10, optimizers.SGD())
     with pytest.raises(TypeError, match="update"):
         net.fused_step(x, t, "sgd")
+
+
+# --------------------------------------------------------------------------- flags changed after construction
+
+
+@pytest.mark.parametrize("built, flipped", [(True, False), (False, True)])
+def test_use_dropout_changed_after_construction_follows_the_layers_as_the_book(built, flipped, rng):
+    """The book reads use_dropout only when building the net: its predict runs the layers that
+    exist. The fused step used to read the flag (KeyError 'Dropout1' when set to True on a net
+    without Dropout layers; dropout silently skipped when set to False)."""
+    x, t = _data(rng)
+    np.random.seed(4)
+    a = MultiLayerNetExtend(20, [16, 12], 5, use_dropout=built, dropout_ration=0.3)
+    np.random.seed(4)
+    b = MultiLayerNetExtend(20, [16, 12], 5, use_dropout=built, dropout_ration=0.3)
+    a.use_dropout = b.use_dropout = flipped
+    for step in range(2):
+        np.random.seed(10 + step)
+        a.fused_step(x, t, optimizers.SGD(0.1))
+        np.random.seed(10 + step)
+        optimizers.SGD(0.1).update(b.params, b.gradient(x, t))
+    for k in b.params:
+        np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-12, atol=1e-14, err_msg=k)
+
+
+@pytest.mark.parametrize("built", [True, False])
+def test_use_batchnorm_changed_after_construction_is_a_clear_error(built, rng):
+    x, t = _data(rng)
+    net = MultiLayerNetExtend(20, [16, 12], 5, use_batchnorm=built)
+    net.use_batchnorm = not built
+    word = "without" if built is False else "with"
+    for call in (lambda: net.fused_step(x, t, optimizers.SGD(0.1)), lambda: net.gradient(x, t),
+                 lambda: net.fused_step(x, np.eye(5)[t], optimizers.SGD(0.1))):
+        with pytest.raises(ValueError, match=f"use_batchnorm is {not built} but the net was built {word} "
+                                             "BatchNorm layers"):
+            call()
+    net.use_batchnorm = built  # set back: works again
+    net.fused_step(x, t, optimizers.SGD(0.1))
+    net.use_batchnorm = "yes"
+    with pytest.raises(TypeError, match="use_batchnorm"):
+        net.fused_step(x, t, optimizers.SGD(0.1))

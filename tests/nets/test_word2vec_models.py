@@ -261,3 +261,16 @@ def test_make_step_for_the_bench(mode):
     assert np.isfinite(first) and abs(first - 6 * np.log(2)) < 0.01 and "cbow " + mode in label
     with pytest.raises(ValueError, match="mode"):
         make_step("cbow", "quick")
+
+
+def test_sampler_refuses_a_corpus_with_a_huge_id_before_counting():
+    # np.bincount would allocate 10**12 counts (8 TB) before the "every id occurs" check
+    with pytest.raises(ValueError, match=r"largest, 1000000000000, but it has only 3 words"):
+        UnigramSampler(np.array([0, 1, 10**12]), 0.75, 1)
+    with pytest.raises(ValueError, match="expected word ids >= 0"):
+        UnigramSampler(np.array([0, 1, -1]), 0.75, 1)
+
+
+def test_a_vocabulary_that_cannot_fit_is_refused_before_drawing_weights():
+    with pytest.raises(ValueError, match=r"vocab_size=1000000000 with hidden_size=100 asks for a word-vector"):
+        CBOW(10**9, 100, 1, np.arange(5))
