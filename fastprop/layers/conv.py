@@ -243,12 +243,13 @@ class Convolution(Layer):
         W = filters(self.params[0], "W", x.dtype)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         n, k, p = x.shape[0], W[0].size, oh * ow
+        if self._col is None:
+            self._check_geometry((stride, pad, x.shape, W.shape))
         conv_bias(self.params[1], W.shape[0], x.dtype)
         dout = self._dout(dout, (n, W.shape[0], oh, ow), x.dtype)
         dW, db = self._grad(0), self._bias_grad(W.shape[0], x.dtype)
         dx = np.empty_like(x) if need_dx else None
         if self._col is None:  # the columns, chunk by chunk, from the saved input
-            self._check_geometry((stride, pad, x.shape, W.shape))
             # an empty dx tells the kernel to skip it (one compiled kernel, not two)
             skip = np.empty((0, 0, 0, 0), dtype=x.dtype)
             self._run(conv2d.conv2d_backward, x, W, dout, stride, pad, dW, db, skip if dx is None else dx)
