@@ -401,6 +401,23 @@ def _conv(kind):
     return build
 
 
+def _conv2d(kind):
+    # one thread's scratch, chunks of the layer's own size (fastprop.layers.conv.conv_chunk)
+    def build(layer, n, dt, r):
+        from fastprop.layers.conv import conv_chunk, conv_work_row
+        c, h, w, fn, f, s, p, oh, ow = _conv_geometry(layer, n)
+        x, W = _rand(r, (n, c, h, w), dt), _rand(r, (fn, c, f, f), dt)
+        chunk = conv_chunk(x.shape, W.shape, s, p, np.dtype(dt).itemsize)
+        work = np.empty((1, conv_work_row(x.shape, W.shape, s, p, chunk)), dt)
+        if kind == "relu_pool":
+            return x, W, _rand(r, fn, dt), s, p, chunk, work, 2, np.empty((n, fn, oh // 2, ow // 2), dt)
+        if kind.startswith("forward"):
+            return x, W, _rand(r, fn, dt), s, p, chunk, work, int(kind == "forward_relu"), np.empty((n, fn, oh, ow), dt)
+        dx = np.empty_like(x) if kind == "backward" else np.empty((0, 0, 0, 0), dt)
+        return x, W, _rand(r, (n, fn, oh, ow), dt), s, p, chunk, work, np.empty_like(W), np.empty(fn, dt), dx
+    return build
+
+
 def _pool(kind):
     # the 2x2, stride-2 pooling after the layer's convolution (ReLU'd outputs)
     def build(layer, n, dt, r):
@@ -421,6 +438,9 @@ INPUTS.update({
     "fold": {"default": _conv("fold")},
     "conv_forward": {"default": _conv("forward")},
     "conv_backward": {"default": _conv("backward"), "no_dx": _conv("backward_no_dx")},
+    "conv2d_forward": {"default": _conv2d("forward"), "relu": _conv2d("forward_relu"),
+                       "relu_pool": _conv2d("relu_pool")},
+    "conv2d_backward": {"default": _conv2d("backward"), "no_dx": _conv2d("backward_no_dx")},
     "pool_forward": {"default": _pool("forward")},
     "pool_backward": {"default": _pool("backward")},
 })

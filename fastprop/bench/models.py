@@ -55,9 +55,10 @@ F64, F32 = ("float64",), ("float32",)
 V1, V2 = "float64", "float32"  # the book's dtypes: vol. 1 float64, vol. 2 'f'
 
 
-def _conv(book, dropin, torch):
+def _conv(book, dropin, torch, gemms):
     return lambda o: [RowSpec("book", "book NumPy (reference)", book, F64),
                       RowSpec("dropin", "fastprop drop-in", dropin),
+                      RowSpec("gemm", "the convolutions' GEMMs alone (SciPy BLAS)", gemms),
                       RowSpec("torch", "PyTorch", torch)]
 
 
@@ -106,16 +107,17 @@ def _ppmi_rows(o):
 
 
 def _deep_bytes(n):
-    # the book's per-layer im2col matrices (float64, kept for backward) dominate: ~3.5 MB an image
-    return int(3.5e6 * n) * 3 + (200 << 20)
+    # the book's per-layer im2col matrices (float64, kept for backward) dominate: ~3.5 MB an
+    # image; the GEMMs-alone rows hold whole-batch columns too (~4 MB an image, both dtypes)
+    return int(3.5e6 * n) * 3 + int(4e6 * n) + (200 << 20)
 
 
 BLOCKS = OrderedDict((b.name, b) for b in [
     Block("convnet", 1, lambda o: f"SimpleConvNet step (gradient + Adam lr {v1.ADAM_LR}), "
-          f"batch {o['batch']}", _conv(v1.book_simple, v1.dropin_simple, v1.torch_simple),
-          lambda o: int(1.2e6 * o["batch"]) * 3 + (100 << 20)),
+          f"batch {o['batch']}", _conv(v1.book_simple, v1.dropin_simple, v1.torch_simple, v1.gemms_simple),
+          lambda o: int(1.2e6 * o["batch"]) * 3 + int(0.5e6 * o["batch"]) + (100 << 20)),
     Block("deepnet", 1, lambda o: f"DeepConvNet step (gradient + Adam lr {v1.ADAM_LR}), "
-          f"batch {o['batch']}", _conv(v1.book_deep, v1.dropin_deep, v1.torch_deep),
+          f"batch {o['batch']}", _conv(v1.book_deep, v1.dropin_deep, v1.torch_deep, v1.gemms_deep),
           lambda o: _deep_bytes(o["batch"])),
     Block("multilayer", 1, lambda o: "MultiLayerNetExtend 784-100x5-10, BatchNorm + Dropout "
           f"{v1.MLP_DROPOUT}, step (gradient + SGD lr {v1.MLP_LR}), batch {o['batch']}",
@@ -125,7 +127,7 @@ BLOCKS = OrderedDict((b.name, b) for b in [
           lambda o: 8 * 9 * 8 * int(np.prod(o["im2col_shape"])) + (50 << 20)),
     Block("deepinfer", 1, lambda o: f"DeepConvNet inference: accuracy over {o['infer_images']} "
           f"images, batches of {v1.INFER_BATCH}",
-          _conv(v1.book_infer, v1.dropin_infer, v1.torch_infer),
+          _conv(v1.book_infer, v1.dropin_infer, v1.torch_infer, v1.gemms_infer),
           lambda o: 16 * 784 * o["infer_images"] + _deep_bytes(min(o["infer_images"], 100))),
     Block("rnnlm", 2, lambda o: f"ch06 Rnnlm step (V {o['vocab']}, D = H = {o['rnn_hidden']}, "
           f"batch {o['rnn_batch']}, T {o['rnn_time']}; remove_duplicate, clip_grads "
@@ -208,10 +210,14 @@ def memory_bytes(names, opts) -> int:
 
 def _row_specs(block, opts, dtypes, impls):
     """``[(spec, dtype)]`` of the rows whose implementation is in ``impls`` (``fast`` rows
-    count as ``fused``: the fastest fastprop path)."""
+    count as ``fused``: the fastest fastprop path; ``gemm`` rows, a fastprop workload's
+    GEMMs alone, come with ``dropin`` or ``fused``)."""
     out = []
     for spec in block.rows(opts):
-        if ("fused" if spec.impl == "fast" else spec.impl) not in impls:
+        if spec.impl == "gemm":
+            if not {"dropin", "fused"} & set(impls):
+                continue
+        elif ("fused" if spec.impl == "fast" else spec.impl) not in impls:
             continue
         for d in (spec.dtypes or dtypes):
             out.append((spec, d))

@@ -116,6 +116,51 @@ def _torch_conv(make):
     return factory
 
 
+def conv_gemm_shapes(net):
+    """``[(FN, K, P, need_dx)]`` of the convolutions of the bench's ``'SimpleConvNet'`` or
+    ``'DeepConvNet'`` on 1 x 28 x 28 images (the first layer needs no input gradient)."""
+    if net == "SimpleConvNet":
+        return [(30, 25, 24 * 24, False)]
+    shapes, hw = [], 28
+    for i, (fn, c, pad) in enumerate(BookDeepConvNet.SPEC):
+        hw = hw + 2 * pad - 2
+        shapes.append((fn, c * 9, hw * hw, i > 0))
+        if i % 2:
+            hw //= 2
+    return shapes
+
+
+def _gemm_rows(net, infer=False):
+    def gemms(opts, dtype):
+        """The step's convolution GEMMs alone, each over the whole batch in one SciPy BLAS
+        call (the BLAS the kernels call): ``W @ cols``, ``dout @ cols.T`` and, past the first
+        layer, ``W.T @ dout`` (inference: ``W @ cols`` alone, in batches of
+        :data:`INFER_BATCH`). The same FLOPs as the layers' GEMMs in their best shape: what
+        im2col + GEMM could reach with free memory passes."""
+        from scipy.linalg import blas
+
+        gemm = blas.sgemm if np.dtype(dtype) == np.float32 else blas.dgemm
+        rng, calls = np.random.default_rng(0), []
+        n = min(opts["infer_images"], INFER_BATCH) if infer else opts["batch"]
+        repeat = -(-opts["infer_images"] // n) if infer else 1
+        for fn, k, p, need_dx in conv_gemm_shapes(net):
+            # Fortran order: BLAS's own layout, so SciPy passes them without a copy
+            w, cols = (np.asfortranarray(rng.random(s).astype(dtype)) for s in ((fn, k), (k, n * p)))
+            dout = np.asfortranarray(rng.random((fn, n * p)).astype(dtype))
+            calls.append(lambda w=w, c=cols: gemm(1.0, w, c))
+            if not infer:
+                calls.append(lambda d=dout, c=cols: gemm(1.0, d, c, trans_b=True))
+            if need_dx and not infer:
+                calls.append(lambda w=w, d=dout: gemm(1.0, w, d, trans_a=True))
+
+        def step():
+            return float(sum(call()[0, 0] for _ in range(repeat) for call in calls))
+        return step, "scipy"
+    return gemms
+
+
+gemms_simple, gemms_deep = _gemm_rows("SimpleConvNet"), _gemm_rows("DeepConvNet")
+gemms_infer = _gemm_rows("DeepConvNet", infer=True)
 book_simple, dropin_simple = _conv_rows(BookSimpleConvNet, "SimpleConvNet")
 book_deep, dropin_deep = _conv_rows(BookDeepConvNet, "DeepConvNet")
 

@@ -4,8 +4,54 @@ from __future__ import annotations
 import numpy as np
 
 from .. import threads, validate
-from ..kernels import conv, pool
+from ..kernels import conv, conv2d, pool
 from .base import Layer
+
+#: GEMM columns (chunk * OH * row pitch) a chunk aims at. Measured per layer at 1 thread,
+#: f32, batch 100: one 28x28 image (840 wide columns) runs fastest alone (SimpleConvNet's
+#: conv 1.8 ms in chunks of 1 against 4.5 ms in chunks of 4), while an 8x8 layer (80
+#: columns per image) wants 4-8 images per chunk (DeepConvNet conv6 backward 68 ms in
+#: chunks of 1, 29 ms in chunks of 8): about 600 columns suits both
+CHUNK_COLUMNS = 600
+#: and at most this many bytes of one thread's scratch (a Zen 4 core has 2 MiB of L2)
+CHUNK_BYTES = 1 << 20
+#: at least this many chunks when the batch allows, so that two threads share the work evenly
+MIN_CHUNKS = 8
+
+
+def conv_work_row(x_shape, W_shape, stride: int, pad: int, chunk: int) -> int:
+    """Elements of one thread's scratch in :mod:`fastprop.kernels.conv2d` for chunks of
+    ``chunk`` samples: the (K, chunk*P') columns and (FN, chunk*P') GEMM result, where P'
+    is OH*(W + 2*pad) at stride 1 (the wide columns, plus the padded images) and P else."""
+    _, c, h, w = x_shape
+    fn, _, fh, fw = W_shape
+    oh, ow = spatial_out(h, fh, stride, pad), spatial_out(w, fw, stride, pad)
+    k = c * fh * fw
+    if stride == 1:
+        hp, wp = h + 2 * pad, w + 2 * pad
+        return (k + fn) * chunk * oh * wp + chunk * c * hp * wp + fw
+    return (k + fn) * chunk * oh * ow
+
+
+def conv_chunk(x_shape, W_shape, stride: int, pad: int, itemsize: int) -> int:
+    """Samples per chunk of :mod:`fastprop.kernels.conv2d`: about :data:`CHUNK_COLUMNS`
+    GEMM columns, one thread's scratch within :data:`CHUNK_BYTES`, and :data:`MIN_CHUNKS`
+    chunks when the batch allows. It depends on the shapes only, never on the thread
+    count, so the sums are the same bits at any count."""
+    _, _, h, w = x_shape
+    fh, fw = W_shape[2], W_shape[3]
+    pitch = w + 2 * pad if stride == 1 else spatial_out(w, fw, stride, pad)
+    columns = spatial_out(h, fh, stride, pad) * pitch
+    per_sample = conv_work_row(x_shape, W_shape, stride, pad, 1) * itemsize
+    chunk = min(-(-CHUNK_COLUMNS // columns), CHUNK_BYTES // per_sample, -(-x_shape[0] // MIN_CHUNKS))
+    return max(1, chunk)
+
+
+def conv_workspace(work, threads_: int, row: int, dtype) -> np.ndarray:
+    """A (threads, >= row) scratch of ``dtype``: ``work`` when it is big enough, else a new one."""
+    if (work is None or work.dtype != dtype or work.shape[0] < threads_ or work.shape[1] < row):
+        work = np.empty((threads_, row), dtype=dtype)
+    return work
 
 
 def spatial_out(size: int, f: int, stride: int, pad: int) -> int:
@@ -91,8 +137,9 @@ class Convolution(Layer):
     ----------
     W, b, stride, pad : as given (``layer.W = ...`` rebinds ``params[0]``)
     x : the last forward input as computed on (W's dtype, C-contiguous)
-    col : the book's (N*OH*OW, C*FH*FW) im2col matrix of ``x`` (built on access from the
-        transposed columns the kernels keep; assigning it replaces what backward uses)
+    col : the book's (N*OH*OW, C*FH*FW) im2col matrix of ``x`` (built on access from ``x``:
+        the kernels never keep the whole batch's columns; assigning it replaces what
+        backward uses)
     col_W : ``W.reshape(FN, -1).T``, a view of the filters
     dW, db : ``grads``, stable arrays written in place by every backward
 
@@ -112,10 +159,9 @@ class Convolution(Layer):
         self.pad = hyper(pad, "pad", 0)
         self.x = None
         self.col_W = None
-        self._cols = None      # (N, K, P) columns of the last forward (reused between calls)
         self._col = None       # a book-layout col assigned by the caller, if any
-        self._dcols = None     # scratch of backward (reused)
-        self._recorded = None  # (stride, pad, x shape, W shape) the columns were built with
+        self._recorded = None  # (stride, pad, x shape, W shape) of the last forward
+        self._work = None      # the chunked kernels' per-thread scratch (reused)
 
     W = property(lambda self: self.params[0], lambda self, v: self.params.__setitem__(0, v))
     b = property(lambda self: self.params[1], lambda self, v: self.params.__setitem__(1, v))
@@ -126,16 +172,18 @@ class Convolution(Layer):
     def col(self):
         if self._col is not None:
             return self._col
-        if self._cols is None:
+        if self.x is None or self._recorded is None:
             return None
-        n, k, p = self._cols.shape
-        return self._cols.transpose(0, 2, 1).reshape(n * p, k)
+        stride, pad, _, w_shape = self._recorded
+        fh, fw = w_shape[2], w_shape[3]
+        n, _, h, w = self.x.shape
+        p = spatial_out(h, fh, stride, pad) * spatial_out(w, fw, stride, pad)
+        col = np.empty((n * p, self.x.shape[1] * fh * fw), dtype=self.x.dtype)
+        return conv.im2col(self.x, fh, fw, stride, pad, col)
 
     @col.setter
     def col(self, value):
         self._col = value
-        if value is None:
-            self._cols = None
 
     def _geometry(self, x_shape, W):
         stride, pad = hyper(self.stride, "stride"), hyper(self.pad, "pad", 0)
@@ -154,17 +202,34 @@ class Convolution(Layer):
         x = image_batch(x, "x", dt)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         b = conv_bias(self.params[1], W.shape[0], dt)
-        n, k, p = x.shape[0], W[0].size, oh * ow
-        validate.allocation((n, k, p), dt, f"Convolution's pad {pad} and stride {stride}", "columns")
-        cols = self._cols
-        if cols is None or cols.shape != (n, k, p) or cols.dtype != dt:
-            cols = np.empty((n, k, p), dtype=dt)
+        n = x.shape[0]
+        validate.allocation((n, W.shape[0], oh, ow), dt, f"Convolution's pad {pad} and stride {stride}",
+                            "an output")
         out = np.empty((n, W.shape[0], oh, ow), dtype=dt)
         self._recorded = None
-        conv.conv_forward(x, W, b, stride, pad, cols, out)
-        self.x, self._cols, self._col = x, cols, None
+        self._run(conv2d.conv2d_forward, x, W, b, stride, pad, conv2d.BIAS, out)
+        self.x, self._col = x, None
         self._recorded = (stride, pad, x.shape, W.shape)
         self.col_W = self.params[0].reshape(W.shape[0], -1).T
+        return out
+
+    def infer(self, x, pool: bool = False) -> np.ndarray:
+        """Inference through this convolution and the ReLU after it (and, when ``pool``,
+        the book's 2x2, stride-2 max pooling after that) in one compiled pass over each
+        chunk: the same numbers as the three layers, nothing kept for backward (``x`` and
+        ``col`` stay as the last :meth:`forward` left them)."""
+        threads.poll()
+        W = filters(self.params[0])
+        dt = W.dtype
+        x = image_batch(x, "x", dt)
+        stride, pad, oh, ow = self._geometry(x.shape, W)
+        b = conv_bias(self.params[1], W.shape[0], dt)
+        if pool:
+            out = np.empty((x.shape[0], W.shape[0], oh // 2, ow // 2), dtype=dt)
+        else:
+            out = np.empty((x.shape[0], W.shape[0], oh, ow), dtype=dt)
+        epilogue = conv2d.BIAS_RELU_POOL if pool else conv2d.BIAS_RELU
+        self._run(conv2d.conv2d_forward, x, W, b, stride, pad, epilogue, out)
         return out
 
     def backward(self, dout, need_dx: bool = True):
@@ -178,18 +243,31 @@ class Convolution(Layer):
         W = filters(self.params[0], "W", x.dtype)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         n, k, p = x.shape[0], W[0].size, oh * ow
-        cols = self._saved_cols((n, k, p), x.dtype, (stride, pad, x.shape, W.shape))
+        if self._col is None:
+            self._check_geometry((stride, pad, x.shape, W.shape))
         conv_bias(self.params[1], W.shape[0], x.dtype)
         dout = self._dout(dout, (n, W.shape[0], oh, ow), x.dtype)
         dW, db = self._grad(0), self._bias_grad(W.shape[0], x.dtype)
-        dx = dcols = None
-        if need_dx:
-            dx = np.empty_like(x)
-            dcols = self._dcols
-            if dcols is None or dcols.shape != cols.shape or dcols.dtype != cols.dtype:
-                dcols = self._dcols = np.empty_like(cols)
+        dx = np.empty_like(x) if need_dx else None
+        if self._col is None:  # the columns, chunk by chunk, from the saved input
+            # an empty dx tells the kernel to skip it (one compiled kernel, not two)
+            skip = np.empty((0, 0, 0, 0), dtype=x.dtype)
+            self._run(conv2d.conv2d_backward, x, W, dout, stride, pad, dW, db, skip if dx is None else dx)
+            return dx
+        cols = self._assigned_cols((n, k, p), x.dtype)
+        dcols = None if dx is None else np.empty_like(cols)
         conv.conv_backward(dout, cols, W, stride, pad, dW, db, dcols, dx)
         return dx
+
+    def _run(self, kernel, x, W, *args):
+        """``kernel(x, W, args[:3]..., chunk, work, args[3:]...)`` on every core the thread
+        policy gives, in chunks sized by :func:`conv_chunk`."""
+        stride, pad = args[1], args[2]
+        chunk = conv_chunk(x.shape, W.shape, stride, pad, x.dtype.itemsize)
+        row = conv_work_row(x.shape, W.shape, stride, pad, chunk)
+        with threads.parallel_region() as nt:
+            self._work = work = conv_workspace(self._work, nt, row, x.dtype)
+            kernel(x, W, *args[:3], chunk, work, *args[3:])
 
     def _bias_grad(self, fn: int, dtype) -> np.ndarray:
         """``grads[1]``: of the bias's shape and dtype when it is a (FN,) parameter array, else
@@ -202,28 +280,21 @@ class Convolution(Layer):
             g = self.grads[1] = np.zeros(fn, dtype=dtype)
         return g
 
-    def _saved_cols(self, shape, dtype, geometry) -> np.ndarray:
-        """The columns backward reads: the forward's, or a ``col`` the caller assigned,
-        checked against the input, filters, stride and pad as they are now.
+    def _check_geometry(self, geometry) -> None:
+        """Backward differentiates the convolution forward ran: a stride, pad or filter size
+        changed since then (even to one with as many output positions) is refused, not
+        differentiated through a different convolution of the saved input."""
+        if self._recorded is not None and geometry != self._recorded:
+            names = ("stride", "pad", "the saved input x's shape", "W's shape")
+            what = "; ".join(f"{name} is {now} but forward ran with {then}" for name, now, then
+                             in zip(names, geometry, self._recorded) if now != then)
+            raise ValueError(f"Convolution changed since forward ({what}): the saved input "
+                             "belongs to forward's geometry; run forward again")
 
-        The forward's columns belong to the geometry it ran with: a stride, pad or filter
-        size changed since then (even to one with as many output positions) is refused, not
-        differentiated through the old columns."""
+    def _assigned_cols(self, shape, dtype) -> np.ndarray:
+        """The columns backward reads from a ``col`` the caller assigned, checked against
+        the input, filters, stride and pad as they are now."""
         n, k, p = shape
-        if self._col is None:
-            cols = self._cols
-            if cols is None:
-                raise ValueError("Convolution.backward() called before forward() (col is None)")
-            if self._recorded is not None and geometry != self._recorded:
-                names = ("stride", "pad", "the saved input x's shape", "W's shape")
-                what = "; ".join(f"{name} is {now} but forward ran with {then}" for name, now, then
-                                 in zip(names, geometry, self._recorded) if now != then)
-                raise ValueError(f"Convolution changed since forward ({what}): the saved columns "
-                                 "belong to forward's geometry; run forward again")
-            if cols.shape != shape or cols.dtype != dtype:
-                raise ValueError(f"the saved columns have shape {cols.shape}, but x, W, stride and pad "
-                                 f"now need {shape} (changed since forward? run forward again)")
-            return cols
         col = validate.as_real(self._col, "col", dtype)
         validate.same_shape(col, (n * p, k), "col", "N*OH*OW rows of C*FH*FW, from x, W, stride, pad")
         return np.ascontiguousarray(col.reshape(n, p, k).transpose(0, 2, 1))

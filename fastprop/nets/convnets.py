@@ -63,6 +63,11 @@ def _file_name(file_name):
     return os.fspath(file_name)
 
 
+def _book_pool(layer) -> bool:
+    """The nets' own 2x2, stride-2, unpadded max Pooling (what conv2d_relu_pool fuses)."""
+    return type(layer) is Pooling and (layer.pool_h, layer.pool_w, layer.stride, layer.pad) == (2, 2, 2, 0)
+
+
 class _ConvNet:
     """What both nets share: bound params, loss, batched accuracy, gradient, save/load."""
 
@@ -92,6 +97,24 @@ class _ConvNet:
             x = layer.forward(x, train_flg) if isinstance(layer, Dropout) else layer.forward(x)
         return x
 
+    def _infer(self, x):
+        """``predict(x)`` at test time with each Convolution - Relu (- 2x2 Pooling) run as
+        one compiled pass (:meth:`Convolution.infer`): the same numbers, no activation
+        written out and read back, nothing stored for backward. Layers of other types
+        (a subclass's, a user's replacement) run their own ``forward``."""
+        layers = self._layer_list()
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            if (type(layer) is Convolution and i + 1 < len(layers) and type(layers[i + 1]) is Relu):
+                pool = i + 2 < len(layers) and _book_pool(layers[i + 2])
+                x = layer.infer(x, pool=pool)
+                i += 3 if pool else 2
+                continue
+            x = layer.forward(x, False) if isinstance(layer, Dropout) else layer.forward(x)
+            i += 1
+        return x
+
     def accuracy(self, x, t, batch_size: int = 100) -> float:
         """Fraction of correct argmax predictions, ``batch_size`` images at a time.
 
@@ -106,9 +129,12 @@ class _ConvNet:
         if x.ndim < 1 or t.shape != (x.shape[0],):
             raise ValueError(f"t must hold one label (or one-hot row) per image: x has shape "
                              f"{x.shape}, t gives {t.shape}")
+        # a subclass's own predict is what it means by predicting
+        own = type(self).predict in (SimpleConvNet.predict, DeepConvNet.predict)
+        predict = self._infer if own else self.predict
         acc = 0
         for i in range(0, x.shape[0], batch_size):
-            y = self.predict(x[i:i + batch_size])
+            y = predict(x[i:i + batch_size])
             acc += int(np.sum(np.argmax(y, axis=1) == t[i:i + batch_size]))
         return acc / float(validate.batch(x, "x").shape[0])
 

@@ -374,3 +374,26 @@ def test_a_failed_save_keeps_the_old_file_and_load_refuses_a_fifo(tmp_path):
 def test_book_layers_keep_an_ordered_dict_and_a_list():
     assert isinstance(SimpleConvNet().layers, OrderedDict)
     assert isinstance(DeepConvNet().layers, list) and len(DeepConvNet().layers) == 20
+
+
+@pytest.mark.parametrize("dt", [np.float64, np.float32])
+def test_accuracy_runs_fused_and_gives_predicts_numbers(dt):
+    """accuracy() runs each Convolution - Relu (- Pooling) as one pass: the same scores
+    bit for bit as the layer by layer predict(), and the fused layers' saved state untouched."""
+    from fastprop.layers import Convolution, Pooling, Relu
+    from fastprop.nets import DeepConvNet, SimpleConvNet
+
+    r = np.random.default_rng(5)
+    x = r.random((7, 1, 28, 28)).astype(np.float32)
+    for net in (SimpleConvNet(dtype=dt), DeepConvNet(dtype=dt)):
+        ref = net.predict(x)
+        layers = net._layer_list()
+        fused = [layer for i, layer in enumerate(layers) if isinstance(layer, (Convolution, Pooling))
+                 or (isinstance(layer, Relu) and isinstance(layers[i - 1], Convolution))]
+        saved = [getattr(layer, "x", None) if not isinstance(layer, Relu) else layer.mask for layer in fused]
+        got = net._infer(x)
+        assert got.dtype == ref.dtype == dt and got.tobytes() == ref.tobytes()
+        assert all((getattr(layer, "x", None) if not isinstance(layer, Relu) else layer.mask) is s
+                   for layer, s in zip(fused, saved))
+        t = np.argmax(ref, axis=1)
+        assert net.accuracy(x, t, batch_size=3) == 1.0
