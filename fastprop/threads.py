@@ -181,6 +181,7 @@ _governor = None
 _blas = None          # threadpoolctl controllers of the loaded BLAS libraries
 _applied = None       # the count last given to every BLAS
 _override = None      # the count of the innermost thread_limit(n) block, if any
+_pinned_until = 0.0   # parallel_region ran: BLAS stays at one thread until then
 
 
 def _blas_libs():
@@ -213,7 +214,7 @@ def poll() -> int:
     if _override is not None:
         return _override
     if _fixed is not None:
-        if _applied != _fixed:
+        if _applied != _fixed and time.monotonic() >= _pinned_until:
             _apply(_fixed)
         return _fixed
     g = _governor
@@ -222,7 +223,8 @@ def poll() -> int:
     now = time.monotonic()
     if g.current is None or now >= g._next:
         g.current = g.decide(now)
-        _apply(g.current)
+        if now >= _pinned_until or g.current == 1:
+            _apply(g.current)
     return g.current
 
 
@@ -325,17 +327,21 @@ def parallel_region():
     """For a ``prange`` kernel: Numba's pool at the policy's count, every BLAS at one
     thread inside (each BLAS call runs inside one prange iteration; a multi-threaded BLAS
     there would oversubscribe the cores). Yields the thread count."""
-    global _applied
+    global _applied, _pinned_until
     n = poll()
     _numba_threads(n)
     if n > 1:
-        _set_blas(1)
-        _applied = 1
-    try:
-        yield n
-    finally:
-        if n > 1:
-            _apply(n)
+        if _applied != 1:
+            _set_blas(1)
+            _applied = 1
+        # Left at one thread afterwards: a conv net alternates prange layers with small
+        # dense GEMMs, and switching OpenBLAS between 1 and n threads around every layer
+        # (its workers waking, spinning, and OpenMP's spinning beside them) made the
+        # 2-thread DeepConvNet step slower than the 1-thread one (152 vs 118 ms, measured);
+        # kept at one, the step took 71 ms. poll() gives the BLAS its n threads back once
+        # no parallel region has run for INTERVAL seconds.
+        _pinned_until = time.monotonic() + INTERVAL
+    yield n
 
 
 #: a recurrent step GEMM of fewer multiply-adds than this (N * H * gates*H) runs its whole
