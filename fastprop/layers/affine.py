@@ -29,10 +29,14 @@ CHUNKED_CAST_BYTES = 1 << 24
 CHUNK_BYTES = 1 << 20
 
 
+#: float inputs the compiled casts take (Numba has no float16: NumPy casts that one)
+_KERNEL_INPUTS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _cast_in_chunks(x, dt) -> bool:
     """A C-contiguous real ndarray of another dtype, large enough for the chunked path."""
     return (isinstance(x, np.ndarray) and x.dtype != dt and x.ndim >= 2
-            and x.dtype.kind in "fiu" and x.flags.c_contiguous
+            and (x.dtype in _KERNEL_INPUTS or x.dtype.kind in "iu") and x.flags.c_contiguous
             and x.size * dt.itemsize >= CHUNKED_CAST_BYTES)
 
 
@@ -77,7 +81,7 @@ class Affine(Layer):
         buf = self._xbuf
         if buf is None or buf.shape != arr.shape or buf.dtype != dt:
             buf = self._xbuf = np.empty(arr.shape, dtype=dt)
-        if arr.flags.c_contiguous and arr.dtype.kind == "f":
+        if arr.flags.c_contiguous and arr.dtype in _KERNEL_INPUTS:
             convert.cast_into(arr.reshape(-1), buf.reshape(-1))  # leaves an unchanged batch clean
         else:
             np.copyto(buf, arr, casting="unsafe")

@@ -377,3 +377,20 @@ def test_affine_repeated_cast_inputs_each_use_their_own_values(rng, x_dtype):
         assert dx.shape == (n, 6) and dx.dtype == np.float64
         np.testing.assert_allclose(layer.dW, x.astype(np.float64).T @ dout, rtol=1e-13)
         np.testing.assert_allclose(layer.db, dout.sum(axis=0), rtol=1e-13)
+
+
+def test_affine_takes_float16_input_small_and_evaluation_sized():
+    """float16 has no compiled cast (Numba lacks the type): NumPy casts it, for a batch and
+    for an evaluation-sized input alike, with the same result as a float64 input."""
+    import numpy as np
+
+    from fastprop.layers import Affine
+    from fastprop.layers.affine import CHUNKED_CAST_BYTES
+
+    r = np.random.default_rng(0)
+    W, b = r.standard_normal((8, 3)), r.standard_normal(3)
+    for n in (5, CHUNKED_CAST_BYTES // (8 * 8) + 1):
+        x = r.standard_normal((n, 8)).astype(np.float16)
+        out = Affine(W, b).forward(x)
+        assert out.dtype == np.float64 and out.shape == (n, 3)
+        np.testing.assert_array_equal(out, Affine(W, b).forward(x.astype(np.float64)))
