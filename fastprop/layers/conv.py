@@ -195,17 +195,21 @@ class Convolution(Layer):
         oh, ow = spatial_out(x_shape[2], fh, stride, pad), spatial_out(x_shape[3], fw, stride, pad)
         return stride, pad, oh, ow
 
-    def forward(self, x) -> np.ndarray:
+    def _inputs(self, x, pool: bool = False):
+        """What forward and infer check before a kernel runs: ``(x, W, b, stride, pad,
+        out)`` with ``out`` allocated after its size was checked (halved when ``pool``)."""
         threads.poll()
         W = filters(self.params[0])
         dt = W.dtype
         x = image_batch(x, "x", dt)
         stride, pad, oh, ow = self._geometry(x.shape, W)
         b = conv_bias(self.params[1], W.shape[0], dt)
-        n = x.shape[0]
-        validate.allocation((n, W.shape[0], oh, ow), dt, f"Convolution's pad {pad} and stride {stride}",
-                            "an output")
-        out = np.empty((n, W.shape[0], oh, ow), dtype=dt)
+        shape = (x.shape[0], W.shape[0], oh // 2, ow // 2) if pool else (x.shape[0], W.shape[0], oh, ow)
+        validate.allocation(shape, dt, f"Convolution's pad {pad} and stride {stride}", "an output")
+        return x, W, b, stride, pad, np.empty(shape, dtype=dt)
+
+    def forward(self, x) -> np.ndarray:
+        x, W, b, stride, pad, out = self._inputs(x)
         self._recorded = None
         self._run(conv2d.conv2d_forward, x, W, b, stride, pad, conv2d.BIAS, out)
         self.x, self._col = x, None
@@ -218,16 +222,7 @@ class Convolution(Layer):
         the book's 2x2, stride-2 max pooling after that) in one compiled pass over each
         chunk: the same numbers as the three layers, nothing kept for backward (``x`` and
         ``col`` stay as the last :meth:`forward` left them)."""
-        threads.poll()
-        W = filters(self.params[0])
-        dt = W.dtype
-        x = image_batch(x, "x", dt)
-        stride, pad, oh, ow = self._geometry(x.shape, W)
-        b = conv_bias(self.params[1], W.shape[0], dt)
-        if pool:
-            out = np.empty((x.shape[0], W.shape[0], oh // 2, ow // 2), dtype=dt)
-        else:
-            out = np.empty((x.shape[0], W.shape[0], oh, ow), dtype=dt)
+        x, W, b, stride, pad, out = self._inputs(x, pool)
         epilogue = conv2d.BIAS_RELU_POOL if pool else conv2d.BIAS_RELU
         self._run(conv2d.conv2d_forward, x, W, b, stride, pad, epilogue, out)
         return out
