@@ -197,8 +197,13 @@ def _multi_layer(n, m, dt, r):
 
 INPUTS = {
     "column_sum": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt), np.empty(m, dt))},
+    # one GEMM, and in blocks of rows small enough for OpenBLAS's small-matrix kernels
+    # (fastprop.gemm_blocks.gemm_rows: what the drop-in Affine passes where the BLAS has them)
     "affine_forward": {"default": lambda n, m, dt, r: (
-        _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt))},
+        _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt), 0),
+        "blocks": lambda n, m, dt, r: (
+        _rand(r, (n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt),
+        max(8, 100 ** 3 // (D * m)))},
     # float32 MNIST rows into float64 weights, 128 rows a chunk on one buffer (the
     # evaluation path of the drop-in Affine; asv runs it with BLAS as the policy sets it)
     "affine_forward_cast": {"default": lambda n, m, dt, r: (

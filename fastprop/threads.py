@@ -323,10 +323,15 @@ def _numba_threads(n: int) -> None:
 
 
 @contextlib.contextmanager
-def parallel_region():
+def parallel_region(linger: bool = True):
     """For a ``prange`` kernel: Numba's pool at the policy's count, every BLAS at one
     thread inside (each BLAS call runs inside one prange iteration; a multi-threaded BLAS
-    there would oversubscribe the cores). Yields the thread count."""
+    there would oversubscribe the cores). Yields the thread count.
+
+    ``linger=True`` (kernels that come in runs: a conv net's layers) leaves the BLAS at one
+    thread until no parallel region has run for :data:`INTERVAL`; ``linger=False`` (a
+    one-off call between multi-threaded GEMMs: an evaluation pass between training
+    steps) gives it back on the way out."""
     global _applied, _pinned_until
     n = poll()
     _numba_threads(n)
@@ -339,9 +344,16 @@ def parallel_region():
         # (its workers waking, spinning, and OpenMP's spinning beside them) made the
         # 2-thread DeepConvNet step slower than the 1-thread one (152 vs 118 ms, measured);
         # kept at one, the step took 71 ms. poll() gives the BLAS its n threads back once
-        # no parallel region has run for INTERVAL seconds.
-        _pinned_until = time.monotonic() + INTERVAL
-    yield n
+        # no parallel region has run for INTERVAL seconds. Not so after a one-off region:
+        # the ch05 script's per-epoch evaluation pinned the BLAS for 0.5 s, most of an
+        # epoch of 2-thread steps.
+        if linger:
+            _pinned_until = time.monotonic() + INTERVAL
+    try:
+        yield n
+    finally:
+        if n > 1 and not linger and time.monotonic() >= _pinned_until:
+            _apply(n)
 
 
 #: a recurrent step GEMM of fewer multiply-adds than this (N * H * gates*H) runs its whole

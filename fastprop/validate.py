@@ -156,6 +156,9 @@ def as_real(x, name: str, dtype=None) -> np.ndarray:
     float64 as they are and casts everything else to float64. Complex, object, string
     and structured data are a TypeError: there is no real number to compute with.
     """
+    if type(x) is np.ndarray and x.flags.c_contiguous and (
+            x.dtype == dtype if dtype is not None else x.dtype in FLOAT_DTYPES):
+        return x  # what every layer hands the next: nothing to check or convert (a layer calls this per step)
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:  # ragged nested lists

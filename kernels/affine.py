@@ -12,7 +12,7 @@ from .reductions import column_sum
 
 
 @jit
-def affine_forward(x, W, b, out):
+def affine_forward(x, W, b, out, rows):
     """``out = x @ W + b`` with the bias broadcast fused into one pass over ``out``.
 
     Parameters
@@ -21,14 +21,24 @@ def affine_forward(x, W, b, out):
     W : (D, M) same dtype, C-contiguous
     b : (M,) same dtype, or None (then this is vol. 2's MatMul forward)
     out : (N, M) same dtype, written
+    rows : int, the GEMM in blocks of this many rows of ``x`` (``<= 0``: one GEMM); blocks
+        small enough for the BLAS's small-matrix kernel skip its packing of ``W``
+        (:func:`fastprop.gemm_blocks.gemm_rows`). The sums are the same products; the BLAS may
+        add them in another order, so results can differ in the last bits
 
     Returns
     -------
     out
     """
-    np.dot(x, W, out)
+    n = x.shape[0]
+    if rows <= 0 or rows >= n:
+        np.dot(x, W, out)
+    else:
+        for r0 in range(0, n, rows):
+            r1 = min(r0 + rows, n)
+            np.dot(x[r0:r1], W, out[r0:r1])
     if b is not None:
-        n, m = out.shape
+        m = out.shape[1]
         for i in range(n):
             for j in range(m):
                 out[i, j] += b[j]

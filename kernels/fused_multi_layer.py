@@ -85,7 +85,7 @@ def multi_layer_train_step(data, params, bn, grads, drop, scratch, flags, hp):
     for l in range(n_hidden):
         inp = x if l == 0 else _output(hs, ys, l - 1, use_dropout)
         z = zs[l]
-        affine_forward(inp, Ws[l], bs[l], z)
+        affine_forward(inp, Ws[l], bs[l], z, 0)
         if use_bn:  # normalised in place: the sweep writing out reads only xc and xn
             batchnorm_forward_train(z, gammas[l], betas[l], hp[2 + l], rms[l], rvs[l], xcs[l], xns[l],
                                     stds[l], z, new_rms[l], new_rvs[l])
@@ -99,7 +99,7 @@ def multi_layer_train_step(data, params, bn, grads, drop, scratch, flags, hp):
             dropout_forward(yf, rands[l].reshape(z.size), ratios[l], hs[l].reshape(z.size),
                             masks[l].reshape(z.size))
     last = n_hidden
-    affine_forward(x if last == 0 else _output(hs, ys, last - 1, use_dropout), Ws[last], bs[last], scores)
+    affine_forward(x if last == 0 else _output(hs, ys, last - 1, use_dropout), Ws[last], bs[last], scores, 0)
     softmax_rows(scores, probs)
     loss = label_loss_rows(probs, labels, None, 1.0, dscores)
 

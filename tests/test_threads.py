@@ -15,7 +15,7 @@ threads.set_threads(1)
 import numpy as np
 from fastprop.kernels import affine
 a = np.ones((4, 3)); w = np.ones((3, 2)); out = np.empty((4, 2))
-affine.affine_forward(a, w, None, out)  # the first compiled GEMM loads SciPy's BLAS if not yet
+affine.affine_forward(a, w, None, out, 0)  # the first compiled GEMM loads SciPy's BLAS if not yet
 info = threads.blas_info()
 assert info and all(n == 1 for _, n, _, _ in info), info
 print("ok", len(info))
@@ -127,6 +127,21 @@ def test_parallel_region_pins_blas_to_one_thread_until_it_is_idle(monkeypatch):
         # ... until no parallel region has run for INTERVAL seconds
         time.sleep(threads.INTERVAL + 0.05)
         threads.poll()
+        assert all(t == 2 for _, t, _, _ in threads.blas_info())
+    finally:
+        threads.set_threads("auto")
+
+
+def test_a_one_off_parallel_region_gives_the_blas_its_threads_back_at_once(monkeypatch):
+    """An evaluation pass between training steps (linger=False) must not leave the steps
+    after it on one BLAS thread (the ch05 script's 2-thread steps ran on one for 0.5 s
+    after every evaluation)."""
+    monkeypatch.setattr(threads, "_pinned_until", 0.0)  # no conv kernel ran just before
+    threads.set_threads(2)
+    try:
+        threads.poll()
+        with threads.parallel_region(linger=False):
+            assert all(t == 1 for _, t, _, _ in threads.blas_info())
         assert all(t == 2 for _, t, _, _ in threads.blas_info())
     finally:
         threads.set_threads("auto")

@@ -1,9 +1,11 @@
 """Affine (vol. 1) and MatMul (vol. 2): a BLAS GEMM with the small passes fused around it."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .. import threads, validate
+from .. import gemm_blocks, threads, validate
 from ..kernels import affine, convert
 from .base import Layer
 
@@ -100,7 +102,7 @@ class Affine(Layer):
         self._check_features(x, W)
         b = validate.bias(b, W.shape[1], dt)
         out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
-        affine.affine_forward(x, W, b, out)
+        affine.affine_forward(x, W, b, out, gemm_blocks.gemm_rows(x.shape[0], x.shape[1], W.shape[1]))
         self.x, self._shape = x, x.shape
         return out
 
@@ -123,8 +125,9 @@ class Affine(Layer):
         dt = W.dtype
         b = validate.bias(b, W.shape[1], dt)
         out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
-        rows = max(16, CHUNK_BYTES // (x.shape[1] * dt.itemsize))
-        with threads.parallel_region() as n:
+        rows = (gemm_blocks.gemm_rows(x.shape[0], x.shape[1], W.shape[1])  # the BLAS's small kernels, or
+                or max(16, CHUNK_BYTES // (x.shape[1] * dt.itemsize)))  # an L2-sized chunk
+        with threads.parallel_region(linger=False) as n:
             buf = np.empty((n, rows, x.shape[1]), dtype=dt)
             affine.affine_forward_cast(x, W, b, out, buf)
         self.x, self._shape = x, x.shape
@@ -153,7 +156,7 @@ class Affine(Layer):
         if dx is None:
             return None
         shape = self.original_x_shape
-        return dx.reshape(shape) if shape is not None and np.prod(shape) == dx.size else dx
+        return dx.reshape(shape) if shape is not None and math.prod(shape) == dx.size else dx
 
     def _saved_input(self) -> np.ndarray:
         x = validate.as_real(self.x, "x")
@@ -177,7 +180,7 @@ class MatMul(Layer):
             raise ValueError(f"x must have shape (N, {W.shape[0]}) to multiply W of shape {W.shape}, "
                              f"got {x.shape}")
         out = np.empty((x.shape[0], W.shape[1]), dtype=W.dtype)
-        affine.affine_forward(x, W, None, out)
+        affine.affine_forward(x, W, None, out, gemm_blocks.gemm_rows(x.shape[0], x.shape[1], W.shape[1]))
         self.x = x
         return out
 

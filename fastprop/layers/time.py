@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validate
+from .. import gemm_blocks, validate
 from ..kernels import activations, affine, sequence
 from .affine import _param
 from .base import Layer
@@ -91,7 +91,8 @@ class TimeAffine(Layer):
         N, T, _ = x.shape
         b = validate.bias(self.params[1], W.shape[1], W.dtype)
         out = np.empty((N, T, W.shape[1]), W.dtype)
-        affine.affine_forward(x.reshape(N * T, -1), W, b, out.reshape(N * T, -1))
+        affine.affine_forward(x.reshape(N * T, -1), W, b, out.reshape(N * T, -1),
+                              gemm_blocks.gemm_rows(N * T, x.shape[2], W.shape[1]))
         self.x, self._shape = x, x.shape
         return out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validate
+from .. import gemm_blocks, validate
 from ..kernels import affine as affine_k
 from ..layers import TimeAffine, TimeDropout, TimeEmbedding, TimeLSTM, TimeSoftmaxWithLoss
 from .base_model import BaseModel
@@ -56,7 +56,8 @@ class _LanguageModel(BaseModel):
         buf = self._scores
         if buf is None or buf.shape != shape or buf.dtype != W.dtype:
             buf = self._scores = np.empty(shape, W.dtype)
-        affine_k.affine_forward(hs.reshape(N * T, H), W, None, buf.reshape(N * T, -1))
+        affine_k.affine_forward(hs.reshape(N * T, H), W, None, buf.reshape(N * T, -1),
+                                gemm_blocks.gemm_rows(N * T, H, W.shape[1]))
         affine.x, affine._shape = hs, hs.shape  # as TimeAffine.forward records them
         self._db = affine._grad(1) if with_grad else None
         self._dscores = self.loss_layer._run_biased(buf, b, ts, self._db)

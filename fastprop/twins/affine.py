@@ -2,7 +2,7 @@
 import numpy as np
 
 
-def affine_forward(x, W, b, out):
+def affine_forward(x, W, b, out, rows):
     out[...] = np.dot(x, W) if b is None else np.dot(x, W) + b
     return out
 

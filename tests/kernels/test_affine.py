@@ -11,7 +11,8 @@ def _forward(draw, dt):
     n, d, m = draw(parity.batch), draw(parity.width), draw(parity.width)
     x, W = draw(parity.scales) * r.standard_normal((n, d)), r.standard_normal((d, m))
     b = r.standard_normal(m).astype(dt) if draw(st.booleans()) else None
-    return [x.astype(dt), W.astype(dt), b, np.full((n, m), np.nan, dt)]
+    rows = draw(st.integers(-1, n + 1))  # one GEMM (<= 0, >= n) or blocks of rows, the last short
+    return [x.astype(dt), W.astype(dt), b, np.full((n, m), np.nan, dt), rows]
 
 
 def _forward_cast(draw, dt):
@@ -60,11 +61,11 @@ def test_affine_forward_without_bias_is_a_plain_matmul():
     x = np.arange(6.0).reshape(2, 3)
     W = np.arange(12.0).reshape(3, 4) - 5
     out = np.empty((2, 4))
-    K.affine_forward(x, W, None, out)
+    K.affine_forward(x, W, None, out, 0)
     np.testing.assert_array_equal(out, x @ W)
     out_b = np.empty((2, 4))
     b = np.array([1.0, -1.0, 0.5, 100.0])
-    K.affine_forward(x, W, b, out_b)
+    K.affine_forward(x, W, b, out_b, 0)
     np.testing.assert_array_equal(out_b, x @ W + b)
 
 
