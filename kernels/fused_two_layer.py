@@ -36,10 +36,9 @@ those were ~35 % of the first step's compile).
 
 The caller (:mod:`fastprop.nets.fused`) checks every shape, dtype and layout before each call.
 """
-import numpy as np
 
 from ._jit import jit
-from .blas import gemm_acc
+from .blas import gemm, gemm_acc
 from .optim import SGD, sgd_update, update_all
 from .rows import (
     activation_backward_bias,
@@ -88,27 +87,27 @@ def _step(x, labels, targets, onehot, rows, params, grads, scratch, sigmoid, sgd
     W1, b1, W2, b2 = params
     dW1, db1, dW2, db2 = grads
     _, a, y, dy, dh = scratch
-    np.dot(x, W1, a)
+    gemm(x, W1, a)
     bias_activation(a, b1, sigmoid)
-    np.dot(a, W2, y)
+    gemm(a, W2, y)
     loss = _output_loss(y, b2, labels, targets, onehot, rows, dy)
     n, c = dy.shape
     db2[:] = 0
     for i in range(n):
         for j in range(c):
             db2[j] += dy[i, j]
-    np.dot(dy, W2.T, dh)  # before W2 moves
+    gemm(dy, W2.T, dh)  # before W2 moves
     if sgd_lr > 0:
         gemm_acc(a.T, dy, W2, -sgd_lr)
     else:
-        np.dot(a.T, dy, dW2)
+        gemm(a.T, dy, dW2)
     activation_backward_bias(dh, a, db1, sigmoid)
     if sgd_lr > 0:
         gemm_acc(x.T, dh, W1, -sgd_lr)
         sgd_update(b1, db1, sgd_lr)
         sgd_update(b2, db2, sgd_lr)
     else:
-        np.dot(x.T, dh, dW1)
+        gemm(x.T, dh, dW1)
     return loss
 
 

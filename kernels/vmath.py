@@ -80,7 +80,8 @@ _HI = 709.8  # above: exp overflows to inf
 @jit(fastmath={"contract"})
 def exp(x):
     """``e ** x`` for a real scalar, as a float64."""
-    v = min(max(x, _LO), _HI)
+    v = x if x > _LO else _LO  # clamped by hand: the builtin min/max compile overloads of
+    v = v if v < _HI else _HI  # their own, ~0.15 s of a first run's compile (nan: see the end)
     k = np.floor(v * 1.4426950408889634 + 0.5)  # round(v / ln 2)
     r = v - k * 6.93147180369123816490e-01       # LN2_HI
     r = r - k * 1.90821492927058770002e-10       # LN2_LO
