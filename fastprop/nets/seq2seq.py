@@ -88,6 +88,19 @@ class _Part:
             w += [W, validate.bias(p[5], W.shape[1], dt, "affine b")]
         return w
 
+    def _record(self, w):
+        """Remember the weights' shapes and dtype at forward: backward's kernels index the
+        caches and the gradient arrays by them."""
+        self._wshapes = [(a.shape, a.dtype) for a in w]
+
+    def _weights_as_recorded(self):
+        """The weights for backward, which must still have forward's shapes and dtype."""
+        w = self._weights()
+        if [(a.shape, a.dtype) for a in w] != getattr(self, "_wshapes", None):
+            raise ValueError(f"{type(self).__name__}'s params changed shape or dtype since forward "
+                             "(replaced?); run forward again")
+        return w
+
     def _grads(self):
         return [validate.output(g, p.shape, p.dtype, f"grads[{i}]")
                 for i, (g, p) in enumerate(zip(self.grads, self.params))]
@@ -159,8 +172,10 @@ class Encoder(_Part):
         self.hs = None
 
     def _encode(self, xs):
-        E, Wx, Wh, b = self._weights()
+        w = self._weights()
+        E, Wx, Wh, b = w
         ids = word_ids(xs, E.shape[0])
+        self._record(w)
         h0 = self._ws.get("h0", (ids.shape[0], Wh.shape[0]), E.dtype, zero=True)
         hs = self._embed_lstm(ids, E, Wx, Wh, b, h0)
         self._saved = hs.shape
@@ -173,7 +188,7 @@ class Encoder(_Part):
 
     def _backward_states(self, dhs, dh):
         """Backward from the state gradients ``dhs`` (N, T, H) plus ``dh`` at the last state."""
-        E, Wx, Wh, b = self._weights()
+        E, Wx, Wh, b = self._weights_as_recorded()
         self._lstm_backward(dhs, dh, Wx, Wh, self._grads())
 
     def backward(self, dh):
@@ -224,6 +239,7 @@ class Decoder(_Part):
         """The output layer's input rows (N*T, F), a workspace; records what backward needs."""
         E, Wx, Wh, b = w[:4]
         ids = word_ids(xs, E.shape[0])
+        self._record(w)
         N, T = ids.shape
         h = self._state(h, N, Wh.shape[0], E.dtype)
         hs = self._embed_lstm(ids, E, Wx, Wh, b, h)
@@ -262,7 +278,7 @@ class Decoder(_Part):
     def backward(self, dscore):
         """Backward from the score gradient (N, T, V): fills ``grads``, returns ``dh``."""
         N, T, _ = self._require()
-        w = self._weights()
+        w = self._weights_as_recorded()
         dscore = np.ascontiguousarray(validate.as_real(dscore, "dscore", w[0].dtype))
         validate.same_shape(dscore, (N, T, w[4].shape[1]), "dscore", "the shape of the scores")
         return self._backward_scores(dscore, w, self._grads())
@@ -296,6 +312,7 @@ class PeekyDecoder(Decoder):
     def _features(self, xs, h, w):
         E, Wx, Wh, b = w[:4]
         ids = word_ids(xs, E.shape[0])
+        self._record(w)
         N, T = ids.shape
         H, dt = Wh.shape[0], E.dtype
         h = self._state(h, N, H, dt)
@@ -330,6 +347,7 @@ class AttentionDecoder(Decoder):
     def _features(self, xs, enc_hs, w):
         E, Wx, Wh, b = w[:4]
         ids = word_ids(xs, E.shape[0])
+        self._record(w)
         N, T = ids.shape
         H, dt = Wh.shape[0], E.dtype
         enc_hs = validate.as_real(enc_hs, "enc_hs", dt)
@@ -449,7 +467,7 @@ class Seq2seq(BaseModel):
             raise ValueError(f"{type(self).__name__}.backward() called before forward()")
         dout = validate.real_scalar(dout, "dout")
         dec, enc = self.decoder, self.encoder
-        w = dec._weights()
+        w = dec._weights_as_recorded()
         grads = dec._grads()
         d = self._dscores
         N, T, _ = dec._saved
