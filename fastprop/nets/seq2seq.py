@@ -194,9 +194,10 @@ class Encoder(_Part):
     def backward(self, dh):
         """Backward from the gradient of the last state (N, H); fills ``grads``; None (ids)."""
         N, T, H = self._require()
-        dh = np.array(validate.as_real(dh, "dh", self.params[1].dtype), order="C")
-        validate.same_shape(dh, (N, H), "dh", "the shape of the encoder's last state")
-        self._backward_states(self._ws.get("dhs", (N, T, H), dh.dtype, zero=True), dh)
+        dt = self._weights_as_recorded()[0].dtype
+        dh = np.array(validate.as_real(dh, "dout (dh)", dt), order="C")
+        validate.same_shape(dh, (N, H), "dout (dh)", "the shape of the encoder's last state")
+        self._backward_states(self._ws.get("dhs", (N, T, H), dt, zero=True), dh)
 
 
 class AttentionEncoder(Encoder):
@@ -209,9 +210,10 @@ class AttentionEncoder(Encoder):
     def backward(self, dhs):
         """Backward from the gradients of every state (N, T, H); fills ``grads``; None."""
         N, T, H = self._require()
-        dhs = validate.as_real(dhs, "dhs", self.params[1].dtype)
-        validate.same_shape(dhs, (N, T, H), "dhs", "the shape of the encoder's states")
-        self._backward_states(np.ascontiguousarray(dhs), self._ws.get("dh", (N, H), dhs.dtype, zero=True))
+        dt = self._weights_as_recorded()[0].dtype
+        dhs = validate.as_real(dhs, "dout (dhs)", dt)
+        validate.same_shape(dhs, (N, T, H), "dout (dhs)", "the shape of the encoder's states")
+        self._backward_states(np.ascontiguousarray(dhs), self._ws.get("dh", (N, H), dt, zero=True))
 
 
 # --------------------------------------------------------------------------- decoders
@@ -279,12 +281,11 @@ class Decoder(_Part):
         """Backward from the score gradient (N, T, V): fills ``grads``, returns ``dh``."""
         N, T, _ = self._require()
         w = self._weights_as_recorded()
-        dscore = np.ascontiguousarray(validate.as_real(dscore, "dscore", w[0].dtype))
-        validate.same_shape(dscore, (N, T, w[4].shape[1]), "dscore", "the shape of the scores")
+        dscore = np.ascontiguousarray(validate.as_real(dscore, "dout (dscore)", w[0].dtype))
+        validate.same_shape(dscore, (N, T, w[4].shape[1]), "dout (dscore)", "the shape of the scores")
         return self._backward_scores(dscore, w, self._grads())
 
-    def _generate(self, h, enc_hs, start_id, sample_size):
-        w = self._weights()
+    def _generate(self, h, enc_hs, start_id, sample_size, w):
         V = w[0].shape[0]
         sample_size = validate.check_scalar(sample_size, "sample_size", int, low=0)
         start = word_ids(np.reshape(np.asarray(start_id), (1, 1)) if np.ndim(start_id) == 0 else start_id,
@@ -298,9 +299,10 @@ class Decoder(_Part):
     def generate(self, h, start_id, sample_size) -> list:
         """``sample_size`` ids, each the argmax of the scores after the previous one, from the
         state ``h`` (1, H) and the first input ``start_id``."""
-        H = self.params[2].shape[0]
-        h = np.ascontiguousarray(self._state(h, 1, H, self.params[1].dtype))
-        return self._generate(h, h.reshape(1, 1, H), start_id, sample_size)
+        w = self._weights()
+        H = w[2].shape[0]
+        h = np.ascontiguousarray(self._state(h, 1, H, w[0].dtype))
+        return self._generate(h, h.reshape(1, 1, H), start_id, sample_size, w)
 
 
 class PeekyDecoder(Decoder):
@@ -391,12 +393,13 @@ class AttentionDecoder(Decoder):
 
     def generate(self, enc_hs, start_id, sample_size) -> list:
         """``sample_size`` ids greedily decoded from the encoder states ``enc_hs`` (1, T, H)."""
-        H = self.params[2].shape[0]
-        enc_hs = validate.as_real(enc_hs, "enc_hs", self.params[1].dtype)
+        w = self._weights()
+        H = w[2].shape[0]
+        enc_hs = validate.as_real(enc_hs, "enc_hs", w[0].dtype)
         if enc_hs.ndim != 3 or enc_hs.shape[0] != 1 or enc_hs.shape[2] != H or enc_hs.shape[1] == 0:
             raise ValueError(f"enc_hs must have shape (1, T, {H}), got {enc_hs.shape}")
         enc_hs = np.ascontiguousarray(enc_hs)
-        return self._generate(np.ascontiguousarray(enc_hs[:, -1]), enc_hs, start_id, sample_size)
+        return self._generate(np.ascontiguousarray(enc_hs[:, -1]), enc_hs, start_id, sample_size, w)
 
 
 # --------------------------------------------------------------------------- models
@@ -506,7 +509,7 @@ class Seq2seq(BaseModel):
         arr = np.asarray(xs)
         if arr.ndim != 2 or arr.shape[0] != 1:
             raise ValueError(f"xs must be one question of shape (1, T), got shape {arr.shape}")
-        V = self.decoder.params[0].shape[0]
+        V = self.decoder._weights()[0].shape[0]
         start = word_ids(np.reshape(np.asarray(start_id), (1, 1)) if np.ndim(start_id) == 0 else start_id,
                          V, "start_id")
         if start.size != 1:
@@ -549,7 +552,7 @@ def eval_seq2seq_batch(model, questions, corrects) -> np.ndarray:
     if q.ndim != 2 or c.ndim != 2 or q.shape[0] != c.shape[0] or c.shape[1] < 2 or q.shape[1] == 0:
         raise ValueError(f"questions (N, T) and corrects (N, A >= 2) must have one N, got {q.shape} and {c.shape}")
     if isinstance(model, Seq2seq):
-        V = model.decoder.params[0].shape[0]
+        V = model.decoder._weights()[0].shape[0]
         start = word_ids(c[:, :1], V, "corrects").reshape(-1)
         guess = model._decode(q, np.ascontiguousarray(start), c.shape[1] - 1)
     else:
