@@ -488,33 +488,49 @@ class Seq2seq(BaseModel):
             enc._backward_states(enc._ws.get("dhs", (Ne, Te, H), dh.dtype, zero=True), dh)
         return None
 
-    def _decode(self, xs, start_ids, sample_size):
-        """Greedy answers (N, sample_size) of the questions ``xs`` (N, T), two compiled calls."""
+    def generate_batch(self, xs, start_ids, sample_size) -> np.ndarray:
+        """The greedy answers of many questions in two compiled calls (encode, decode): row
+        ``n`` is what ``generate(xs[[n]], start_ids[n], sample_size)`` returns, bit for bit
+        (each row's arithmetic does not depend on the others).
+
+        Parameters
+        ----------
+        xs : (N, T) int question ids
+        start_ids : (N,) int first decoder input of each question
+        sample_size : int, ids to generate per question
+
+        Returns
+        -------
+        (N, sample_size) intp array
+        """
+        sample_size = validate.check_scalar(sample_size, "sample_size", int, low=0)
         we = self.encoder._weights()
         wd = self.decoder._weights()
         ids = word_ids(xs, we[0].shape[0])
         N, T = ids.shape
+        start = np.asarray(start_ids)
+        if start.ndim != 1 or start.shape[0] != N:
+            raise ValueError(f"start_ids must have shape ({N},) (one per question), got {start.shape}")
+        start = word_ids(start.reshape(N, 1), wd[0].shape[0], "start_ids").reshape(N)
         H, dt = we[2].shape[0], we[0].dtype
-        if wd[0].dtype != dt:
-            raise ValueError(f"the encoder is {dt} but the decoder {wd[0].dtype}; use one dtype")
+        if wd[0].dtype != dt or wd[2].shape[0] != H:
+            raise ValueError(f"the encoder ({dt}, H {H}) and the decoder ({wd[0].dtype}, H {wd[2].shape[0]}) "
+                             "must have one dtype and one hidden size")
         hs = np.empty((N, T if self.decoder.KIND == ATTENTION else 1, H), dt)
         out = np.empty((N, sample_size), np.intp)
         s2s_k.encode_rows(ids, tuple(we), hs)
-        s2s_k.greedy_decode(np.ascontiguousarray(hs[:, -1]), hs, start_ids, tuple(wd), self.decoder.KIND, out)
+        s2s_k.greedy_decode(np.ascontiguousarray(hs[:, -1]), hs, start, tuple(wd), self.decoder.KIND, out)
         return out
 
     def generate(self, xs, start_id, sample_size) -> list:
         """The book's greedy answer to one question ``xs`` (1, T): ``sample_size`` ids."""
-        sample_size = validate.check_scalar(sample_size, "sample_size", int, low=0)
         arr = np.asarray(xs)
         if arr.ndim != 2 or arr.shape[0] != 1:
             raise ValueError(f"xs must be one question of shape (1, T), got shape {arr.shape}")
-        V = self.decoder._weights()[0].shape[0]
-        start = word_ids(np.reshape(np.asarray(start_id), (1, 1)) if np.ndim(start_id) == 0 else start_id,
-                         V, "start_id")
+        start = np.asarray(start_id)
         if start.size != 1:
             raise ValueError(f"start_id must be one id, got shape {start.shape}")
-        return [int(i) for i in self._decode(xs, start.reshape(1), sample_size)[0]]
+        return [int(i) for i in self.generate_batch(arr, start.reshape(1), sample_size)[0]]
 
 
 class PeekySeq2seq(Seq2seq):
@@ -552,9 +568,7 @@ def eval_seq2seq_batch(model, questions, corrects) -> np.ndarray:
     if q.ndim != 2 or c.ndim != 2 or q.shape[0] != c.shape[0] or c.shape[1] < 2 or q.shape[1] == 0:
         raise ValueError(f"questions (N, T) and corrects (N, A >= 2) must have one N, got {q.shape} and {c.shape}")
     if isinstance(model, Seq2seq):
-        V = model.decoder._weights()[0].shape[0]
-        start = word_ids(c[:, :1], V, "corrects").reshape(-1)
-        guess = model._decode(q, np.ascontiguousarray(start), c.shape[1] - 1)
+        guess = model.generate_batch(q, c[:, 0], c.shape[1] - 1)
     else:
         generate = getattr(model, "generate", None)
         if not callable(generate):

@@ -110,7 +110,8 @@ def test_batched_evaluation_rows_are_one_question_calls():
     np.random.seed(5)
     model = AttentionSeq2seq(V, D, 32)  # float32: the rows agree bit for bit, not just nearly
     xs, ts = _data(3, 70)
-    many = model._decode(xs, ts[:, 0].copy(), 4)
+    many = model.generate_batch(xs, ts[:, 0], 4)
+    assert many.shape == (70, 4) and many.dtype == np.intp
     for i in range(70):
         assert many[i].tolist() == model.generate(xs[[i]], ts[i, 0], 4)
 
@@ -234,6 +235,12 @@ def test_bad_input_is_refused_before_any_kernel():
         model.generate(xs[:1], 0, -1)
     with pytest.raises(ValueError, match="start_id"):
         model.generate(xs[:1], V, 3)
+    with pytest.raises(ValueError, match="start_id"):
+        model.generate(xs[:1], [1, 2], 3)
+    with pytest.raises(ValueError, match=r"start_ids must have shape \(6,\)"):
+        model.generate_batch(xs, ts[:3, 0], 3)
+    with pytest.raises(TypeError, match="start_ids"):
+        model.generate_batch(xs, ts[:, 0] + 0.5, 3)
     with pytest.raises(ValueError):
         eval_seq2seq_batch(model, xs, ts[:3])
     with pytest.raises(TypeError):
