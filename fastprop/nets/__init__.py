@@ -19,10 +19,11 @@ from .seq2seq import (
     PeekyDecoder,
     PeekySeq2seq,
     Seq2seq,
+    eval_seq2seq_batch,
 )
 from .two_layer import TwoLayerNet
 from .word2vec import CBOW, SkipGram
 
 __all__ = ["AttentionDecoder", "AttentionEncoder", "AttentionSeq2seq", "BaseModel", "BetterRnnlm", "CBOW", "Decoder",
            "DeepConvNet", "Encoder", "MultiLayerNet", "MultiLayerNetExtend", "PeekyDecoder", "PeekySeq2seq", "Rnnlm",
-           "Seq2seq", "SimpleConvNet", "SkipGram", "TwoLayerNet"]
+           "Seq2seq", "SimpleConvNet", "SkipGram", "TwoLayerNet", "eval_seq2seq_batch"]
