@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import threads, validate
+from .. import gemm_blocks, threads, validate
 from ..kernels import affine as affine_k
 from ..kernels import recurrent as rec_k
 from ..kernels import seq2seq as s2s_k
@@ -257,7 +257,7 @@ class Decoder(_Part):
 
     def _scores(self, feat, W, b, N, T):
         out = np.empty((N * T, W.shape[1]), W.dtype)
-        affine_k.affine_forward(feat, W, b, out)
+        affine_k.affine_forward(feat, W, b, out, gemm_blocks.gemm_rows(*feat.shape, W.shape[1]))
         self._feat = feat
         return out.reshape(N, T, -1)
 
@@ -455,7 +455,7 @@ class Seq2seq(BaseModel):
         N, T, _ = dec._saved
         W, b = w[4], w[5]
         scores = dec._ws.get("scores", (N * T, W.shape[1]), W.dtype)
-        affine_k.affine_forward(feat, W, None, scores)
+        affine_k.affine_forward(feat, W, None, scores, gemm_blocks.gemm_rows(*feat.shape, W.shape[1]))
         dec._feat = feat
         grads = dec._grads()
         loss = seq_k.bias_softmax_cross_entropy(scores, b, dec_t.reshape(-1), self.ignore_label, 1.0,
