@@ -529,6 +529,45 @@ SEQ_INPUTS = {
 INPUTS.update(REC_INPUTS)
 INPUTS.update(SEQ_INPUTS)
 
+# --------------------------------------------------------------------------- seq2seq (vol. 2 ch. 7-8)
+S2S_V, S2S_D = 59, 16   # ch08's date set: vocabulary 59, wordvec 16; questions of 29, answers of 10
+
+
+def _s2s_parts(r, h, dt, din, feat):
+    enc = (_rand(r, (S2S_V, S2S_D), dt), *_rec_weights(r, S2S_D, h, 4, dt))
+    dec = (_rand(r, (S2S_V, S2S_D), dt), *_rec_weights(r, din, h, 4, dt), _rand(r, (feat, S2S_V), dt),
+           _rand(r, S2S_V, dt))
+    return enc, dec
+
+
+def _attention_args(n, t, h, dt, r, backward):
+    enc, dec = _rand(r, (n, t, h), dt), _rand(r, (n, 10, h), dt)
+    a = np.empty((n, 10, t), dt)
+    if not backward:
+        return enc, dec, a, np.empty((n, 10, h), dt)
+    from fastprop.twins import seq2seq  # the oracle fills the weights, in setup only
+    seq2seq.attention_forward(enc, dec, a, np.empty((n, 10, h), dt))
+    return enc, dec, a, _rand(r, (n, 10, h), dt), np.empty((n, t, h), dt), np.empty((n, 10, h), dt)
+
+
+def _decode_args(n, t, h, dt, r):
+    """ch08's AttentionDecoder generating 10 ids for n questions (kind 2)."""
+    _, dec = _s2s_parts(r, h, dt, S2S_D, 2 * h)
+    enc_hs = _rand(r, (n, t, h), dt)
+    return (np.ascontiguousarray(enc_hs[:, -1]), enc_hs, _ids(r, n, S2S_V), dec, 2,
+            np.empty((n, 10), np.intp))
+
+
+S2S_INPUTS = {
+    "attention_forward": {"default": lambda n, t, h, dt, r: _attention_args(n, t, h, dt, r, False)},
+    "attention_backward": {"default": lambda n, t, h, dt, r: _attention_args(n, t, h, dt, r, True)},
+    "encode_rows": {"default": lambda n, t, h, dt, r: (
+        r.integers(0, S2S_V, (n, t)).astype(np.intp), _s2s_parts(r, h, dt, S2S_D, h)[0],
+        np.empty((n, t, h), dt))},
+    "greedy_decode": {"default": _decode_args},
+}
+INPUTS.update(S2S_INPUTS)
+
 
 DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 #: modules whose kernels take other parameters than DEFAULT_PARAMS
@@ -546,6 +585,8 @@ PARAMS = {
     # the ch06 Rnnlm's LSTM: batch 20, 35 steps, D = H = 100
     "recurrent": (([20], [35], [100], DTYPES, IMPLS), ["batch", "time", "hidden", "dtype", "impl"]),
     "gru": (([20], [35], [100], DTYPES, IMPLS), ["batch", "time", "hidden", "dtype", "impl"]),
+    # ch08's AttentionSeq2seq: batch 128 (training) and 100 questions (evaluation), 29 steps, H 256
+    "seq2seq": (([100], [29], [256], DTYPES, IMPLS), ["batch", "time", "hidden", "dtype", "impl"]),
 }
 TIMEOUTS = {"fused_two_layer": 120, "fused_multi_layer": 120}
 # the 784-1000x5-10 fused step at batch 1000 is ~20x the batch-100 one: width 100 only

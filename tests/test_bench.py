@@ -173,6 +173,7 @@ def test_vol1_book_and_fastprop_rows_give_the_same_losses(book, ours):
 @pytest.mark.parametrize("book, ours", [
     ("book_rnnlm", "dropin_rnnlm"), ("book_rnnlm", "fast_rnnlm"), ("book_cbow", "dropin_cbow"),
     ("book_cbow", "compiled_cbow"), ("book_lstm", "dropin_lstm"), ("book_seq2seq", "dropin_seq2seq"),
+    ("book_seq2seq", "fast_seq2seq"),
 ])
 def test_vol2_book_and_fastprop_rows_give_the_same_losses(book, ours):
     from fastprop.bench import steps_vol2 as v2
@@ -190,8 +191,10 @@ def test_generate_rows_give_the_books_tokens():
     from fastprop.bench import steps_vol2 as v2
 
     for dtype in ("float64", "float32"):
-        ours, theirs = _two_steps(v2.dropin_generate, dtype), _two_steps(v2.book_generate, dtype)
-        assert ours == theirs
+        theirs = _two_steps(v2.book_generate, dtype)
+        for factory in (v2.dropin_generate, v2.fast_generate, v2.fast_generate_batch):
+            ours = _two_steps(factory, dtype)
+            assert ours == theirs, factory.__name__
         assert len(ours[0]) == v2.S2S["questions"] and all(len(g) == v2.S2S["a"] - 1 for g in ours[0])
 
 

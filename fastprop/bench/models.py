@@ -88,6 +88,12 @@ def _vol2(book, dropin, torch=None, fast=None):
     return rows
 
 
+def _generate_rows(o):
+    return _vol2(v2.book_generate, v2.dropin_generate)(o) + [
+        RowSpec("fast", "fastprop.nets.Seq2seq.generate", v2.fast_generate, F32),
+        RowSpec("fast", "fastprop Seq2seq.generate_batch (all in one call)", v2.fast_generate_batch, F32)]
+
+
 #: the CBOW block's rows: the book's class, the drop-in, fastprop's compiled CBOW
 #: (fastprop.nets.word2vec) both ways, PyTorch (its own negatives: see ``torch_cbow``)
 CBOW_ROWS = [RowSpec("book", "book NumPy (reference)", v2.book_cbow, F32),
@@ -141,11 +147,12 @@ BLOCKS = OrderedDict((b.name, b) for b in [
           lambda o: 4 * 64 * o["rnn_batch"] * o["rnn_time"] * o["rnn_hidden"] + (50 << 20)),
     Block("seq2seq", 2, lambda o: f"ch07 Seq2seq step (V {v2.S2S['V']}, D {v2.S2S['D']}, H "
           f"{v2.S2S['H']}, batch {v2.S2S['batch']}, T {v2.S2S['q']}/{v2.S2S['a'] - 1}; Trainer: "
-          f"clip_grads {v2.S2S['clip']}, Adam)", _vol2(v2.book_seq2seq, v2.dropin_seq2seq),
+          f"clip_grads {v2.S2S['clip']}, Adam)",
+          _vol2(v2.book_seq2seq, v2.dropin_seq2seq, fast=("fastprop.nets.Seq2seq", v2.fast_seq2seq)),
           lambda o: (50 << 20)),
     Block("generate", 2, lambda o: f"ch07 Seq2seq.generate of {v2.S2S['questions']} questions one "
           f"at a time (eval_seq2seq's batch 1; H {v2.S2S['H']}, {v2.S2S['a'] - 1} answer tokens)",
-          _vol2(v2.book_generate, v2.dropin_generate), lambda o: (20 << 20)),
+          _generate_rows, lambda o: (20 << 20)),
     Block("cbow", 2, lambda o: f"ch04 CBOW step, negative sampling (V {o['vocab']}, H "
           f"{o['cbow_hidden']}, window {o['cbow_window']}, batch {o['cbow_batch']}, "
           f"5 negatives; remove_duplicate, Adam)", lambda o: list(CBOW_ROWS),

@@ -379,6 +379,20 @@ def dropin_seq2seq(o, dtype):
     return _s2s_step(dtype, _fastprop_time_layers(), Adam, remove_duplicate, clip_grads), "scipy"
 
 
+def fast_seq2seq(o, dtype):
+    """fastprop's compiled ``fastprop.nets.Seq2seq`` under the same loop (the book's draws, so
+    the same losses as the book's rows)."""
+    from ..nets import Seq2seq
+    from ..optimizers import Adam
+    from ..trainer import clip_grads, remove_duplicate
+
+    xs, ts = _s2s_data()
+    np.random.seed(0)
+    model = Seq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype)
+    opt = Adam()
+    return (lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, S2S["clip"])), "scipy"
+
+
 def _s2s_generate(dtype, layers):
     """``eval_seq2seq``'s model calls for ``questions`` test questions, one at a time (batch
     1: the per-call cost of the layers); returns every guess."""
@@ -398,3 +412,25 @@ def book_generate(o, dtype):
 
 def dropin_generate(o, dtype):
     return _s2s_generate(dtype, _fastprop_time_layers()), "scipy"
+
+
+def _fast_s2s(dtype):
+    from ..nets import Seq2seq
+
+    xs, ts = _s2s_data()
+    np.random.seed(0)
+    return Seq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype), xs, ts, S2S["questions"]
+
+
+def fast_generate(o, dtype):
+    """fastprop's compiled ``Seq2seq.generate``, one question at a time as ``eval_seq2seq``
+    asks (the book's tokens: same draws)."""
+    model, xs, ts, n = _fast_s2s(dtype)
+    return (lambda: [model.generate(xs[[i]], int(ts[i, 0]), S2S["a"] - 1) for i in range(n)]), "scipy"
+
+
+def fast_generate_batch(o, dtype):
+    """fastprop's ``Seq2seq.generate_batch``: every question in one call (two compiled calls);
+    row i is what ``generate`` gives question i."""
+    model, xs, ts, n = _fast_s2s(dtype)
+    return (lambda: model.generate_batch(xs[:n], ts[:n, 0], S2S["a"] - 1).tolist()), "scipy"

@@ -1,6 +1,7 @@
 """The book's networks: vol. 1 ch. 5's TwoLayerNet (also vol. 2's spiral model), ch. 6's
 MultiLayerNet / MultiLayerNetExtend, ch. 7's SimpleConvNet and ch. 8's DeepConvNet; vol. 2
-ch. 4's CBOW and SkipGram; ch. 6's Rnnlm and BetterRnnlm (and their BaseModel).
+ch. 4's CBOW and SkipGram; ch. 6's Rnnlm and BetterRnnlm (and their BaseModel);
+ch. 7-8's Seq2seq, PeekySeq2seq and AttentionSeq2seq with their encoders and decoders.
 
 ``fused`` holds the Python side of the compiled training steps; ``params`` the parameter
 dict that keeps a net's layers bound to the arrays it holds.
@@ -9,8 +10,20 @@ from .base_model import BaseModel
 from .convnets import DeepConvNet, SimpleConvNet
 from .multi_layer import MultiLayerNet, MultiLayerNetExtend
 from .rnnlm import BetterRnnlm, Rnnlm
+from .seq2seq import (
+    AttentionDecoder,
+    AttentionEncoder,
+    AttentionSeq2seq,
+    Decoder,
+    Encoder,
+    PeekyDecoder,
+    PeekySeq2seq,
+    Seq2seq,
+    eval_seq2seq_batch,
+)
 from .two_layer import TwoLayerNet
 from .word2vec import CBOW, SkipGram
 
-__all__ = ["BaseModel", "BetterRnnlm", "CBOW", "DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend", "Rnnlm",
-           "SimpleConvNet", "SkipGram", "TwoLayerNet"]
+__all__ = ["AttentionDecoder", "AttentionEncoder", "AttentionSeq2seq", "BaseModel", "BetterRnnlm", "CBOW", "Decoder",
+           "DeepConvNet", "Encoder", "MultiLayerNet", "MultiLayerNetExtend", "PeekyDecoder", "PeekySeq2seq", "Rnnlm",
+           "Seq2seq", "SimpleConvNet", "SkipGram", "TwoLayerNet", "eval_seq2seq_batch"]
