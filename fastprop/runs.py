@@ -8,8 +8,6 @@ Both check their settings, including the memory the run would take
 (:func:`check_memory`, at most :data:`MAX_RUN_BYTES`), before they allocate anything.
 """
 import contextlib
-import math
-import numbers
 import time
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -17,6 +15,7 @@ from typing import List, Optional
 import numpy as np
 
 from . import threads as thread_policy
+from . import validate
 from .kernels import optim as optim_rules
 
 __all__ = ["MAX_RUN_BYTES", "OPTIMIZERS", "Ch05Run", "SpiralRun", "ch05_memory_bytes",
@@ -35,18 +34,11 @@ STEPS_PER_CALL = 200    # most steps one train_steps call of the ch05 loop runs
 
 
 def _count(value, name, low=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
+    return validate.check_scalar(value, name, int, low=low)
 
 
 def _learning_rate(lr):
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
-    if not (math.isfinite(lr) and lr >= 0):
-        raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
+    validate.check_scalar(lr, "lr", float, low=0, expected="a finite number >= 0")
     return lr
 
 

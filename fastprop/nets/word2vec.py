@@ -179,9 +179,7 @@ class _Word2Vec:
             raise ValueError(f"x must be (N, {C}) context ids for window_size {C // 2}, got shape {x.shape}")
         if t.shape != (x.shape[0],):
             raise ValueError(f"t must be ({x.shape[0]},) target ids, one per row of x, got shape {t.shape}")
-        idx = np.asarray(idx)
-        if idx.dtype.kind not in "iu" or idx.ndim != 1:
-            raise TypeError(f"idx must be a 1-D integer array, got {validate.describe(idx)}")
+        idx = validate.indices(idx, "idx", ndim=1, low=None, what="row indices of x", allow_empty=True)
         n = idx.shape[0] // B
         if n == 0:
             raise ValueError(f"idx holds {idx.shape[0]} rows, fewer than one batch of {B}")
