@@ -259,7 +259,7 @@ def train_ch05(data, *, hidden: int = 50, batch_size: int = 100, lr: float = 0.1
                                    iters, optimizer, dt), "this ch05 run")
     opt = make_optimizer(optimizer, lr)
     if seed is not None:
-        np.random.seed(seed)
+        np.random.seed(validate.seed(seed))
     # Training gathers each batch from the data as loaded (float32: half the memory traffic
     # of a float64 copy, cast on the way in the kernel); the evaluations read a copy cast
     # once in the network's dtype (the layers would otherwise cast every chunk every epoch).
@@ -380,7 +380,7 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
     check_memory(spiral_memory_bytes(len(x), hidden, batch_size, epochs, optimizer, dtype,
                                      eval_interval), "this spiral run")
     if seed is not None:
-        np.random.seed(seed)
+        np.random.seed(validate.seed(seed))
     elif rng_state is not None:
         np.random.set_state(rng_state)
     from .trainer import Trainer

@@ -350,3 +350,20 @@ def test_the_books_numbers_are_still_accepted():
         assert threads.get_threads() == 2
     finally:
         threads.set_threads("auto")
+
+
+@pytest.mark.parametrize("call", [
+    lambda s: __import__("fastprop.datasets.spiral", fromlist=["x"]).load_data(s),
+    lambda s: __import__("fastprop.sweep.space", fromlist=["x"]).check_seed(s),
+], ids=["spiral", "sweep"])
+def test_seeds_for_the_global_rng(call):
+    """Seeds of ``np.random.seed`` go through validate.seed: [0, 2**32), an integer."""
+    state = np.random.get_state()
+    try:
+        for bad, exc in ((1.5, TypeError), (True, TypeError), ("7", TypeError), (-1, ValueError),
+                         (2**32, ValueError)):
+            with pytest.raises(exc, match="seed"):
+                call(bad)
+        call(np.uint32(7))  # a NumPy integer is a seed
+    finally:
+        np.random.set_state(state)

@@ -89,8 +89,7 @@ def _generated_args(n, seed):
     n = validate.positive_int(n, "n")
     if n > MAX_GENERATED:
         raise ValueError(f"n must be <= {MAX_GENERATED} (the book's sets have 50000 lines), got {n}")
-    seed = validate.check_scalar(seed, "seed", int, low=0)
-    return n, seed
+    return n, validate.seed(seed, high=None)  # default_rng: any integer >= 0
 
 
 def _path_arg(path):
@@ -254,7 +253,7 @@ def load_data(file_name: str = "addition.txt", seed=1984):
     if not file_name:  # the right type, a wrong value
         raise ValueError(f"file_name must be a non-empty str, got {file_name!r}")
     if seed is not None:
-        seed = validate.check_scalar(seed, "seed", int, low=0)
+        seed = validate.seed(seed, high=None)
     found = [c for c in _candidates(file_name) if c.is_file()]
     path = found[0] if found else None
     if path is None:

@@ -316,7 +316,7 @@ def zipf_corpus(vocab_size: int = 10000, n_words: int = 929589, seed: int = 0) -
     (exponent 1.1), shuffled (for timing; PTB's own train file is 929589 words of 10000)."""
     V = validate.positive_int(vocab_size, "vocab_size")
     n = validate.check_scalar(n_words, "n_words", int, low=V)
-    r = np.random.default_rng(validate.check_scalar(seed, "seed", int, low=0))
+    r = np.random.default_rng(validate.seed(seed, high=None))
     corpus = np.concatenate([np.arange(V), (r.zipf(1.1, n - V) - 1) % V])
     r.shuffle(corpus)
     return corpus

@@ -150,7 +150,7 @@ def space_from_json(obj: Mapping[str, list]) -> dict[str, Uniform]:
 
 def check_seed(seed: Any, name: str = "seed") -> int:
     """A sweep seed: an integer in [0, 2**32) (TypeError for non-integers and bools)."""
-    return validate.check_scalar(seed, name, int, low=0, high=SEED_LIMIT - 1)
+    return validate.seed(seed, name)
 
 
 def _check_index(index: Any) -> int:
