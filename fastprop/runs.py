@@ -46,8 +46,7 @@ def make_optimizer(name: str, lr: float):
     """fastprop's optimizer called ``name`` (one of :data:`OPTIMIZERS`) with ``lr``."""
     from . import optimizers
 
-    if name not in optimizers.OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(optimizers.OPTIMIZERS)}, got {name!r}")
+    validate.choice(name, optimizers.OPTIMIZERS, "optimizer", f"one of {', '.join(optimizers.OPTIMIZERS)}")
     return optimizers.by_name(name, lr=_learning_rate(lr))
 
 
@@ -56,8 +55,7 @@ def load_dataset(name: str) -> tuple:
     normalised as the book loads them."""
     from . import datasets
 
-    if name not in ("mnist", "fashion-mnist"):
-        raise ValueError(f"dataset must be mnist or fashion-mnist, got {name!r}")
+    validate.choice(name, ("mnist", "fashion-mnist"), "dataset", "mnist or fashion-mnist")
     t0 = time.perf_counter()
     loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
     data = loader(normalize=True)
@@ -252,8 +250,7 @@ def train_ch05(data, *, hidden: int = 50, batch_size: int = 100, lr: float = 0.1
     train_size = x_train.shape[0]
     if bs > train_size:
         raise ValueError(f"batch_size must be <= the {train_size} training rows, got {bs}")
-    if activation not in ("relu", "sigmoid"):
-        raise ValueError(f"activation must be relu or sigmoid, got {activation!r}")
+    validate.choice(activation, ("relu", "sigmoid"), "activation", "relu or sigmoid")
     dt = np.dtype(dtype)
     check_memory(ch05_memory_bytes(train_size, x_test.shape[0], x_train.shape[1], hidden, bs,
                                    iters, optimizer, dt), "this ch05 run")
@@ -365,8 +362,7 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
     -------
     SpiralRun
     """
-    if implementation not in ("fastprop", "book"):
-        raise ValueError(f"implementation must be fastprop or book, got {implementation!r}")
+    validate.choice(implementation, ("fastprop", "book"), "implementation", "fastprop or book")
     if seed is not None and rng_state is not None:
         raise ValueError("pass seed or rng_state, not both")
     hidden, epochs = _count(hidden, "hidden"), _count(epochs, "epochs", 0)

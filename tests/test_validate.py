@@ -243,7 +243,7 @@ def _fake_objective(params, seed, data):
 
 def _calls():
     """``(id, call, exception, words)``: each moved check, given a wrong type or a wrong value."""
-    from fastprop import gradient, optimizers, safe_pickle, threads, util
+    from fastprop import TwoLayerNet, gradient, optimizers, runs, safe_pickle, threads, util
     from fastprop.bench import models as bench_models
     from fastprop.datasets import _sources, ptb, sequence
     from fastprop.layers import NegativeSamplingLoss
@@ -308,6 +308,11 @@ def _calls():
         ("bench-im2col", lambda: bench_models.check_options({"im2col_shape": "1,2,3,4"}), TypeError,
          ["im2col_shape", "str"]),
         ("shuffle-rows", lambda: util.shuffle_dataset(x, np.ones(3)), ValueError, ["same number of rows"]),
+        ("twolayer-activation-type", lambda: TwoLayerNet(4, 3, 2, activation=None), TypeError,
+         ["activation must be one of ['relu', 'sigmoid']", "NoneType"]),
+        ("runs-optimizer-type", lambda: runs.make_optimizer(1, 0.1), TypeError, ["optimizer", "sgd", "int 1"]),
+        ("runs-optimizer-name", lambda: runs.make_optimizer("lbfgs", 0.1), ValueError, ["optimizer", "'lbfgs'"]),
+        ("runs-dataset-type", lambda: runs.load_dataset(["mnist"]), TypeError, ["mnist or fashion-mnist", "list"]),
     ]
 
 

@@ -344,10 +344,8 @@ def make_step(kind: str = "cbow", mode: str = "fast", vocab_size: int = 10000, h
     from ..trainer.grads import remove_duplicate
     from ..util_vol2 import create_contexts_target
 
-    if kind not in ("cbow", "skipgram"):
-        raise ValueError(f"kind must be 'cbow' or 'skipgram', got {kind!r}")
-    if mode not in STEP_MODES:
-        raise ValueError(f"mode must be one of {sorted(STEP_MODES)}, got {mode!r}")
+    validate.choice(kind, ("cbow", "skipgram"), "kind", "'cbow' or 'skipgram'")
+    validate.choice(mode, STEP_MODES, "mode")
     B = validate.positive_int(batch_size, "batch_size")
     corpus = zipf_corpus(vocab_size, max(929589, vocab_size), seed)
     contexts, target = create_contexts_target(corpus, window_size)
