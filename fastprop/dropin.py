@@ -32,6 +32,8 @@ import types
 
 import numpy
 
+from . import validate
+
 # Per volume: book module -> (fastprop module, the book's public names, {name: target} for
 # names that live elsewhere or under another name; a target is "module:attr" or "module").
 # The public names are those the book's ``from MODULE import *`` gives, so they include what
@@ -221,8 +223,7 @@ def install(volume: int = 1) -> BookFinder:
     -------
     BookFinder : the mapping, which :func:`uninstall` takes to undo this one
     """
-    if isinstance(volume, bool) or volume not in BOOK:
-        raise ValueError(f"volume must be 1 or 2, got {volume!r}")
+    volume = validate.check_scalar(volume, "volume", int, low=1, high=2, expected="1 or 2")
     finder = BookFinder(volume)
     saved = _book_modules()
     sys.meta_path.insert(0, finder)

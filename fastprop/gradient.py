@@ -28,13 +28,8 @@ def numerical_gradient(f, x, h=1e-4):
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    if not isinstance(x, np.ndarray) or x.dtype not in validate.FLOAT_DTYPES:
-        raise TypeError(
-            "x must be a float32/float64 NumPy array (it is perturbed in place), "
-            f"got {validate.describe(x)}")
-    h = validate.real_scalar(h, "h")
-    if not h > 0:
-        raise ValueError(f"h must be positive, got {h}")
+    validate.float_array(x, "x", " (it is perturbed in place)")
+    h = validate.check_scalar(h, "h", float, low=0, low_open=True, expected="a positive finite number")
     grad = np.zeros(x.shape, dtype=x.dtype)  # C order: flat_grad must be a view in ndindex order
     flat_grad = grad.reshape(-1)
     if not x.flags.writeable:
@@ -134,8 +129,6 @@ def numerical_gradient_2d(f, X):
 def _check_perturbable(f, x):
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    if not isinstance(x, np.ndarray) or x.dtype not in validate.FLOAT_DTYPES:
-        raise TypeError("x must be a float32/float64 NumPy array (it is perturbed in place), "
-                        f"got {validate.describe(x)}")
+    validate.float_array(x, "x", " (it is perturbed in place)")
     if not x.flags.writeable:
         raise ValueError("x is read-only; the numerical gradient perturbs it in place")

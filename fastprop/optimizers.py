@@ -13,12 +13,12 @@ train steps drive the same rules and state (:meth:`Optimizer.kernel_state`).
 """
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Mapping, MutableMapping
 
 import numpy as np
 
+from . import validate
 from .kernels import optim as kernels
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
@@ -44,14 +44,11 @@ class _Hyper:
 
     def __set__(self, obj, value):
         where = f"{type(obj).__name__}: {self.name}"
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{where} must be a real number, got {type(value).__name__} {value!r}")
-        v = float(value)
         if self.unit_interval:
-            if not 0.0 <= v < 1.0:
-                raise ValueError(f"{where} must be in [0, 1), got {value!r}")
-        elif not (v >= 0.0 and math.isfinite(v)):
-            raise ValueError(f"{where} must be a finite number >= 0, got {value!r}")
+            v = validate.check_scalar(value, where, float, low=0.0, high=1.0, high_open=True,
+                                      expected="a real number in [0, 1)")
+        else:
+            v = validate.check_scalar(value, where, float, low=0.0, expected="a finite real number >= 0")
         obj.__dict__[self.name] = v
 
 
@@ -62,16 +59,14 @@ def _is_scalar(x):
 def _entries(params, grads):
     """``[(key, param, grad), ...]`` after checking both containers have the same layout."""
     if isinstance(params, Mapping):
-        if not isinstance(grads, Mapping):
-            raise TypeError(f"params is a dict, so grads must be a dict too, got {type(grads).__name__}")
+        validate.check_type(grads, Mapping, "grads", "a dict too (params is a dict)")
         if params.keys() != grads.keys():
             missing = [k for k in params if k not in grads]
             extra = [k for k in grads if k not in params]
             raise ValueError(f"grads must have the keys of params: missing {missing}, unexpected {extra}")
         return [(k, params[k], grads[k]) for k in params]
     if isinstance(params, (list, tuple)):
-        if not isinstance(grads, (list, tuple)):
-            raise TypeError(f"params is a list, so grads must be a list too, got {type(grads).__name__}")
+        validate.check_type(grads, (list, tuple), "grads", "a list too (params is a list)")
         if len(params) != len(grads):
             raise ValueError(f"params has {len(params)} entries but grads has {len(grads)}")
         return list(zip(range(len(params)), params, grads))
@@ -226,14 +221,13 @@ class Optimizer:
                 p, back = np.array(p), (lambda a: a[()])
             else:
                 p, back = np.array(float(p)), (lambda a: float(a))
-        elif not isinstance(p, np.ndarray):
-            raise TypeError(f"params[{key!r}] must be a NumPy array (or a number), "
-                            f"got {type(p).__name__}")
-        elif p.dtype.kind != "f":
-            raise TypeError(f"params[{key!r}] must be a floating-point array, got dtype {p.dtype}; "
-                            f"convert it once with .astype(np.float64)")
-        elif not p.flags.writeable:
-            raise ValueError(f"params[{key!r}] is read-only; the update is in place")
+        else:
+            validate.check_type(p, np.ndarray, f"params[{key!r}]", "a NumPy array (or a number)")
+            if p.dtype.kind != "f":
+                raise TypeError(f"params[{key!r}] must be a floating-point array, got dtype {p.dtype}; "
+                                f"convert it once with .astype(np.float64)")
+            if not p.flags.writeable:
+                raise ValueError(f"params[{key!r}] is read-only; the update is in place")
         g = np.asarray(g)
         if g.shape != p.shape:
             raise ValueError(f"grads[{key!r}] has shape {g.shape}, expected {p.shape} "

@@ -8,8 +8,6 @@ Both check their settings, including the memory the run would take
 (:func:`check_memory`, at most :data:`MAX_RUN_BYTES`), before they allocate anything.
 """
 import contextlib
-import math
-import numbers
 import time
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -17,6 +15,7 @@ from typing import List, Optional
 import numpy as np
 
 from . import threads as thread_policy
+from . import validate
 from .kernels import optim as optim_rules
 
 __all__ = ["MAX_RUN_BYTES", "OPTIMIZERS", "Ch05Run", "SpiralRun", "ch05_memory_bytes",
@@ -35,18 +34,11 @@ STEPS_PER_CALL = 200    # most steps one train_steps call of the ch05 loop runs
 
 
 def _count(value, name, low=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
+    return validate.check_scalar(value, name, int, low=low)
 
 
 def _learning_rate(lr):
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
-    if not (math.isfinite(lr) and lr >= 0):
-        raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
+    validate.check_scalar(lr, "lr", float, low=0, expected="a finite number >= 0")
     return lr
 
 
@@ -54,8 +46,7 @@ def make_optimizer(name: str, lr: float):
     """fastprop's optimizer called ``name`` (one of :data:`OPTIMIZERS`) with ``lr``."""
     from . import optimizers
 
-    if name not in optimizers.OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(optimizers.OPTIMIZERS)}, got {name!r}")
+    validate.choice(name, optimizers.OPTIMIZERS, "optimizer", f"one of {', '.join(optimizers.OPTIMIZERS)}")
     return optimizers.by_name(name, lr=_learning_rate(lr))
 
 
@@ -64,8 +55,7 @@ def load_dataset(name: str) -> tuple:
     normalised as the book loads them."""
     from . import datasets
 
-    if name not in ("mnist", "fashion-mnist"):
-        raise ValueError(f"dataset must be mnist or fashion-mnist, got {name!r}")
+    validate.choice(name, ("mnist", "fashion-mnist"), "dataset", "mnist or fashion-mnist")
     t0 = time.perf_counter()
     loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
     data = loader(normalize=True)
@@ -260,14 +250,13 @@ def train_ch05(data, *, hidden: int = 50, batch_size: int = 100, lr: float = 0.1
     train_size = x_train.shape[0]
     if bs > train_size:
         raise ValueError(f"batch_size must be <= the {train_size} training rows, got {bs}")
-    if activation not in ("relu", "sigmoid"):
-        raise ValueError(f"activation must be relu or sigmoid, got {activation!r}")
+    validate.choice(activation, ("relu", "sigmoid"), "activation", "relu or sigmoid")
     dt = np.dtype(dtype)
     check_memory(ch05_memory_bytes(train_size, x_test.shape[0], x_train.shape[1], hidden, bs,
                                    iters, optimizer, dt), "this ch05 run")
     opt = make_optimizer(optimizer, lr)
     if seed is not None:
-        np.random.seed(seed)
+        np.random.seed(validate.seed(seed))
     # Training gathers each batch from the data as loaded (float32: half the memory traffic
     # of a float64 copy, cast on the way in the kernel); the evaluations read a copy cast
     # once in the network's dtype (the layers would otherwise cast every chunk every epoch).
@@ -373,8 +362,7 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
     -------
     SpiralRun
     """
-    if implementation not in ("fastprop", "book"):
-        raise ValueError(f"implementation must be fastprop or book, got {implementation!r}")
+    validate.choice(implementation, ("fastprop", "book"), "implementation", "fastprop or book")
     if seed is not None and rng_state is not None:
         raise ValueError("pass seed or rng_state, not both")
     hidden, epochs = _count(hidden, "hidden"), _count(epochs, "epochs", 0)
@@ -388,7 +376,7 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
     check_memory(spiral_memory_bytes(len(x), hidden, batch_size, epochs, optimizer, dtype,
                                      eval_interval), "this spiral run")
     if seed is not None:
-        np.random.seed(seed)
+        np.random.seed(validate.seed(seed))
     elif rng_state is not None:
         np.random.set_state(rng_state)
     from .trainer import Trainer

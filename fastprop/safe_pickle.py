@@ -23,6 +23,8 @@ import zlib
 
 import numpy as np
 
+from . import validate
+
 __all__ = ["load", "gunzip", "MAX_NDIM"]
 
 #: Most dimensions NumPy allows (NumPy 2: 64).
@@ -321,10 +323,8 @@ def load(file, *, source, max_bytes):
     TypeError
         Bad arguments.
     """
-    if type(max_bytes) is not int or max_bytes <= 0:
-        raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
-    if not isinstance(source, str):
-        raise TypeError(f"source must be a str, got {type(source).__name__}")
+    max_bytes = validate.check_scalar(max_bytes, "max_bytes", int, low=1, expected="a positive int")
+    validate.check_type(source, str, "source", "a str")
     if hasattr(file, "read"):
         data = file.read(max_bytes + 1)
     elif isinstance(file, (bytes, bytearray, memoryview)):

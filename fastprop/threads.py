@@ -33,7 +33,7 @@ import time
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from . import config
+from . import config, validate
 
 #: seconds between two looks at the machine's load under ``auto``
 INTERVAL = 0.5
@@ -51,17 +51,19 @@ _fixed = None  # the policy's integer, parsed once (None: auto, or a bad value n
 
 
 def _parse(n, name="threads"):
-    if n is None or (isinstance(n, str) and n.strip().lower() == "auto"):
+    expected = "'auto' or a positive integer"
+    if isinstance(n, str):  # FASTPROP_THREADS and --threads arrive as text
+        text = n.strip()
+        if text.lower() == "auto":
+            return None
+        try:
+            n = int(text, 10)
+        except ValueError:  # "2.7", "many": a wrong value of the right type
+            raise ValueError(f"{name} must be {expected}, got {n!r}") from None
+    if n is None:
         return None
-    if isinstance(n, bool) or isinstance(n, float):
-        raise TypeError(f"{name} must be 'auto' or a positive integer, got {n!r}")
-    try:
-        value = int(n)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be 'auto' or a positive integer, got {n!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be 'auto' or a positive integer, got {n!r}")
-    return value
+    # any other type goes through the validator: np.float32(2.7) is refused, not truncated to 2
+    return validate.check_scalar(n, name, int, low=1, expected=expected)
 
 
 # ---------------------------------------------------------------- the machine

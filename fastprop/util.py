@@ -50,9 +50,8 @@ def shuffle_dataset(x, t):
     -------
     x, t : new arrays in the permuted order
     """
-    if not isinstance(x, np.ndarray) or not isinstance(t, np.ndarray):
-        raise TypeError(f"x and t must be NumPy arrays, got {validate.describe(x)} and "
-                        f"{validate.describe(t)}")
+    validate.check_type(x, np.ndarray, "x", "a NumPy array")
+    validate.check_type(t, np.ndarray, "t", "a NumPy array")
     if x.ndim == 0 or t.ndim == 0 or x.shape[0] != t.shape[0]:
         raise ValueError(f"x and t must have the same number of rows, got shapes {x.shape} and {t.shape}")
     permutation = np.random.permutation(x.shape[0])
@@ -153,8 +152,9 @@ def col2im(col, input_shape, filter_h: int, filter_w: int, stride: int = 1,
     values are the same, bit for bit)
     """
     fh, fw, stride, pad = _conv_args(filter_h, filter_w, stride, pad)
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4:
-        raise TypeError(f"input_shape must be 4 integers (N, C, H, W), got {input_shape!r}")
+    validate.check_type(input_shape, (tuple, list), "input_shape", "4 integers (N, C, H, W)")
+    if len(input_shape) != 4:  # a sequence of another length: a wrong value
+        raise ValueError(f"input_shape must be 4 integers (N, C, H, W), got {input_shape!r}")
     shape = tuple(validate.check_scalar(v, "input_shape", int, low=1, high=validate.MAX_INDEX)
                   for v in input_shape)
     validate.allocation(shape, np.float64, f"input_shape={shape}", "an image batch")

@@ -29,8 +29,7 @@ def preprocess(text: str):
     word_to_id : dict str -> int
     id_to_word : dict int -> str
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {validate.describe(text)}")
+    validate.check_type(text, str, "text", "a str")
     if not text:
         raise ValueError("text is empty: there is no word to build a corpus from")
     words = text.lower().replace(".", " .").split(" ")
@@ -65,8 +64,8 @@ def _vocab(word_to_id, id_to_word, word_matrix, every_row: bool = False):
     """``word_matrix`` as a float array after checking the dictionaries against it: id_to_word
     maps every id 0..V-1 (the rows ranked) to a word; ``every_row`` (analogy ranks every
     row of the matrix) asks for exactly V rows."""
-    if not isinstance(word_to_id, dict) or not isinstance(id_to_word, dict):
-        raise TypeError("word_to_id and id_to_word must be dicts (as preprocess returns them)")
+    validate.check_type(word_to_id, dict, "word_to_id", "a dict (as preprocess returns it)")
+    validate.check_type(id_to_word, dict, "id_to_word", "a dict (as preprocess returns it)")
     m = validate.as_real(word_matrix, "word_matrix")
     n = len(id_to_word)
     if m.ndim != 2 or m.shape[0] < n:
@@ -214,8 +213,7 @@ def create_contexts_target(corpus, window_size: int = 1):
 
 def to_cpu(x):
     """``x`` itself: fastprop's arrays are NumPy arrays already."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"to_cpu takes a NumPy array, got {validate.describe(x)}")
+    validate.check_type(x, np.ndarray, "to_cpu's x", "a NumPy array")
     return x
 
 
@@ -260,8 +258,7 @@ def eval_seq2seq(model, question, correct, id_to_char: dict, verbos: bool = Fals
     """1 when ``model.generate`` reproduces ``correct`` (after its first, start id), else 0;
     ``verbos`` (the book's spelling) prints the question, the answer and the guess."""
     verbos, is_reverse = validate.flag(verbos, "verbos"), validate.flag(is_reverse, "is_reverse")
-    if not isinstance(id_to_char, dict):
-        raise TypeError(f"id_to_char must be a dict, got {validate.describe(id_to_char)}")
+    validate.check_type(id_to_char, dict, "id_to_char", "a dict")
     correct = np.asarray(correct).flatten()
     if correct.size < 2:
         raise ValueError("correct must hold a start id and at least one answer id")
@@ -320,9 +317,7 @@ def analogy(a: str, b: str, c: str, word_to_id: dict, id_to_word: dict, word_mat
 
 def normalize(x):
     """Rows (2-D) or the vector (1-D) divided by their Euclidean norm, in place; returns ``x``."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a NumPy float array (normalised in place), got {validate.describe(x)}")
-    validate.param_dtype(x, "x")
+    validate.float_array(x, "x", " (normalised in place)")
     if x.ndim == 2:
         s = np.sqrt((x * x).sum(1))
         x /= s.reshape((s.shape[0], 1))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -33,7 +34,8 @@ def describe(x) -> str:
 
 
 def check_scalar(value, name: str, kind: type = float, *, low=None, high=None,
-                 low_open: bool = False, high_open: bool = False, finite: bool = True):
+                 low_open: bool = False, high_open: bool = False, finite: bool = True,
+                 expected: str | None = None):
     """``value`` as a Python ``int`` or ``float`` after checking its type and range.
 
     Parameters
@@ -44,6 +46,9 @@ def check_scalar(value, name: str, kind: type = float, *, low=None, high=None,
         number (integers included); ``bool`` is neither
     low, high : bounds, or None; ``low_open``/``high_open`` make them strict
     finite : bool, reject NaN and +-inf (floats)
+    expected : str or None, what the messages say was expected (``"a real number in [0, 1)"``)
+        instead of the kind and the bound that failed; for arguments whose allowed values
+        read best as one phrase
 
     Returns
     -------
@@ -56,18 +61,24 @@ def check_scalar(value, name: str, kind: type = float, *, low=None, high=None,
     ValueError
         NaN/inf (when ``finite``) or out of bounds.
     """
+    if kind not in (int, float):
+        raise TypeError(f"check_scalar: kind must be int or float, got {kind!r}")  # a caller's bug
     integral = kind is int
+    # numbers.Integral/Real take NumPy's integers and floats (the book passes them) but no
+    # float for an int: 2.7 is refused, never truncated to 2; bool is neither
     ok = isinstance(value, numbers.Integral if integral else numbers.Real)
     if isinstance(value, (bool, np.bool_)) or not ok:
-        what = "an integer" if integral else "a real number"
+        what = expected or ("an integer" if integral else "a real number")
         raise TypeError(f"{name} must be {what}, got {describe(value)}")
     v = int(value) if integral else float(value)
     if not integral and finite and not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be {expected or 'a finite number'}, got {value!r}")
     if low is not None and (v <= low if low_open else v < low):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+        raise ValueError(f"{name} must be {expected or ('>' if low_open else '>=') + f' {low}'}, "
+                         f"got {value!r}")
     if high is not None and (v >= high if high_open else v > high):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+        raise ValueError(f"{name} must be {expected or ('<' if high_open else '<=') + f' {high}'}, "
+                         f"got {value!r}")
     return v
 
 
@@ -114,6 +125,77 @@ def flag(v, name: str) -> bool:
     return bool(v)
 
 
+#: the seeds ``np.random.seed`` and ``RandomState`` take: [0, 2**32)
+SEED_LIMIT = 2**32
+
+
+def seed(v, name: str = "seed", high: int | None = SEED_LIMIT - 1) -> int:
+    """A seed for NumPy's generators: an integer in ``[0, high]`` (``np.random.seed`` and
+    ``RandomState`` take ``[0, 2**32)``; ``default_rng`` any integer >= 0: ``high=None``)."""
+    return check_scalar(v, name, int, low=0, high=high)
+
+
+# ----------------------------------------------------------------------------- other types
+
+
+def check_type(value, types, name: str, expected: str):
+    """``value`` itself if it is an instance of ``types``, else a TypeError saying
+    ``expected`` (a phrase: ``"a dict of hyper-parameters"``) and what arrived. ``bool`` is
+    refused wherever ``types`` holds ``int`` but not ``bool``."""
+    if not isinstance(value, types) or (
+            isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,))):
+        raise TypeError(f"{name} must be {expected}, got {describe(value)}")
+    return value
+
+
+def choice(value, options, name: str, expected: str | None = None) -> str:
+    """A str among ``options``: TypeError for anything but a str, ValueError for a str that
+    is not one of them (the message lists them)."""
+    listed = expected or f"one of {sorted(options)}"
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be {listed}, got {describe(value)}")
+    if value not in options:
+        raise ValueError(f"{name} must be {listed}, got {value!r}")
+    return value
+
+
+def path(value, name: str = "path"):
+    """``value`` if it names a file (a str or an ``os.PathLike``), else a TypeError."""
+    return check_type(value, (str, os.PathLike), name, "a str or os.PathLike")
+
+
+# ----------------------------------------------------------------------------- index arrays
+
+
+def indices(x, name: str, *, ndim: int | None = None, low: int | None = 0, high: int | None = None,
+            what: str = "integer indices", high_what: str = "", allow_empty: bool = False) -> np.ndarray:
+    """Integer indices (embedding ids, labels, sampler draws, row indices) as a new
+    C-contiguous intp array: TypeError unless the dtype is an integer one (floats, bools,
+    complex, object or strings); ValueError for another rank than ``ndim``, no element,
+    or an index outside ``[low, high)`` (None: no such bound). ``what`` names the indices
+    in messages, ``high_what`` says where ``high`` comes from."""
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise TypeError(f"{name} must hold {what}, got {describe(x)} ({exc})") from None
+    if arr.dtype.kind not in "iu":
+        hint = " (cast with .astype(np.int64) if the floats are whole numbers)" if arr.dtype.kind == "f" else ""
+        raise TypeError(f"{name} must hold {what} (an integer array), got {describe(arr)}{hint}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array of {what}, got shape {arr.shape}")
+    if arr.size == 0:
+        if allow_empty:
+            return np.array(arr, dtype=np.intp, order="C")
+        raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one of its {what}")
+    info = np.iinfo(np.intp)
+    lo_ok, hi_ok = info.min if low is None else low, info.max + 1 if high is None else high
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < lo_ok or hi >= hi_ok:
+        raise ValueError(f"{name} holds {lo if lo < lo_ok else hi}, expected {what} in [{lo_ok}, {hi_ok})"
+                         + (f" ({high_what})" if high_what else ""))
+    return np.array(arr, dtype=np.intp, order="C")
+
+
 # ----------------------------------------------------------------------------- dtypes
 
 
@@ -137,6 +219,14 @@ def param_dtype(p, name: str) -> np.dtype:
             f"{name} must have dtype float32 or float64, got {p.dtype}; "
             f"convert it once with {name}.astype(np.float64)")
     return p.dtype
+
+
+def float_array(x, name: str, why: str = "") -> np.ndarray:
+    """``x`` itself if it is a float32/float64 NumPy array (one the caller's code keeps
+    using: perturbed or written in place), else a TypeError; ``why`` says why in the message."""
+    if not (isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES):
+        raise TypeError(f"{name} must be a float32/float64 NumPy array{why}, got {describe(x)}")
+    return x
 
 
 def real_dtype(arr: np.ndarray, name: str) -> np.ndarray:

@@ -112,12 +112,19 @@ def test_bad_arguments():
         bench.run(sizes=[TINY], impls=["book", "jax"], quiet=True, out=io.StringIO())
     with pytest.raises(SystemExit):
         bench.main(["--sizes", "nonsense", "--quiet"])
-    for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError, match="spiral_reps"):
+    # a wrong value is a ValueError, a wrong type (a float, a bool) a TypeError
+    for bad, exc in ((-1, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(exc, match="spiral_reps"):
             bench.run(sizes=[TINY], spiral_reps=bad, quiet=True, out=io.StringIO())
-    for bad in (0, 2.0, False):
-        with pytest.raises(ValueError, match="rounds"):
+    for bad, exc in ((0, ValueError), (2.0, TypeError), (False, TypeError)):
+        with pytest.raises(exc, match="rounds"):
             bench.run(sizes=[TINY], rounds=bad, quiet=True, out=io.StringIO())
+    for bad, exc in ((0, ValueError), (2.7, TypeError)):  # 2.7 threads: refused, not truncated to 2
+        with pytest.raises(exc, match="threads"):
+            bench.run(sizes=[TINY], threads=bad, quiet=True, out=io.StringIO())
+    for bad, exc in ((0, ValueError), ("5", TypeError)):
+        with pytest.raises(exc, match="budget"):
+            bench.run(sizes=[TINY], budget=bad, quiet=True, out=io.StringIO())
 
 
 def test_rounds_interleave_and_add_up(no_torch):

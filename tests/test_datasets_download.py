@@ -143,11 +143,11 @@ def test_connection_refused_is_an_oserror():
 
 
 @pytest.mark.parametrize("kwargs, exc, found", [
-    ({"timeout": True}, TypeError, "timeout must be a number of seconds, got bool"),
+    ({"timeout": True}, TypeError, "timeout must be a finite number of seconds > 0, got bool"),
     ({"timeout": float("nan")}, ValueError, "timeout must be a finite number"),
     ({"timeout": 1.0, "total_timeout": float("inf")}, ValueError, "total_timeout must be"),
     ({"timeout": 1.0, "total_timeout": -1}, ValueError, "total_timeout must be"),
-    ({"timeout": 1.0, "max_bytes": 0}, TypeError, "max_bytes must be a positive int"),
+    ({"timeout": 1.0, "max_bytes": 0}, ValueError, "max_bytes must be a positive int, got 0"),
     ({"timeout": 1.0, "max_bytes": 2.5}, TypeError, "max_bytes must be a positive int"),
 ])
 def test_download_arguments(kwargs, exc, found):

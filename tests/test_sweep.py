@@ -180,8 +180,8 @@ def test_book_objective_is_the_vol1_trainer_on_multilayernet():
     assert out["train_acc_curve"] == tr.train_acc_list and out["val_acc_curve"] == tr.test_acc_list
     assert out["loss_curve"] == tr.train_loss_list[::2]  # iter_per_epoch 2: one per epoch
     assert out["val_acc"] == net.accuracy(data["x_val"], data["t_val"])
-    for bad in (0, 1.5, True):
-        with pytest.raises(ValueError, match="hidden_layers"):
+    for bad, exc in ((0, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(exc, match="hidden_layers"):
             BookObjective(hidden_layers=bad)
 
 

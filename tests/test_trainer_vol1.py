@@ -170,5 +170,5 @@ def test_shuffle_dataset_draws_the_books_permutation(shape, rng):
 def test_shuffle_dataset_bad_input():
     with pytest.raises(ValueError, match="same number of rows"):
         shuffle_dataset(np.ones((4, 2)), np.ones(3))
-    with pytest.raises(TypeError, match="NumPy arrays"):
+    with pytest.raises(TypeError, match="x must be a NumPy array, got list"):
         shuffle_dataset([[1, 2]], np.ones(1))

@@ -186,14 +186,15 @@ def expand(names) -> list:
 def check_options(options) -> dict:
     """:data:`DEFAULTS` updated with ``options``; ValueError for an unknown key or a value
     that is not a positive integer (``im2col_shape``: four of them)."""
-    from ..validate import check_scalar
+    from ..validate import check_scalar, check_type
 
     opts = OrderedDict(DEFAULTS)
     for key, value in dict(options or {}).items():
         if key not in DEFAULTS:
             raise ValueError(f"unknown model option {key!r}; expected one of {', '.join(DEFAULTS)}")
         if key == "im2col_shape":
-            if not isinstance(value, (tuple, list)) or len(value) != 4:
+            check_type(value, (tuple, list), "im2col_shape", "4 positive integers (N, C, H, W)")
+            if len(value) != 4:
                 raise ValueError(f"im2col_shape must be 4 positive integers (N, C, H, W), got {value!r}")
             value = tuple(check_scalar(v, "im2col_shape", int, low=1) for v in value)
         else:

@@ -10,6 +10,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import threads as thread_policy
+from .. import validate
 from ..argtypes import check_writable_file
 from . import machine
 from . import models as models_mod
@@ -150,9 +151,7 @@ def _time_spiral(reps, switch, quiet):
 
 
 def _check_count(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return validate.check_scalar(value, name, int, low=low)
 
 
 def memory_bytes(size, fresh: bool, peak_size: int) -> int:
@@ -196,9 +195,7 @@ def _check_args(sizes, dtypes, book_input, impls, threads, repeat, fresh=False, 
     if threads is None:
         policy = thread_policy.get_threads()
         threads = machine.usable_cores() if policy == "auto" else policy
-    threads = int(threads)
-    if threads < 1:
-        raise ValueError(f"threads must be a positive integer, got {threads}")
+    threads = validate.positive_int(threads, "threads")  # 2.7 is refused, not truncated
     return sizes, dtypes, book_input, impls, threads, notes
 
 
@@ -274,9 +271,8 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
 
         check_memory(models_mod.memory_bytes(blocks, opts),
                      f"fastprop bench --models {' '.join(blocks)}")
-    if not (isinstance(budget, (int, float, np.floating)) and not isinstance(budget, bool)
-            and np.isfinite(budget) and budget > 0):
-        raise ValueError(f"budget must be a finite number of seconds > 0, got {budget!r}")
+    validate.check_scalar(budget, "budget", float, low=0, low_open=True,
+                          expected="a finite number of seconds > 0")
     if json_path:
         check_writable_file(json_path, "--json")
     with_torch = "torch" in impls

@@ -7,7 +7,7 @@ against a SHA-256 of its decompressed bytes before it is written (atomically) an
 import os
 import pathlib
 
-from .. import config
+from .. import config, validate
 from . import _idx, _sources
 from ._sources import FILES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 
@@ -54,9 +54,7 @@ def canonical(name):
     ValueError
         Unknown data set.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str such as 'mnist' or 'fashion-mnist', got "
-                        f"{type(name).__name__} {name!r}")
+    validate.check_type(name, str, "name", "a str such as 'mnist' or 'fashion-mnist'")
     try:
         return _ALIASES[name]
     except KeyError:
@@ -66,8 +64,7 @@ def canonical(name):
 
 def _check_flags(**flags):
     for key, value in flags.items():
-        if not isinstance(value, bool):
-            raise TypeError(f"{key} must be True or False, got {type(value).__name__} {value!r}")
+        validate.flag(value, key)
 
 
 def data_dir(name="mnist"):
@@ -165,8 +162,7 @@ def import_local(path, name="mnist"):
         The cache folder now holding the four raw IDX files.
     """
     name = canonical(name)
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}")
+    validate.path(path)
     clean_partial(name)
     _sources.say(f"importing {name} from {os.fspath(path)}")
     folder = _store(_sources.from_path(path), name)

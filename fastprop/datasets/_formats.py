@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 
-from .. import safe_pickle
+from .. import safe_pickle, validate
 from . import _idx
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
@@ -287,10 +287,8 @@ def from_path(path):
         Not a regular file or folder, too large, corrupt, or not an MNIST copy; one line that
         names the file and the problem.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__} {path!r}")
-    path = os.fspath(path)
-    if not isinstance(path, str) or not path:
+    path = os.fspath(validate.path(path))
+    if not isinstance(path, str) or not path:  # os.fspath gives bytes for a bytes PathLike
         raise ValueError(f"path must be a non-empty file or folder name, got {path!r}")
     try:
         mode = os.stat(path).st_mode

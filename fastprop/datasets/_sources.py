@@ -9,8 +9,6 @@ total deadline (a server that drips one byte a second is cut off), and the body 
 byte cap (announced or not).
 """
 import http.client
-import math
-import numbers
 import os
 import socket
 import subprocess
@@ -19,6 +17,7 @@ import tempfile
 import threading
 import time
 
+from .. import validate
 from . import _formats, _idx
 from ._formats import (
     FILES,
@@ -51,13 +50,8 @@ def say(msg):
 
 def check_timeout(value, name="timeout"):
     """A finite number of seconds > 0 (not a bool) as float; TypeError/ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__} "
-                        f"{value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
-    return value
+    return validate.check_scalar(value, name, float, low=0, low_open=True,
+                                 expected="a finite number of seconds > 0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,8 +150,7 @@ def download(url, timeout, quiet=False, *, total_timeout=None, max_bytes=MAX_DOW
     timeout = check_timeout(timeout)
     total_s = timeout * DEADLINE_FACTOR if total_timeout is None else check_timeout(
         total_timeout, "total_timeout")
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
-        raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
+    max_bytes = validate.check_scalar(max_bytes, "max_bytes", int, low=1, expected="a positive int")
     deadline = time.monotonic() + total_s
     watch = _Watch()
     timer = threading.Timer(total_s, watch.fire)

@@ -9,6 +9,7 @@ folder of IDX files, a classic ``mnist.pkl.gz``, a Keras ``mnist.npz``, or a whe
 """
 import numpy as np
 
+from .. import validate
 from . import _idx, _sources
 from ._cache import (
     CHECKSUMS,
@@ -78,8 +79,7 @@ def _read_cache(name, download):
 
 def _check_bool(**kwargs):
     for key, value in kwargs.items():
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{key} must be True or False, got {type(value).__name__} {value!r}")
+        validate.flag(value, key)
 
 
 def _change_one_hot_label(t):

@@ -17,7 +17,7 @@ import pathlib
 
 import numpy as np
 
-from .. import config
+from .. import config, validate
 from . import _idx, _sources
 
 FILES = {"train": "ptb.train.txt", "valid": "ptb.valid.txt", "test": "ptb.test.txt"}
@@ -43,12 +43,9 @@ def data_dir() -> pathlib.Path:
 
 
 def _split(data_type) -> str:
-    if not isinstance(data_type, str):
-        raise TypeError(f"data_type must be 'train', 'val', 'valid' or 'test', got {data_type!r}")
-    key = "valid" if data_type == "val" else data_type
-    if key not in FILES:
-        raise ValueError(f"data_type must be 'train', 'val', 'valid' or 'test', got {data_type!r}")
-    return key
+    validate.choice(data_type, ("train", "val", "valid", "test"), "data_type",
+                    "'train', 'val', 'valid' or 'test'")
+    return "valid" if data_type == "val" else data_type
 
 
 def words_of(text: str) -> list:
@@ -130,8 +127,7 @@ def import_ptb(path) -> list:
     -------
     list of pathlib.Path, the cached files written
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    validate.path(path)
     p = pathlib.Path(path)
     if p.is_dir():
         found = [p / n for n in FILES.values() if (p / n).is_file()]
@@ -184,8 +180,7 @@ def load_data(data_type: str = "train", download: bool = True):
     word_to_id, id_to_word : dicts, the train file's vocabulary
     """
     key = _split(data_type)
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}")
+    download = validate.flag(download, "download")
     word_to_id, id_to_word = load_vocab(download)
     words = words_of(_text(FILES[key], download)) if key != "train" else None
     if words is None:

@@ -57,8 +57,7 @@ def _update_vocab(txt):
 
 def import_sequence(path) -> pathlib.Path:
     """Copy the book's ``addition.txt`` or ``date.txt`` into the cache (SHA-256 checked)."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    validate.path(path)
     p = pathlib.Path(path)
     if p.name not in CHECKSUMS:
         raise ValueError(f"{p}: expected a file named one of {sorted(CHECKSUMS)}")
@@ -90,13 +89,11 @@ def _generated_args(n, seed):
     n = validate.positive_int(n, "n")
     if n > MAX_GENERATED:
         raise ValueError(f"n must be <= {MAX_GENERATED} (the book's sets have 50000 lines), got {n}")
-    seed = validate.check_scalar(seed, "seed", int, low=0)
-    return n, seed
+    return n, validate.seed(seed, high=None)  # default_rng: any integer >= 0
 
 
 def _path_arg(path):
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {validate.describe(path)}")
+    validate.path(path)
     return pathlib.Path(path)
 
 
@@ -190,10 +187,7 @@ def generate(file_name: str, n: int = 50000, seed: int = 0) -> pathlib.Path:
     cache is replaced too: callers that must keep it check :func:`status` first (the command
     does).
     """
-    if not isinstance(file_name, str):
-        raise TypeError(f"file_name must be a str, got {validate.describe(file_name)}")
-    if file_name not in _GENERATORS:
-        raise ValueError(f"file_name must be one of {sorted(_GENERATORS)}, got {file_name!r}")
+    validate.choice(file_name, _GENERATORS, "file_name")
     n, seed = _generated_args(n, seed)
     data = "".join(line + "\n" for line in _GENERATORS[file_name](n, seed)).encode("ascii")
     digest = _idx.sha256(data)
@@ -255,10 +249,11 @@ def load_data(file_name: str = "addition.txt", seed=1984):
 
     Returns None after printing ``No file: NAME`` when the file is nowhere (as the book).
     """
-    if not isinstance(file_name, str) or not file_name:
-        raise TypeError(f"file_name must be a non-empty str, got {file_name!r}")
+    validate.check_type(file_name, str, "file_name", "a non-empty str")
+    if not file_name:  # the right type, a wrong value
+        raise ValueError(f"file_name must be a non-empty str, got {file_name!r}")
     if seed is not None:
-        seed = validate.check_scalar(seed, "seed", int, low=0)
+        seed = validate.seed(seed, high=None)
     found = [c for c in _candidates(file_name) if c.is_file()]
     path = found[0] if found else None
     if path is None:

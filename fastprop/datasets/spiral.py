@@ -1,6 +1,8 @@
 """Vol. 2's spiral data set (``dataset/spiral.py``): three interleaved noisy spiral arms."""
 import numpy as np
 
+from .. import validate
+
 N = 100        # points per class
 DIM = 2        # input dimensions
 CLS_NUM = 3    # classes
@@ -26,7 +28,8 @@ def load_data(seed=1984):
     t : ndarray, shape (300, 3), int
         One-hot class labels, rows ordered class by class.
     """
-    np.random.seed(seed)
+    # None reseeds from the OS as np.random.seed(None) does; any other seed must be one it takes
+    np.random.seed(None if seed is None else validate.seed(seed))
     x = np.zeros((N * CLS_NUM, DIM))
     t = np.zeros((N * CLS_NUM, CLS_NUM), dtype=int)
     # One randn() per point in this exact loop order: that order *is* the data set.

@@ -27,11 +27,7 @@ DRAWS = ("book", "fast")
 
 def check_draws(draws) -> str:
     """``draws`` if it is one of :data:`DRAWS` (TypeError for a non-string, ValueError else)."""
-    if not isinstance(draws, str):
-        raise TypeError(f"draws must be one of {DRAWS}, got {validate.describe(draws)}")
-    if draws not in DRAWS:
-        raise ValueError(f"draws must be one of {DRAWS}, got {draws!r}")
-    return draws
+    return validate.choice(draws, DRAWS, "draws", f"one of {DRAWS}")
 
 
 def corpus_ids(corpus, name: str = "corpus") -> np.ndarray:

@@ -160,8 +160,7 @@ class TimeSoftmaxWithLoss(Layer):
 
     def _run(self, xs, ts, dout, with_dx, overwrite=False, dsum=None):
         if overwrite:
-            if not (isinstance(xs, np.ndarray) and xs.dtype in validate.FLOAT_DTYPES):
-                raise TypeError(f"xs must be a float32/float64 array to be overwritten, got {validate.describe(xs)}")
+            validate.float_array(xs, "xs", " (to be overwritten)")
             xs = validate.output(_scores(xs), xs.shape, xs.dtype, "xs")
         else:
             xs = _scores(xs)
@@ -181,8 +180,7 @@ class TimeSoftmaxWithLoss(Layer):
         ``scores + b``, where ``scores`` is the model's own (N, T, V) buffer of ``h @ W``;
         with ``dsum`` (V,) the gradient is written over ``scores`` (returned) and its
         column sum into ``dsum``. ``cache`` is None afterwards: no softmax is kept."""
-        if not (isinstance(scores, np.ndarray) and scores.dtype in validate.FLOAT_DTYPES):
-            raise TypeError(f"scores must be a float32/float64 array, got {validate.describe(scores)}")
+        validate.float_array(scores, "scores")
         scores = validate.output(_scores(scores), scores.shape, scores.dtype, "scores")
         N, T, V = scores.shape
         b = validate.bias(b, V, scores.dtype)

@@ -33,8 +33,9 @@ class _TimeRecurrent(Recurrent):
 
     def _hidden(self) -> int:
         Wh = self.params[1]
-        if not isinstance(Wh, np.ndarray) or Wh.ndim != 2:
-            raise TypeError(f"Wh must be a 2-D array, got {validate.describe(Wh)}")
+        validate.check_type(Wh, np.ndarray, "Wh", "a 2-D array")
+        if Wh.ndim != 2:  # an array of another rank: a wrong value
+            raise ValueError(f"Wh must be a 2-D array, got {validate.describe(Wh)}")
         return Wh.shape[0]
 
     def _check_set(self, h, name):

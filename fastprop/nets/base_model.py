@@ -12,7 +12,7 @@ import pickle
 
 import numpy as np
 
-from .. import files, safe_pickle
+from .. import files, safe_pickle, validate
 
 #: largest parameter file load_params reads (the book's BetterRnnlm at 650 units is ~20 MB)
 MAX_PARAM_BYTES = 1 << 31
@@ -21,8 +21,7 @@ MAX_PARAM_BYTES = 1 << 31
 def _file_name(model, file_name) -> str:
     if file_name is None:
         return type(model).__name__ + ".pkl"
-    if not isinstance(file_name, (str, os.PathLike)):
-        raise TypeError(f"file_name must be a path (str or os.PathLike), got {type(file_name).__name__}")
+    validate.check_type(file_name, (str, os.PathLike), "file_name", "a path (str or os.PathLike)")
     return os.fspath(file_name)
 
 

@@ -19,15 +19,15 @@ CONV_KEYS = ("filter_num", "filter_size", "pad", "stride")
 
 
 def _input_dim(input_dim):
-    if not isinstance(input_dim, (tuple, list)) or len(input_dim) != 3:
-        raise TypeError(f"input_dim must be 3 integers (C, H, W), got {input_dim!r}")
+    validate.check_type(input_dim, (tuple, list), "input_dim", "3 integers (C, H, W)")
+    if len(input_dim) != 3:  # a sequence of another length: a wrong value
+        raise ValueError(f"input_dim must be 3 integers (C, H, W), got {input_dim!r}")
     return tuple(validate.positive_int(v, "input_dim") for v in input_dim)
 
 
 def _conv_param(param, name):
     """The book's conv_param dict, checked: ints, filter_num/filter_size/stride >= 1, pad >= 0."""
-    if not isinstance(param, dict):
-        raise TypeError(f"{name} must be a dict with keys {CONV_KEYS}, got {type(param).__name__}")
+    validate.check_type(param, dict, name, f"a dict with keys {CONV_KEYS}")
     missing = [k for k in CONV_KEYS if k not in param]
     if missing:
         raise ValueError(f"{name} lacks {missing} (expected the keys {CONV_KEYS})")
@@ -58,8 +58,7 @@ def _check_size(shapes, what):
 
 
 def _file_name(file_name):
-    if not isinstance(file_name, (str, os.PathLike)):
-        raise TypeError(f"file_name must be a path (str or os.PathLike), got {type(file_name).__name__}")
+    validate.check_type(file_name, (str, os.PathLike), "file_name", "a path (str or os.PathLike)")
     return os.fspath(file_name)
 
 

@@ -202,9 +202,7 @@ class FusedTwoLayer:
             raise ValueError(f"x must have shape (N, {D}) (or (N, ...) with {D} values a row), got {x.shape}")
         x = np.ascontiguousarray(x).reshape(x.shape[0], D)
         B = validate.positive_int(batch_size, "batch_size")
-        idx = np.asarray(idx)
-        if idx.dtype.kind not in "iu" or idx.ndim != 1:
-            raise TypeError(f"idx must be a 1-D integer array, got {idx.dtype} with shape {idx.shape}")
+        idx = validate.indices(idx, "idx", ndim=1, low=None, what="row indices of x", allow_empty=True)
         n_steps = idx.shape[0] // B
         if n_steps == 0:
             raise ValueError(f"idx holds {idx.shape[0]} rows, fewer than one batch of {B}")

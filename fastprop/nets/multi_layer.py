@@ -9,7 +9,6 @@ W{L+1}, b{L+1}`` (weights drawn in that order from the global RNG) and then
 """
 from __future__ import annotations
 
-import numbers
 from collections import OrderedDict
 
 import numpy as np
@@ -43,18 +42,16 @@ def init_scale(weight_init_std, fan_in: int) -> float:
             return float(np.sqrt(1.0 / fan_in))
         raise ValueError(f"weight_init_std must be 'relu'/'he', 'sigmoid'/'xavier' or a number, "
                          f"got {weight_init_std!r}")
-    if isinstance(weight_init_std, (bool, np.bool_)) or not isinstance(weight_init_std, numbers.Real):
-        raise TypeError(f"weight_init_std must be 'relu'/'he', 'sigmoid'/'xavier' or a number, "
-                        f"got {validate.describe(weight_init_std)}")
-    return validate.real_scalar(weight_init_std, "weight_init_std")
+    validate.check_scalar(weight_init_std, "weight_init_std", float,
+                          expected="'relu'/'he', 'sigmoid'/'xavier' or a finite number")
+    return float(weight_init_std)
 
 
 def _sizes(input_size, hidden_size_list, output_size):
     input_size = validate.positive_int(input_size, "input_size")
     output_size = validate.positive_int(output_size, "output_size")
-    if isinstance(hidden_size_list, (str, bytes)) or not isinstance(hidden_size_list, (list, tuple)):
-        raise TypeError(f"hidden_size_list must be a list of layer sizes (e.g. [100, 100]), got "
-                        f"{validate.describe(hidden_size_list)}")
+    validate.check_type(hidden_size_list, (list, tuple), "hidden_size_list",
+                        "a list of layer sizes (e.g. [100, 100])")
     hidden = [validate.positive_int(h, f"hidden_size_list[{i}]") for i, h in enumerate(hidden_size_list)]
     sizes = [input_size] + hidden + [output_size]
     n = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
@@ -96,10 +93,7 @@ class MultiLayerNetExtend:
     def _build(self, input_size, hidden_size_list, output_size, activation, weight_init_std,
                weight_decay_lambda, use_dropout, dropout_ration, use_batchnorm, dtype):
         input_size, hidden, output_size = _sizes(input_size, hidden_size_list, output_size)
-        if not isinstance(activation, str):
-            raise TypeError(f"activation must be 'relu' or 'sigmoid', got {validate.describe(activation)}")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        validate.choice(activation, _ACTIVATIONS, "activation")
         lam = validate.check_scalar(weight_decay_lambda, "weight_decay_lambda", low=0.0)
         use_dropout = validate.flag(use_dropout, "use_dropout")
         use_batchnorm = validate.flag(use_batchnorm, "use_batchnorm")

@@ -55,8 +55,7 @@ class TwoLayerNet:
             raise ValueError(f"TwoLayerNet({input_size}, {hidden_size}, {output_size}) would hold "
                              f"{input_size * hidden_size + hidden_size * output_size} weights, more "
                              f"than the {MAX_PARAMETERS} this library allows in one net")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        validate.choice(activation, _ACTIVATIONS, "activation")
         self.activation = activation
         self.dtype = dt
         params = {

@@ -179,9 +179,7 @@ class _Word2Vec:
             raise ValueError(f"x must be (N, {C}) context ids for window_size {C // 2}, got shape {x.shape}")
         if t.shape != (x.shape[0],):
             raise ValueError(f"t must be ({x.shape[0]},) target ids, one per row of x, got shape {t.shape}")
-        idx = np.asarray(idx)
-        if idx.dtype.kind not in "iu" or idx.ndim != 1:
-            raise TypeError(f"idx must be a 1-D integer array, got {validate.describe(idx)}")
+        idx = validate.indices(idx, "idx", ndim=1, low=None, what="row indices of x", allow_empty=True)
         n = idx.shape[0] // B
         if n == 0:
             raise ValueError(f"idx holds {idx.shape[0]} rows, fewer than one batch of {B}")
@@ -318,7 +316,7 @@ def zipf_corpus(vocab_size: int = 10000, n_words: int = 929589, seed: int = 0) -
     (exponent 1.1), shuffled (for timing; PTB's own train file is 929589 words of 10000)."""
     V = validate.positive_int(vocab_size, "vocab_size")
     n = validate.check_scalar(n_words, "n_words", int, low=V)
-    r = np.random.default_rng(validate.check_scalar(seed, "seed", int, low=0))
+    r = np.random.default_rng(validate.seed(seed, high=None))
     corpus = np.concatenate([np.arange(V), (r.zipf(1.1, n - V) - 1) % V])
     r.shuffle(corpus)
     return corpus
@@ -346,10 +344,8 @@ def make_step(kind: str = "cbow", mode: str = "fast", vocab_size: int = 10000, h
     from ..trainer.grads import remove_duplicate
     from ..util_vol2 import create_contexts_target
 
-    if kind not in ("cbow", "skipgram"):
-        raise ValueError(f"kind must be 'cbow' or 'skipgram', got {kind!r}")
-    if mode not in STEP_MODES:
-        raise ValueError(f"mode must be one of {sorted(STEP_MODES)}, got {mode!r}")
+    validate.choice(kind, ("cbow", "skipgram"), "kind", "'cbow' or 'skipgram'")
+    validate.choice(mode, STEP_MODES, "mode")
     B = validate.positive_int(batch_size, "batch_size")
     corpus = zipf_corpus(vocab_size, max(929589, vocab_size), seed)
     contexts, target = create_contexts_target(corpus, window_size)

@@ -13,7 +13,6 @@ import contextlib
 import itertools
 import logging
 import math
-import numbers
 import os
 import socket
 import time
@@ -23,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..validate import describe
+from .. import validate
 from .objective import BookObjective, DataSpec, describe_objective, load_split
 from .results import ResultsFile, dumps
 from .space import BOOK_SPACE, check_n_trials, check_seed, check_space, iter_trials, space_to_json
@@ -88,9 +87,10 @@ def run_trial(trial: dict, objective: Callable, data: DataSpec, blas_threads: in
     try:
         with threadpool_limits(limits=blas_threads, user_api="blas"):
             out = objective(dict(trial["params"]), trial["seed"], split)
-        if not isinstance(out, dict) or "val_acc" not in out:
-            raise TypeError("the objective must return a dict with a 'val_acc' entry, got "
-                            f"{type(out).__name__}")
+        validate.check_type(out, dict, "the objective's result", "a dict with a 'val_acc' entry")
+        if "val_acc" not in out:  # a dict, the right type, without the entry: a wrong value
+            raise ValueError(f"the objective's result must be a dict with a 'val_acc' entry, got the "
+                             f"keys {list(out)}")
         clash = sorted(set(out) & set(_RESERVED))
         if clash:
             raise ValueError(f"the objective's result uses reserved keys {clash}")
@@ -112,10 +112,9 @@ def run_trial(trial: dict, objective: Callable, data: DataSpec, blas_threads: in
 def _accuracy(value, key: str) -> float:
     """An objective's ``val_acc``/``train_acc`` as a Python float (a NumPy scalar is fine); a
     TypeError naming the key for anything else (an array, a list, a string, a bool)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"the objective's {key!r} must be one real number (e.g. float(acc)), got "
-                        f"{describe(value)}")
-    return float(value)
+    # NaN stays: a diverged trial's accuracy is reported, not an error of the objective
+    return validate.check_scalar(value, f"the objective's {key!r}", float, finite=False,
+                                 expected="one real number (e.g. float(acc))")
 
 
 def _score(row: dict) -> float:
@@ -322,11 +321,9 @@ def random_search(space: dict | None = None, objective: Callable | None = None,
     if not callable(objective):
         raise TypeError(f"objective must be callable, got {type(objective).__name__}")
     data = DataSpec(seed=seed) if data is None else data
-    if not isinstance(data, DataSpec):
-        raise TypeError(f"data must be a DataSpec, got {type(data).__name__}")
-    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int)
-                                  or n_workers < 0):
-        raise ValueError(f"n_workers must be an integer >= 0, got {n_workers!r}")
+    validate.check_type(data, DataSpec, "data", "a DataSpec")
+    if n_workers is not None:
+        n_workers = validate.check_scalar(n_workers, "n_workers", int, low=0)
     if n_workers == 0 and (client is not None or scheduler):
         raise ValueError("n_workers=0 runs in this process: do not also give client or scheduler")
     n_trials, seed = check_n_trials(n_trials), check_seed(seed)

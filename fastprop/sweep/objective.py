@@ -23,21 +23,18 @@ import collections
 import dataclasses
 import importlib
 import inspect
-import numbers
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
+
+from .. import validate
 
 __all__ = ["DataSpec", "BookObjective", "load_split", "synthetic_mnist", "describe_objective"]
 
 _DATASETS = ("mnist", "fashion-mnist", "synthetic")
 
 
-def _positive_int(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
 
 
 @dataclass(frozen=True)
@@ -66,14 +63,13 @@ class DataSpec:
     seed: int = 0
 
     def __post_init__(self):
-        if not isinstance(self.dataset, str) or (
-                self.dataset not in _DATASETS and ":" not in self.dataset):
-            raise ValueError(f"dataset must be one of {list(_DATASETS)} or 'module:function', "
-                             f"got {self.dataset!r}")
-        object.__setattr__(self, "train_size", _positive_int(self.train_size, "train_size"))
-        rate = self.validation_rate
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 < rate < 1:
-            raise ValueError(f"validation_rate must be in (0, 1), got {rate!r}")
+        names = f"one of {list(_DATASETS)} or 'module:function'"
+        validate.check_type(self.dataset, str, "dataset", names)
+        if self.dataset not in _DATASETS and ":" not in self.dataset:
+            raise ValueError(f"dataset must be {names}, got {self.dataset!r}")
+        object.__setattr__(self, "train_size", validate.positive_int(self.train_size, "train_size"))
+        rate = validate.check_scalar(self.validation_rate, "validation_rate", float, low=0, high=1,
+                                     low_open=True, high_open=True, expected="a number in (0, 1)")
         n_val = int(self.train_size * rate)
         if n_val < 1 or n_val >= self.train_size:
             raise ValueError(f"train_size {self.train_size} with validation_rate {rate} leaves "
@@ -159,7 +155,7 @@ class BookObjective:
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "hidden_size", "hidden_layers"):
-            object.__setattr__(self, name, _positive_int(getattr(self, name), name))
+            object.__setattr__(self, name, validate.positive_int(getattr(self, name), name))
 
     def __call__(self, params: dict, seed: int, data: dict) -> dict:
         from ..nets import MultiLayerNet

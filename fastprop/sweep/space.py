@@ -10,7 +10,6 @@ has, which worker runs it, or in what order the trials finish.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -30,12 +29,7 @@ EXPONENT_LIMIT = 300.0
 
 
 def _finite(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return v
+    return validate.check_scalar(value, what, float, expected="a finite real number")
 
 
 @dataclass(frozen=True)
@@ -99,18 +93,16 @@ def check_space(space: Any) -> dict[str, Uniform]:
     """``space`` as a plain dict after checking it is a non-empty mapping of names to
     distributions (:class:`Uniform`, :class:`LogUniform`); a ``TypeError``/``ValueError``
     naming the bad entry otherwise."""
-    if not isinstance(space, Mapping):
-        raise TypeError(f"space must be a mapping of parameter names to distributions "
-                        f"(e.g. {{'lr': LogUniform(-6, -2)}}), got {type(space).__name__}")
+    validate.check_type(space, Mapping, "space", "a mapping of parameter names to distributions "
+                        "(e.g. {'lr': LogUniform(-6, -2)})")
     if not space:
         raise ValueError("space is empty: give at least one parameter")
     out = {}
     for name, dist in space.items():
-        if not isinstance(name, str) or not name.isidentifier():
+        validate.check_type(name, str, "space: a parameter name", "an identifier (a str)")
+        if not name.isidentifier():
             raise ValueError(f"space: parameter names must be identifiers, got {name!r}")
-        if not isinstance(dist, Uniform):
-            raise TypeError(f"space[{name!r}] must be a Uniform or LogUniform, "
-                            f"got {type(dist).__name__} {dist!r}")
+        validate.check_type(dist, Uniform, f"space[{name!r}]", "a Uniform or LogUniform")
         out[name] = dist
     return out
 
@@ -158,7 +150,7 @@ def space_from_json(obj: Mapping[str, list]) -> dict[str, Uniform]:
 
 def check_seed(seed: Any, name: str = "seed") -> int:
     """A sweep seed: an integer in [0, 2**32) (TypeError for non-integers and bools)."""
-    return validate.check_scalar(seed, name, int, low=0, high=SEED_LIMIT - 1)
+    return validate.seed(seed, name)
 
 
 def _check_index(index: Any) -> int:

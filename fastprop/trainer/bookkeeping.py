@@ -33,13 +33,9 @@ def book_permutations(order, epochs: int) -> np.ndarray:
     where the loop would (compiled, :func:`fastprop.kernels.shuffle.book_shuffles`, when
     the global generator is the usual MT19937 state; else NumPy's own calls).
     """
-    order = np.asarray(order)
-    if order.dtype.kind not in "iu":
-        raise TypeError(f"order must hold integer row indices, got dtype {order.dtype}")
-    order = np.ascontiguousarray(order, dtype=np.int64)
+    order = validate.indices(order, "order", ndim=1, low=None, what="integer row indices",
+                             allow_empty=True).astype(np.int64, copy=False)
     epochs = validate.check_scalar(epochs, "epochs", int, low=0)
-    if order.ndim != 1:
-        raise ValueError(f"order must be 1-D row indices, got shape {order.shape}")
     n = len(order)
     out = np.empty((epochs, n), np.int64)
     state = np.random.get_state()

@@ -22,12 +22,7 @@ __all__ = ["RnnlmTrainer", "eval_perplexity"]
 
 
 def _corpus(a, name):
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be a 1-D array of integer word ids, got {validate.describe(arr)}")
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array of word ids, got shape {arr.shape}")
-    return arr
+    return validate.indices(a, name, ndim=1, low=None, what="integer word ids")
 
 
 def _windows(corpus, offsets, start, length, size):

@@ -52,9 +52,9 @@ def _check_protocol(model, optimizer):
             continue
         if hasattr(type(value), "__get__"):  # a property: may be valid only after a backward
             continue
-        if not isinstance(value, (list, tuple, Mapping)):
-            raise TypeError(f"model.{name} must be a list (or dict) of arrays, as vol. 2's models set "
-                            f"in __init__, got {validate.describe(value)} ({type(model).__name__}.{name})")
+        validate.check_type(value, (list, tuple, Mapping), f"model.{name}",
+                            "a list (or dict) of arrays, as vol. 2's models set in __init__ "
+                            f"({type(model).__name__}.{name})")
     if not callable(getattr(optimizer, "update", None)):
         raise TypeError("optimizer must have update(params, grads) (a fastprop optimizer or "
                         f"the book's), got {type(optimizer).__name__} without it")

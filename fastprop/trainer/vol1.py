@@ -19,16 +19,13 @@ BOOK_OPTIMIZERS = {"sgd": "sgd", "momentum": "momentum", "nesterov": "nesterov",
 
 
 def _optimizer(name, optimizer_param):
-    if not isinstance(name, str):
-        raise TypeError(f"optimizer must be one of the names {sorted(BOOK_OPTIMIZERS)} "
-                        f"(any case), got {validate.describe(name)}")
+    validate.check_type(name, str, "optimizer", f"one of the names {sorted(BOOK_OPTIMIZERS)} (any case)")
     key = name.lower()
     if key not in BOOK_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(BOOK_OPTIMIZERS)} "
                          "(any case)")
-    if not isinstance(optimizer_param, Mapping):
-        raise TypeError(f"optimizer_param must be a dict of hyper-parameters (e.g. {{'lr': 0.01}}), "
-                        f"got {validate.describe(optimizer_param)}")
+    validate.check_type(optimizer_param, Mapping, "optimizer_param",
+                        "a dict of hyper-parameters (e.g. {'lr': 0.01})")
     try:
         return optimizers.by_name(BOOK_OPTIMIZERS[key], **optimizer_param)
     except TypeError as exc:  # an unknown keyword such as {'learning_rate': 0.1}

@@ -42,8 +42,12 @@ class LayerCase:
         (keyword arguments such as ``train_flg``, or re-seeding the global RNG before each
         call so a Dropout mask is the same in every forward of the gradient check)
     tied : ``params`` holds the same array several times, each entry with its own partial
-        gradient (the book's NegativeSamplingLoss); the gradient check compares the sum of
-        the gradients of each distinct array with the numerical gradient of that array
+        gradient (the book's NegativeSamplingLoss), or its transpose (BetterRnnlm's output
+        weight ``embed_W.T``); the gradient check compares the sum of the gradients of each
+        distinct array (a transpose's transposed back) with the numerical gradient of that array
+    n_outputs : how many arrays forward returns (the LSTM cell: ``(h_next, c_next)``);
+        above 1, forward returns a tuple, backward takes one ``dout`` per output and
+        returns a tuple of gradients, one per entry of ``grad_inputs``
     """
 
     name: str
@@ -57,6 +61,7 @@ class LayerCase:
     grad_atol: float = 1e-8
     forward: Callable | None = None
     tied: bool = False
+    n_outputs: int = 1
 
 
 def _collect():
@@ -86,8 +91,25 @@ def forward(case: LayerCase, layer, args):
     return layer.forward(*args)
 
 
+def outputs(out) -> tuple:
+    """Forward's result as a tuple of outputs (a cell's ``(h, c)``, or one array)."""
+    return out if isinstance(out, tuple) else (out,)
+
+
 def upstream(case: LayerCase, out, seed: int = 1):
-    """The ``dout`` backward gets: 1 for a loss, else random of the output's shape and dtype."""
+    """The ``dout`` backward gets: 1 for a loss, else random of the output's shape and dtype
+    (a tuple of them, one per output, when forward returns a tuple)."""
     if case.loss:
         return 1.0
-    return np.random.default_rng(seed).standard_normal(np.shape(out)).astype(np.asarray(out).dtype)
+    rng = np.random.default_rng(seed)
+    douts = tuple(rng.standard_normal(np.shape(o)).astype(np.asarray(o).dtype) for o in outputs(out))
+    return douts if isinstance(out, tuple) else douts[0]
+
+
+def backward(layer, dout) -> tuple:
+    """``layer.backward`` given ``dout`` (spread when there is one per output); the input
+    gradients it returns as a tuple, one per ``grad_inputs`` entry (empty for None)."""
+    dx = layer.backward(*dout) if isinstance(dout, tuple) else layer.backward(dout)
+    if dx is None:
+        return ()
+    return dx if isinstance(dx, tuple) else (dx,)

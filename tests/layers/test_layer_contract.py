@@ -4,7 +4,7 @@ A new layer gets every check here by one entry in ``cases.CASES``.
 """
 import numpy as np
 import pytest
-from cases import CASES, build, forward, upstream
+from cases import CASES, backward, build, forward, outputs, upstream
 
 from fastprop.gradient import numerical_gradient
 
@@ -17,9 +17,33 @@ def _copies(args):
 
 
 def _scalar_loss(case, layer, args, dout):
-    """The scalar whose gradient backward computes: the loss itself, or ``sum(out * dout)``."""
+    """The scalar whose gradient backward computes: the loss itself, or ``sum(out * dout)``
+    summed over the outputs (a cell's ``h`` and ``c``)."""
     out = forward(case, layer, args)
-    return float(out) if case.loss else float(np.sum(out * dout))
+    if case.loss:
+        return float(out)
+    return float(sum(np.sum(o * d) for o, d in zip(outputs(out), outputs(dout))))
+
+
+def _tied_pairs(params, grads):
+    """``(array, summed gradient)`` per distinct array of ``params``: an array listed several
+    times, or a transposed view of a listed one (a tied ``W.T``), sums its partial gradients
+    (a transpose's gradient transposed back)."""
+    listed = {id(p) for p in params}
+
+    def owner(q):
+        return q.base if q.base is not None and id(q.base) in listed else q
+
+    owners = {id(owner(p)): owner(p) for p in params}
+    out = []
+    for w in owners.values():
+        parts = []
+        for q, g in zip(params, grads):
+            if owner(q) is w:
+                assert q is w or q.shape == w.shape[::-1], "a tied view must be the array or its .T"
+                parts.append(g if q is w else g.T)
+        out.append((w, sum(parts)))
+    return out
 
 
 # --------------------------------------------------------------------------- shapes and dtypes
@@ -32,13 +56,14 @@ def test_shapes_and_dtypes(case, dtype):
     if case.loss:
         assert np.ndim(out) == 0 and np.isfinite(out)
     else:
-        assert isinstance(out, np.ndarray) and out.dtype == dtype
-    dx = layer.backward(upstream(case, out))
-    if not case.grad_inputs:  # ids in, nothing to return (the book's Embedding)
-        assert dx is None
-    else:
+        assert len(outputs(out)) == case.n_outputs and isinstance(out, tuple) == (case.n_outputs > 1)
+        assert all(isinstance(o, np.ndarray) and o.dtype == dtype for o in outputs(out))
+    dxs = backward(layer, upstream(case, out))
+    # ids in, nothing to return (the book's Embedding): backward returns None, an empty tuple here
+    assert len(dxs) == len(case.grad_inputs)
+    for i, dx in zip(case.grad_inputs, dxs):
         assert isinstance(dx, np.ndarray)
-        assert dx.shape == np.shape(args[case.grad_inputs[0]])
+        assert dx.shape == np.shape(args[i])
         assert dx.dtype == dtype
     for p, g in zip(layer.params, layer.grads):
         assert g.shape == p.shape and g.dtype == p.dtype
@@ -51,9 +76,9 @@ def test_float32_is_float64_rounded(case):
     for dt in (np.float64, np.float32):
         layer, args = build(case, dt)
         out = forward(case, layer, args)
-        dx = layer.backward(upstream(case, out))
-        results[dt] = [np.asarray(out, np.float64)] + ([] if dx is None else [dx.astype(np.float64)]) + [
-            g.astype(np.float64) for g in layer.grads]
+        dxs = backward(layer, upstream(case, out))
+        results[dt] = [np.asarray(o, np.float64) for o in outputs(out)] + [
+            dx.astype(np.float64) for dx in dxs] + [g.astype(np.float64) for g in layer.grads]
     for a, b in zip(results[np.float32], results[np.float64]):
         scale = max(float(np.abs(b).max()) if b.size else 0.0, 1.0)
         np.testing.assert_allclose(a, b, rtol=0, atol=2e-5 * scale)
@@ -68,9 +93,12 @@ def test_numerical_gradient_of_inputs_and_params(case):
     layer, args = build(case, np.float64)
     out = forward(case, layer, args)
     dout = upstream(case, out)
-    dx = layer.backward(dout if case.loss else dout.copy())
+    if case.loss:
+        dxs = backward(layer, dout)
+    else:  # copies: the gradient check below reuses dout
+        dxs = backward(layer, tuple(d.copy() for d in dout) if isinstance(dout, tuple) else dout.copy())
     grads = [g.copy() for g in layer.grads]
-    for i in case.grad_inputs:
+    for i, dx in zip(case.grad_inputs, dxs):
         x = np.array(args[i], dtype=np.float64)
         call = list(args)
         call[i] = x
@@ -78,8 +106,7 @@ def test_numerical_gradient_of_inputs_and_params(case):
         np.testing.assert_allclose(dx.reshape(x.shape), num, rtol=1e-6, atol=case.grad_atol)
     pairs = list(zip(layer.params, grads))
     if case.tied:  # one array, several partial gradients: compare their sum
-        distinct = {id(p): p for p in layer.params}
-        pairs = [(p, sum(g for q, g in zip(layer.params, grads) if q is p)) for p in distinct.values()]
+        pairs = _tied_pairs(layer.params, grads)
     for p, g in pairs:
         num = numerical_gradient(lambda _: _scalar_loss(case, layer, args, dout), p, h=1e-5)
         np.testing.assert_allclose(g, num, rtol=1e-6, atol=case.grad_atol)
@@ -96,11 +123,12 @@ def test_inputs_are_not_mutated(case, dtype):
     before = _copies(args)
     out = forward(case, layer, args)
     dout = upstream(case, out)
-    dout_before = np.array(dout, copy=True)
-    layer.backward(dout)
+    dout_before = [np.array(d, copy=True) for d in outputs(dout)]
+    backward(layer, dout)
     for a, b in zip(args, before):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(dout, dout_before)
+    for d, b in zip(outputs(dout), dout_before):
+        np.testing.assert_array_equal(d, b)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -115,10 +143,10 @@ def test_attributes_and_stable_gradients(case):
     out = forward(case, layer, args)
     for name in case.attributes:
         assert getattr(layer, name) is not None, name
-    layer.backward(upstream(case, out))
+    backward(layer, upstream(case, out))
     first = list(layer.grads)
     out = forward(case, layer, args)
-    layer.backward(upstream(case, out, seed=2))
+    backward(layer, upstream(case, out, seed=2))
     assert all(a is b for a, b in zip(layer.params, params))
     assert all(a is b for a, b in zip(layer.grads, first))
 
@@ -129,11 +157,11 @@ WITH_PARAMS = [c for c in CASES if build(c)[0].params]
 @pytest.mark.parametrize("case", WITH_PARAMS, ids=[c.name for c in WITH_PARAMS])
 def test_in_place_parameter_update_is_seen_by_the_next_forward(case):
     layer, args = build(case)
-    out1 = np.array(forward(case, layer, args), copy=True)
+    out1 = [np.array(o, copy=True) for o in outputs(forward(case, layer, args))]
     for p in layer.params:
         p += 0.5
-    out2 = forward(case, layer, args)
-    assert not np.allclose(out1, out2)
+    out2 = outputs(forward(case, layer, args))
+    assert not all(np.allclose(a, b) for a, b in zip(out1, out2))
 
 
 # --------------------------------------------------------------------------- bad input
@@ -142,16 +170,20 @@ def test_in_place_parameter_update_is_seen_by_the_next_forward(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_backward_before_forward_is_a_value_error(case):
     layer, _ = build(case)
-    with pytest.raises(ValueError, match="before forward"):
-        layer.backward(1.0 if case.loss else np.ones((2, 2)))
+    with pytest.raises(ValueError, match="before (a training )?forward"):
+        layer.backward(*([1.0] if case.loss else [np.ones((2, 2))] * case.n_outputs))
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.loss], ids=[c.name for c in CASES if not c.loss])
 def test_dout_of_the_wrong_shape_is_a_value_error(case):
     layer, args = build(case)
     out = forward(case, layer, args)
-    with pytest.raises(ValueError, match="dout"):
-        layer.backward(np.ones(np.shape(out) + (2,)))
+    douts = outputs(upstream(case, out))
+    for k in range(case.n_outputs):  # each output's dout in turn, the others right
+        bad = list(douts)
+        bad[k] = np.ones(np.shape(douts[k]) + (2,))
+        with pytest.raises(ValueError, match="dout"):
+            layer.backward(*bad)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
