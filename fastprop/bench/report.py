@@ -191,6 +191,6 @@ def format_blocks(blocks) -> list:
                   "vs book: the book row's median / this median (the book row of the same "
                   "[size] where sizes differ); vs PyTorch: the PyTorch row of the same dtype / "
                   "this median; first call: the call before timing (compile or "
-                  "Numba cache load). book rows: the book's classes (fastprop.bench.book_vol1, "
-                  "book_vol2); vol. 1 in float64, vol. 2 in float32 (the book's 'f')."]
+                  "Numba cache load). book rows: the book's classes (fastprop.bench.book, "
+                  "or a checkout's common/ with --book-root); vol. 1 in float64, vol. 2 in float32 (the book's 'f')."]
     return lines
