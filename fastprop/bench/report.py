@@ -183,7 +183,10 @@ def format_blocks(blocks) -> list:
             return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                              for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
-        lines += ["", f"vol. {b['volume']} {b['block']}: {b['title']}", "  " + fmt(BLOCK_HEADERS),
+        lines += ["", f"vol. {b['volume']} {b['block']}: {b['title']}"]
+        if b.get("baseline"):
+            lines.append(f"  book rows: {b['baseline']}")
+        lines += ["  " + fmt(BLOCK_HEADERS),
                   "  " + "  ".join("-" * w for w in widths)]
         lines += ["  " + fmt(row) for row in table]
     if blocks:

@@ -12,7 +12,8 @@ starts from ``np.random.seed(0)`` and the same MNIST-like float32 batch.
 """
 import numpy as np
 
-from .book import vol1, vol1_nets
+from . import baseline
+from .book import vol1_nets
 from .book.vol1_nets import DEEP_CONV_PARAMS
 
 MLP_HIDDEN = (100, 100, 100, 100, 100)  # MultiLayerNetExtend 784-100x5-10
@@ -38,7 +39,8 @@ def _conv_rows(book_cls, fastprop_name):
     def book(opts, dtype):
         x, t = images(opts["batch"])
         np.random.seed(0)
-        net, opt = book_cls(), vol1.Adam(ADAM_LR)
+        book = baseline.of(opts, 1)
+        net, opt = book_cls(layers=book.layers), book.Adam(ADAM_LR)
         return (lambda: _book_loop(net, opt, x, t)), "numpy"
 
     def dropin(opts, dtype):
@@ -180,9 +182,10 @@ def _mlp_batch(opts):
 def book_multilayer(opts, dtype):
     x, t = _mlp_batch(opts)
     np.random.seed(0)
-    net = vol1_nets.MultiLayerNetExtend(784, list(MLP_HIDDEN), 10, use_dropout=True,
-                                        dropout_ration=MLP_DROPOUT, use_batchnorm=True)
-    opt = vol1.SGD(MLP_LR)
+    book = baseline.of(opts, 1)
+    net = book.MultiLayerNetExtend(784, list(MLP_HIDDEN), 10, use_dropout=True,
+                                   dropout_ration=MLP_DROPOUT, use_batchnorm=True)
+    opt = book.SGD(MLP_LR)
     return (lambda: _book_loop(net, opt, x, t)), "numpy"
 
 
@@ -230,13 +233,15 @@ def _im2col_input(opts):
 
 def book_im2col_row(opts, dtype):
     x = _im2col_input(opts)
-    return (lambda: vol1.im2col(x, 3, 3, 1, 1)), "numpy"
+    im2col = baseline.of(opts, 1).im2col
+    return (lambda: im2col(x, 3, 3, 1, 1)), "numpy"
 
 
 def book_col2im_row(opts, dtype):
     x = _im2col_input(opts)
-    col = vol1.im2col(x, 3, 3, 1, 1)
-    return (lambda: vol1.col2im(col, x.shape, 3, 3, 1, 1)), "numpy"
+    book = baseline.of(opts, 1)
+    col = book.im2col(x, 3, 3, 1, 1)
+    return (lambda: book.col2im(col, x.shape, 3, 3, 1, 1)), "numpy"
 
 
 def dropin_im2col_row(opts, dtype):
@@ -259,7 +264,7 @@ def dropin_col2im_row(opts, dtype):
 def book_infer(opts, dtype):
     x, t = images(opts["infer_images"], seed=1)
     np.random.seed(0)
-    net = vol1_nets.DeepConvNet()
+    net = vol1_nets.DeepConvNet(layers=baseline.of(opts, 1).layers)
     return (lambda: net.accuracy(x, t, INFER_BATCH)), "numpy"
 
 

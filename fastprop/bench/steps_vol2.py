@@ -14,8 +14,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .book import vol2, vol2_nets
-from .book.vol2_nets import LAYERS as BOOK_LAYERS
+from . import baseline
+from .book import vol2_nets
 
 RNN_LR, RNN_CLIP = 20.0, 0.25   # ch06/train_rnnlm.py
 #: ch07/train_seq2seq.py: the addition set (V 13, questions of 7, answers of 5 with the
@@ -54,9 +54,11 @@ def _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, max_norm):
 def book_rnnlm(o, dtype):
     xs, ts = _rnn_batch(o)
     np.random.seed(0)
-    model = vol2_nets.Rnnlm(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype)
-    opt = vol2.SGD(RNN_LR)
-    return (lambda: _trainer_step(model, opt, xs, ts, vol2.remove_duplicate, vol2.clip_grads,
+    book = baseline.of(o, 2)
+    model = vol2_nets.Rnnlm(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype,
+                            layers=book.layers)
+    opt = book.SGD(RNN_LR)
+    return (lambda: _trainer_step(model, opt, xs, ts, book.remove_duplicate, book.clip_grads,
                                   RNN_CLIP)), "numpy"
 
 
@@ -140,7 +142,7 @@ def _lstm_step(layer, xs, dhs):
 
 def book_lstm(o, dtype):
     xs, dhs, Wx, Wh, b = _lstm_data(o, dtype)
-    return _lstm_step(BOOK_LAYERS.TimeLSTM(Wx, Wh, b), xs, dhs), "numpy"
+    return _lstm_step(baseline.of(o, 2).layers.TimeLSTM(Wx, Wh, b), xs, dhs), "numpy"
 
 
 def dropin_lstm(o, dtype):
@@ -187,10 +189,12 @@ def _cbow_data(o):
 def book_cbow(o, dtype):
     ids, contexts, target = _cbow_data(o)
     np.random.seed(0)
-    model = vol2_nets.CBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype)
-    opt = vol2.Adam(CBOW_LR)
-    return (lambda: _trainer_step(model, opt, contexts, target, vol2.remove_duplicate,
-                                  vol2.clip_grads, None)), "numpy"
+    book = baseline.of(o, 2)
+    model = vol2_nets.CBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype,
+                           layers=book.layers)
+    opt = book.Adam(CBOW_LR)
+    return (lambda: _trainer_step(model, opt, contexts, target, book.remove_duplicate,
+                                  book.clip_grads, None)), "numpy"
 
 
 def dropin_cbow(o, dtype):
@@ -287,7 +291,7 @@ def _sampler_data(o):
 
 def book_sampler(o, dtype):
     ids, target = _sampler_data(o)
-    sampler = vol2_nets.UnigramSampler(ids, 0.75, o["sample_size"])
+    sampler = baseline.of(o, 2).UnigramSampler(ids, 0.75, o["sample_size"])
     np.random.seed(0)
     return (lambda: sampler.get_negative_sample(target)), "numpy"
 
@@ -319,7 +323,8 @@ def fastprop_ppmi_row(vocab):
 
 def book_ppmi(o, dtype):
     C = co_matrix(o["ppmi_book_vocab"])
-    return (lambda: vol2.ppmi(C)), "numpy"
+    ppmi = baseline.of(o, 2).ppmi
+    return (lambda: ppmi(C)), "numpy"
 
 
 def dropin_ppmi_small(o, dtype):
@@ -357,7 +362,8 @@ def _s2s_step(dtype, layers, adam, remove_duplicate, clip_grads):
 def book_seq2seq(o, dtype):
     """The book's Seq2seq training step (Trainer: forward, backward, remove_duplicate,
     clip_grads 5.0, Adam) on the book's layers."""
-    return _s2s_step(dtype, BOOK_LAYERS, vol2.Adam, vol2.remove_duplicate, vol2.clip_grads), "numpy"
+    book = baseline.of(o, 2)
+    return _s2s_step(dtype, book.layers, book.Adam, book.remove_duplicate, book.clip_grads), "numpy"
 
 
 def dropin_seq2seq(o, dtype):
@@ -383,7 +389,7 @@ def _s2s_generate(dtype, layers):
 
 
 def book_generate(o, dtype):
-    return _s2s_generate(dtype, BOOK_LAYERS), "numpy"
+    return _s2s_generate(dtype, baseline.of(o, 2).layers), "numpy"
 
 
 def dropin_generate(o, dtype):
