@@ -83,6 +83,9 @@ class Optimizer:
     * :attr:`state_names`: the attributes holding the state dicts (``'v'``, ``'h'``,
       ``'m'``), in the kernel's order; each maps a dict key or list index to an array
       shaped like that parameter, created as zeros on first use;
+    * its hyper-parameters: validated class attributes (``lr = _Hyper()``), set by
+      keyword from the subclass's ``__init__`` (``super().__init__(lr=lr)``), so the
+      signature, the names and the defaults are spelled out in each class;
     * :meth:`hyper`: the kernel's scalars ``(lr, c1, c2)``, named in the subclass.
 
     The kernel is then called as ``apply_update(rule, p, g, s1, s2, hyper, t)`` on each
@@ -92,9 +95,13 @@ class Optimizer:
     rule: int | None = None
     state_names: tuple = ()
 
-    def __init__(self):
+    def __init__(self, **hyper):
         for name in self.state_names:
             setattr(self, name, {})
+        for name, value in hyper.items():  # by keyword: each name says what it sets
+            if not isinstance(getattr(type(self), name, None), _Hyper):
+                raise TypeError(f"{type(self).__name__} has no hyper-parameter {name!r}")
+            setattr(self, name, value)
 
     def __repr__(self):
         args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._hyper_names())
@@ -246,8 +253,7 @@ class SGD(Optimizer):
     lr = _Hyper()
 
     def __init__(self, lr: float = 0.01):
-        super().__init__()
-        self.lr = lr
+        super().__init__(lr=lr)
 
     def hyper(self):
         return (self.lr, 0.0, 0.0)
@@ -262,9 +268,7 @@ class Momentum(Optimizer):
     momentum = _Hyper(unit_interval=True)
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9):
-        super().__init__()
-        self.lr = lr
-        self.momentum = momentum
+        super().__init__(lr=lr, momentum=momentum)
 
     def hyper(self):
         return (self.lr, self.momentum, 0.0)
@@ -291,8 +295,7 @@ class AdaGrad(Optimizer):
     lr = _Hyper()
 
     def __init__(self, lr: float = 0.01):
-        super().__init__()
-        self.lr = lr
+        super().__init__(lr=lr)
 
     def hyper(self):
         return (self.lr, 0.0, 0.0)
@@ -307,9 +310,7 @@ class RMSprop(Optimizer):
     decay_rate = _Hyper(unit_interval=True)
 
     def __init__(self, lr: float = 0.01, decay_rate: float = 0.99):
-        super().__init__()
-        self.lr = lr
-        self.decay_rate = decay_rate
+        super().__init__(lr=lr, decay_rate=decay_rate)
 
     def hyper(self):
         return (self.lr, self.decay_rate, 0.0)
@@ -334,10 +335,7 @@ class Adam(Optimizer):
     beta2 = _Hyper(unit_interval=True)
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999):
-        super().__init__()
-        self.lr = lr
-        self.beta1 = beta1
-        self.beta2 = beta2
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2)
         self.iter = 0
 
     def hyper(self):

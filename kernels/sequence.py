@@ -1,5 +1,6 @@
-"""Kernels of vol. 2's time-distributed layers: the embedding gather/scatter-add and the
-softmax-cross-entropy over N*T rows with the ``ignore_label`` mask fused in.
+"""Kernels of vol. 2's time-distributed layers: the softmax-cross-entropy over N*T rows with
+the ``ignore_label`` mask fused in. The embedding gather and scatter-add are
+:mod:`.embedding`'s (one of each); the time layers reach them here under the names they call.
 
 The loss follows the book's ``TimeSoftmaxWithLoss``: ``-sum(mask * log(y[t])) / sum(mask)``,
 no ``+1e-7`` (unlike vol. 1's ``cross_entropy_error``); rows whose label is the ignore label
@@ -8,6 +9,8 @@ contribute neither loss nor gradient and are never read at their label.
 import numpy as np
 
 from ._jit import jit
+from .embedding import embedding_backward
+from .embedding import embedding_forward as embedding_gather  # noqa: F401  (the time layers' name)
 from .vmath import exp as vexp
 from .vmath import exp32
 
@@ -27,27 +30,9 @@ def first_bad_id(ids, V, ignore):
 
 
 @jit
-def embedding_gather(W, ids, out):
-    """``out[r] = W[ids[r]]``.
-
-    Parameters
-    ----------
-    W : (V, D) embedding matrix
-    ids : (R,) intp, every id in ``[0, V)`` (checked by the caller)
-    out : (R, D) written
-    """
-    D = W.shape[1]
-    for r in range(ids.shape[0]):
-        src = W[ids[r]]
-        dst = out[r]
-        for j in range(D):
-            dst[j] = src[j]
-    return out
-
-
-@jit
 def embedding_scatter_add(dout, ids, dW):
-    """``dW = 0; dW[ids[r]] += dout[r]`` for every row (``np.add.at``), in row order.
+    """:func:`~.embedding.embedding_backward` in the argument order the time layers call it
+    with (``dW = 0; np.add.at(dW, ids, dout)``); one scatter-add, not a second copy of it.
 
     Parameters
     ----------
@@ -55,14 +40,7 @@ def embedding_scatter_add(dout, ids, dW):
     ids : (R,) intp in ``[0, V)``
     dW : (V, D) written
     """
-    dW[:] = 0
-    D = dW.shape[1]
-    for r in range(ids.shape[0]):
-        dst = dW[ids[r]]
-        src = dout[r]
-        for j in range(D):
-            dst[j] += src[j]
-    return dW
+    return embedding_backward(ids, dout, dW)
 
 
 @jit

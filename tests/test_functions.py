@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from fastprop import functions as F
-from fastprop.bench.book import book_cross_entropy_error, book_softmax  # noqa: E402  (as printed)
+from fastprop.bench.book.vol1 import cross_entropy_error as book_cross_entropy_error  # as printed
+from fastprop.bench.book.vol1 import softmax as book_softmax
 
 
 def check(actual, expected, dtype=np.float64, rtol=1e-13):

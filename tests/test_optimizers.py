@@ -1,5 +1,6 @@
 """Optimizers against their formulas written out here, against PyTorch, and their contract
 (dict/list params, in place, lazy state, float32, Python floats, validation)."""
+import inspect
 import math
 
 import numpy as np
@@ -424,3 +425,16 @@ def test_two_layer_net_dict_updates_are_seen_by_layers(cls, kw, rng):
         opt.update(net.params, net.gradient(x, t))
     assert {k: id(v) for k, v in net.params.items()} == ids
     assert net.loss(x, t) < first
+
+
+@pytest.mark.parametrize("cls", [SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam])
+def test_each_class_spells_out_its_hyper_parameters_by_name(cls):
+    """The signature names the hyper-parameters the kernel reads (HYPER_NAMES), the base
+    sets them by keyword, and hyper() hands them over in the kernel's order."""
+    names = kernels.HYPER_NAMES[cls.rule]
+    assert tuple(inspect.signature(cls).parameters) == names
+    values = {n: 0.5 ** (i + 1) for i, n in enumerate(names)}
+    opt = cls(**values)
+    assert opt.hyper() == tuple(values[n] for n in names) + (0.0,) * (3 - len(names))
+    with pytest.raises(TypeError, match="no hyper-parameter 'momentum'"):
+        Optimizer.__init__(SGD.__new__(SGD), lr=0.1, momentum=0.9)

@@ -8,12 +8,10 @@ import sys
 import numpy as np
 import pytest
 
+from fastprop.bench.book import vol2_nets as book  # the book's ch06 Rnnlm
 from fastprop.nets import BetterRnnlm, Rnnlm
 from fastprop.optimizers import SGD
 from fastprop.trainer.rnnlm import RnnlmTrainer, eval_perplexity
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "book"))
-import book_time as book  # noqa: E402
 
 V, D, H = 30, 8, 6
 

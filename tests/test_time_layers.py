@@ -1,4 +1,4 @@
-"""The time layers against a NumPy transcription of the book's classes (tests/book/book_time.py):
+"""The time layers against a NumPy transcription of the book's classes (fastprop.bench.book.vol2_time):
 the same numbers for the same seeds, state carried and set as the book, clear errors first."""
 import os
 import sys
@@ -8,8 +8,8 @@ import pytest
 
 from fastprop import layers
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "book"))
-import book_time as book  # noqa: E402
+# the book's time layers (the one transcription, also the bench's baseline)
+from fastprop.bench.book import vol2_time as book  # noqa: E402
 
 N, T, D, H, V = 4, 6, 5, 3, 11
 GATES = {"TimeRNN": 1, "TimeLSTM": 4, "TimeGRU": 3}

@@ -1,18 +1,14 @@
 """vol. 1's Trainer (fastprop.trainer.vol1) against the book's loop, its printed lines, its
 float iter_per_epoch, its optimizer names; and the ch. 6 util helpers."""
-import os
-import sys
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "nets"))
-from book_ch6 import BookMultiLayerNetExtend, BookSGD  # noqa: E402
-
-from fastprop import optimizers  # noqa: E402
-from fastprop.nets import MultiLayerNetExtend  # noqa: E402
-from fastprop.trainer.vol1 import Trainer  # noqa: E402
-from fastprop.util import shuffle_dataset, smooth_curve  # noqa: E402
+from fastprop import optimizers
+from fastprop.bench.book.vol1 import SGD as BookSGD
+from fastprop.bench.book.vol1_nets import MultiLayerNetExtend as BookMultiLayerNetExtend
+from fastprop.nets import MultiLayerNetExtend
+from fastprop.trainer.vol1 import Trainer
+from fastprop.util import shuffle_dataset, smooth_curve
 
 
 def _data(rng, n, d=12, c=3):

@@ -17,9 +17,8 @@ against the next block's threads.
 Modules, one job each:
 
 ==============  =================================================================
-``book``        the book's NumPy net: the baseline (not a backend)
-``book_vol1``   the book's ch. 6-8 classes (ConvNets, MultiLayerNetExtend, im2col)
-``book_vol2``   the book's vol. 2 classes (Rnnlm, TimeLSTM, Seq2seq, CBOW, sampler, ppmi)
+``book``        the books' code, one transcription of each (a package): the baseline and
+                the tests' oracle (not a backend)
 ``steps``       the timed TwoLayerNet steps: book, drop-in, fused, PyTorch
 ``steps_vol1``  the ``--models`` row factories of vol. 1 (book, drop-in, fused, torch)
 ``steps_vol2``  the ``--models`` row factories of vol. 2

@@ -80,8 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--script-args", metavar="ARGS", default="",
                         help="arguments for --script (one string, split like a shell would)")
     parser.add_argument("--book-root", metavar="DIR",
-                        help="the book checkout --script belongs to (default: the folder "
-                             "above the script's)")
+                        help="a checkout of the book: the one --script belongs to (default: "
+                             "the folder above the script's); with --models, the book rows "
+                             "of that book's blocks run on its own common/ package instead "
+                             "of fastprop's transcription of it")
     parser.add_argument("--volume", type=int, choices=(1, 2), default=None,
                         help="the book of --script, for fastprop run (default: guessed)")
     parser.add_argument("--runs", type=argtypes.positive_int, default=3, metavar="N",
@@ -112,7 +114,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         quiet=args.quiet, spiral_reps=args.spiral_reps, rounds=args.rounds,
         models=args.models, model_options={"infer_images": args.infer_images,
                                            "ppmi_vocab": args.ppmi_vocab,
-                                           "ppmi_book_vocab": args.ppmi_book_vocab})
+                                           "ppmi_book_vocab": args.ppmi_book_vocab},
+        book_root=args.book_root)
     return 0
 
 

@@ -14,6 +14,7 @@ from typing import Callable, NamedTuple, Optional, Tuple
 
 import numpy as np
 
+from . import baseline
 from . import steps_vol1 as v1
 from . import steps_vol2 as v2
 from .timing import round_share, time_steps
@@ -274,5 +275,6 @@ def time_block(name, opts, dtypes, impls, repeat, budget, rounds, switch, say) -
             ("speedup_vs_book", book[spec.size] / med if spec.size in book else None),
             ("speedup_vs_torch", vs_torch / med if vs_torch and spec.impl != "torch" else None),
             ("first_call_s", first), ("times_s", ts.tolist())]))
+    source = baseline.of(opts, block.volume).source
     return OrderedDict([("block", name), ("volume", block.volume), ("title", block.title(opts)),
-                        ("rows", out_rows)])
+                        ("baseline", source), ("rows", out_rows)])

@@ -183,7 +183,10 @@ def format_blocks(blocks) -> list:
             return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                              for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
-        lines += ["", f"vol. {b['volume']} {b['block']}: {b['title']}", "  " + fmt(BLOCK_HEADERS),
+        lines += ["", f"vol. {b['volume']} {b['block']}: {b['title']}"]
+        if b.get("baseline"):
+            lines.append(f"  book rows: {b['baseline']}")
+        lines += ["  " + fmt(BLOCK_HEADERS),
                   "  " + "  ".join("-" * w for w in widths)]
         lines += ["  " + fmt(row) for row in table]
     if blocks:
@@ -191,6 +194,6 @@ def format_blocks(blocks) -> list:
                   "vs book: the book row's median / this median (the book row of the same "
                   "[size] where sizes differ); vs PyTorch: the PyTorch row of the same dtype / "
                   "this median; first call: the call before timing (compile or "
-                  "Numba cache load). book rows: the book's classes (fastprop.bench.book_vol1, "
-                  "book_vol2); vol. 1 in float64, vol. 2 in float32 (the book's 'f')."]
+                  "Numba cache load). book rows: the book's classes (fastprop.bench.book, "
+                  "or a checkout's common/ with --book-root); vol. 1 in float64, vol. 2 in float32 (the book's 'f')."]
     return lines

@@ -12,7 +12,7 @@ import numpy as np
 from .. import threads as thread_policy
 from .. import validate
 from ..argtypes import check_writable_file
-from . import machine
+from . import baseline, machine
 from . import models as models_mod
 from .book import LR
 from .gemm import compile_gemm_kernel, gemm_facts, gemms_time, n_gemms, step_flops
@@ -202,7 +202,7 @@ def _check_args(sizes, dtypes, book_input, impls, threads, repeat, fresh=False, 
 def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, impls=IMPLS,
         budget=BUDGET, peak_size=2048, book_input="float32", fresh_batches=False,
         json_path=None, quiet=False, out=None, spiral_reps=SPIRAL_REPS, rounds=ROUNDS,
-        models=("twolayer",), model_options=None) -> dict:
+        models=("twolayer",), model_options=None, book_root=None) -> dict:
     """Run the benchmark, print the table to ``out`` (default stdout) and return the raw
     results as a dict (what ``--json`` writes).
 
@@ -247,6 +247,11 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         both (a block's book and drop-in rows keep the book's dtype).
     model_options : dict, optional
         Sizes of the blocks (keys of :data:`fastprop.bench.models.DEFAULTS`).
+    book_root : path, optional
+        A checkout of one of the books: the ``book`` rows of that book's ``models`` blocks
+        run on its own ``common/`` package instead of the transcription
+        (:mod:`fastprop.bench.baseline`); the other book's blocks and the TwoLayerNet rows
+        keep the transcription. ValueError when its ``common/`` is missing or fails to import.
 
     Returns
     -------
@@ -262,6 +267,7 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         models = [models]
     names = models_mod.expand(models)
     opts = models_mod.check_options(model_options)
+    books = baseline.baselines(book_root)
     twolayer = "twolayer" in names
     sizes, dtypes, book_input, impls, threads, notes = _check_args(
         sizes, dtypes, book_input, impls, threads, repeat, fresh_batches, peak_size)
@@ -288,7 +294,8 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
         ("peak_size", peak_size), ("book_input", book_input),
         ("fresh_batches", bool(fresh_batches)), ("pause_s", PAUSE),
         ("spiral_reps", spiral_reps if twolayer else 0), ("rounds", rounds),
-        ("models", names), ("model_options", {k: opts[k] for k in opts})])
+        ("models", names), ("model_options", {k: opts[k] for k in opts}),
+        ("baseline", {f"vol{v}": books[v].source for v in (1, 2)})])
     result["compile"] = _compile_all(sizes[0], dtypes, impls if twolayer else [], with_torch)
     result["notes"] = notes
     with thread_policy.thread_limit(threads):  # every BLAS is loaded by now: all get pinned
@@ -312,8 +319,8 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
             if spiral_reps:
                 result["spiral"] = _time_spiral(spiral_reps, switch, quiet)
         result["blocks"] = [
-            models_mod.time_block(name, opts, dtypes, impls, repeat, budget, rounds, switch,
-                                  lambda msg: _say(msg, quiet))
+            models_mod.time_block(name, dict(opts, book=books), dtypes, impls, repeat, budget,
+                                  rounds, switch, lambda msg: _say(msg, quiet))
             for name in blocks]
         switch(None)
     result["machine"]["load_average_at_start"] = load_before

@@ -4,7 +4,7 @@ A factory takes the block options (:data:`fastprop.bench.models.DEFAULTS`) and a
 returns ``(step, library)``: ``step()`` runs one call and returns its loss (or what it
 computed), ``library`` says whose BLAS it runs on (``numpy``, ``scipy``, ``torch``).
 
-Rows: ``book`` is the book's class from :mod:`fastprop.bench.book_vol1` driven by the book's
+Rows: ``book`` is the book's class from :mod:`fastprop.bench.book.vol1_nets` driven by the book's
 loop (``grads = network.gradient(x, t)``, ``optimizer.update(params, grads)``); ``dropin`` the
 same loop on fastprop's net and optimizer, as a book script calls them; ``fused`` fastprop's
 compiled step where the net has one; ``torch`` the same net in PyTorch's idiom. Every row
@@ -12,8 +12,9 @@ starts from ``np.random.seed(0)`` and the same MNIST-like float32 batch.
 """
 import numpy as np
 
-from .book import BookSGD
-from .book_vol1 import BookAdam, BookDeepConvNet, BookMultiLayerNetExtend, BookSimpleConvNet, book_col2im, book_im2col
+from . import baseline
+from .book import vol1_nets
+from .book.vol1_nets import DEEP_CONV_PARAMS
 
 MLP_HIDDEN = (100, 100, 100, 100, 100)  # MultiLayerNetExtend 784-100x5-10
 MLP_DROPOUT = 0.2
@@ -38,7 +39,8 @@ def _conv_rows(book_cls, fastprop_name):
     def book(opts, dtype):
         x, t = images(opts["batch"])
         np.random.seed(0)
-        net, opt = book_cls(), BookAdam(ADAM_LR)
+        book = baseline.of(opts, 1)
+        net, opt = book_cls(layers=book.layers), book.Adam(ADAM_LR)
         return (lambda: _book_loop(net, opt, x, t)), "numpy"
 
     def dropin(opts, dtype):
@@ -69,8 +71,11 @@ def torch_deep_convnet():
     import torch.nn as nn
 
     layers = []
-    for i, (fn, c, pad) in enumerate(BookDeepConvNet.SPEC):
+    c = 1
+    for i, p in enumerate(DEEP_CONV_PARAMS):
+        fn, pad = p["filter_num"], p["pad"]
         layers += [nn.Conv2d(c, fn, 3, padding=pad), nn.ReLU()]
+        c = fn
         if i % 2:
             layers.append(nn.MaxPool2d(2))
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(64 * 4 * 4, 50), nn.ReLU(),
@@ -121,10 +126,12 @@ def conv_gemm_shapes(net):
     ``'DeepConvNet'`` on 1 x 28 x 28 images (the first layer needs no input gradient)."""
     if net == "SimpleConvNet":
         return [(30, 25, 24 * 24, False)]
-    shapes, hw = [], 28
-    for i, (fn, c, pad) in enumerate(BookDeepConvNet.SPEC):
+    shapes, hw, c = [], 28, 1
+    for i, p in enumerate(DEEP_CONV_PARAMS):
+        fn, pad = p["filter_num"], p["pad"]
         hw = hw + 2 * pad - 2
         shapes.append((fn, c * 9, hw * hw, i > 0))
+        c = fn
         if i % 2:
             hw //= 2
     return shapes
@@ -161,8 +168,8 @@ def _gemm_rows(net, infer=False):
 
 gemms_simple, gemms_deep = _gemm_rows("SimpleConvNet"), _gemm_rows("DeepConvNet")
 gemms_infer = _gemm_rows("DeepConvNet", infer=True)
-book_simple, dropin_simple = _conv_rows(BookSimpleConvNet, "SimpleConvNet")
-book_deep, dropin_deep = _conv_rows(BookDeepConvNet, "DeepConvNet")
+book_simple, dropin_simple = _conv_rows(vol1_nets.SimpleConvNet, "SimpleConvNet")
+book_deep, dropin_deep = _conv_rows(vol1_nets.DeepConvNet, "DeepConvNet")
 
 
 # --------------------------------------------------------------------------- MultiLayerNetExtend
@@ -175,9 +182,10 @@ def _mlp_batch(opts):
 def book_multilayer(opts, dtype):
     x, t = _mlp_batch(opts)
     np.random.seed(0)
-    net = BookMultiLayerNetExtend(784, MLP_HIDDEN, 10, use_dropout=True,
-                                  dropout_ration=MLP_DROPOUT, use_batchnorm=True)
-    opt = BookSGD(MLP_LR)
+    book = baseline.of(opts, 1)
+    net = book.MultiLayerNetExtend(784, list(MLP_HIDDEN), 10, use_dropout=True,
+                                   dropout_ration=MLP_DROPOUT, use_batchnorm=True)
+    opt = book.SGD(MLP_LR)
     return (lambda: _book_loop(net, opt, x, t)), "numpy"
 
 
@@ -225,13 +233,15 @@ def _im2col_input(opts):
 
 def book_im2col_row(opts, dtype):
     x = _im2col_input(opts)
-    return (lambda: book_im2col(x, 3, 3, 1, 1)), "numpy"
+    im2col = baseline.of(opts, 1).im2col
+    return (lambda: im2col(x, 3, 3, 1, 1)), "numpy"
 
 
 def book_col2im_row(opts, dtype):
     x = _im2col_input(opts)
-    col = book_im2col(x, 3, 3, 1, 1)
-    return (lambda: book_col2im(col, x.shape, 3, 3, 1, 1)), "numpy"
+    book = baseline.of(opts, 1)
+    col = book.im2col(x, 3, 3, 1, 1)
+    return (lambda: book.col2im(col, x.shape, 3, 3, 1, 1)), "numpy"
 
 
 def dropin_im2col_row(opts, dtype):
@@ -254,7 +264,7 @@ def dropin_col2im_row(opts, dtype):
 def book_infer(opts, dtype):
     x, t = images(opts["infer_images"], seed=1)
     np.random.seed(0)
-    net = BookDeepConvNet()
+    net = vol1_nets.DeepConvNet(layers=baseline.of(opts, 1).layers)
     return (lambda: net.accuracy(x, t, INFER_BATCH)), "numpy"
 
 

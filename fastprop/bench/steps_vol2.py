@@ -1,7 +1,7 @@
 """The vol. 2 steps ``fastprop bench --models`` times, one row factory each (the same
 contract as :mod:`fastprop.bench.steps_vol1`: ``factory(options, dtype) -> (step, library)``).
 
-Rows: ``book`` runs the book's classes (:mod:`fastprop.bench.book_vol2`) under the book's
+Rows: ``book`` runs the book's classes (:mod:`fastprop.bench.book.vol2_nets`) under the book's
 loop (``RnnlmTrainer``/``Trainer``: forward, backward, ``remove_duplicate``, ``clip_grads``,
 ``optimizer.update``); ``dropin`` the same loop and the same book class on fastprop's layers
 (the book's chapter-local ``Rnnlm`` / ``CBOW`` on fastprop's time layers, ``Embedding`` and
@@ -14,18 +14,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .book_vol1 import BookAdam
-from .book_vol2 import (
-    BOOK_LAYERS,
-    BookCBOW,
-    BookListSGD,
-    BookRnnlm,
-    BookSeq2seq,
-    BookUnigramSampler,
-    book_clip_grads,
-    book_remove_duplicate,
-)
-from .book_vol2 import book_ppmi as book_ppmi_loop
+from . import baseline
+from .book import vol2_nets
 
 RNN_LR, RNN_CLIP = 20.0, 0.25   # ch06/train_rnnlm.py
 #: ch07/train_seq2seq.py: the addition set (V 13, questions of 7, answers of 5 with the
@@ -64,9 +54,11 @@ def _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, max_norm):
 def book_rnnlm(o, dtype):
     xs, ts = _rnn_batch(o)
     np.random.seed(0)
-    model = BookRnnlm(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype)
-    opt = BookListSGD(RNN_LR)
-    return (lambda: _trainer_step(model, opt, xs, ts, book_remove_duplicate, book_clip_grads,
+    book = baseline.of(o, 2)
+    model = vol2_nets.Rnnlm(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype,
+                            layers=book.layers)
+    opt = book.SGD(RNN_LR)
+    return (lambda: _trainer_step(model, opt, xs, ts, book.remove_duplicate, book.clip_grads,
                                   RNN_CLIP)), "numpy"
 
 
@@ -89,7 +81,7 @@ def dropin_rnnlm(o, dtype):
 
     ours = SimpleNamespace(**{k: getattr(layers, k) for k in (
         "TimeEmbedding", "TimeLSTM", "TimeAffine", "TimeSoftmaxWithLoss")})
-    return _fastprop_rnnlm_step(o, dtype, lambda V, D, H, dt: BookRnnlm(V, D, H, dt, layers=ours))
+    return _fastprop_rnnlm_step(o, dtype, lambda V, D, H, dt: vol2_nets.Rnnlm(V, D, H, dt, layers=ours))
 
 
 def fast_rnnlm(o, dtype):
@@ -150,7 +142,7 @@ def _lstm_step(layer, xs, dhs):
 
 def book_lstm(o, dtype):
     xs, dhs, Wx, Wh, b = _lstm_data(o, dtype)
-    return _lstm_step(BOOK_LAYERS.TimeLSTM(Wx, Wh, b), xs, dhs), "numpy"
+    return _lstm_step(baseline.of(o, 2).layers.TimeLSTM(Wx, Wh, b), xs, dhs), "numpy"
 
 
 def dropin_lstm(o, dtype):
@@ -197,10 +189,12 @@ def _cbow_data(o):
 def book_cbow(o, dtype):
     ids, contexts, target = _cbow_data(o)
     np.random.seed(0)
-    model = BookCBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype)
-    opt = BookAdam(CBOW_LR)
-    return (lambda: _trainer_step(model, opt, contexts, target, book_remove_duplicate,
-                                  book_clip_grads, None)), "numpy"
+    book = baseline.of(o, 2)
+    model = vol2_nets.CBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype,
+                           layers=book.layers)
+    opt = book.Adam(CBOW_LR)
+    return (lambda: _trainer_step(model, opt, contexts, target, book.remove_duplicate,
+                                  book.clip_grads, None)), "numpy"
 
 
 def dropin_cbow(o, dtype):
@@ -212,7 +206,7 @@ def dropin_cbow(o, dtype):
     np.random.seed(0)
     ours = SimpleNamespace(Embedding=layers.Embedding,
                            NegativeSamplingLoss=layers.NegativeSamplingLoss)
-    model = BookCBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype,
+    model = vol2_nets.CBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype,
                      layers=ours)
     opt = Adam(CBOW_LR)
     return (lambda: _trainer_step(model, opt, contexts, target, remove_duplicate, clip_grads,
@@ -297,7 +291,7 @@ def _sampler_data(o):
 
 def book_sampler(o, dtype):
     ids, target = _sampler_data(o)
-    sampler = BookUnigramSampler(ids, 0.75, o["sample_size"])
+    sampler = baseline.of(o, 2).UnigramSampler(ids, 0.75, o["sample_size"])
     np.random.seed(0)
     return (lambda: sampler.get_negative_sample(target)), "numpy"
 
@@ -329,7 +323,8 @@ def fastprop_ppmi_row(vocab):
 
 def book_ppmi(o, dtype):
     C = co_matrix(o["ppmi_book_vocab"])
-    return (lambda: book_ppmi_loop(C)), "numpy"
+    ppmi = baseline.of(o, 2).ppmi
+    return (lambda: ppmi(C)), "numpy"
 
 
 def dropin_ppmi_small(o, dtype):
@@ -359,7 +354,7 @@ def _s2s_data():
 def _s2s_step(dtype, layers, adam, remove_duplicate, clip_grads):
     xs, ts = _s2s_data()
     np.random.seed(0)
-    model = BookSeq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype, layers=layers)
+    model = vol2_nets.Seq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype, layers=layers)
     opt = adam()
     return lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, S2S["clip"])
 
@@ -367,7 +362,8 @@ def _s2s_step(dtype, layers, adam, remove_duplicate, clip_grads):
 def book_seq2seq(o, dtype):
     """The book's Seq2seq training step (Trainer: forward, backward, remove_duplicate,
     clip_grads 5.0, Adam) on the book's layers."""
-    return _s2s_step(dtype, BOOK_LAYERS, BookAdam, book_remove_duplicate, book_clip_grads), "numpy"
+    book = baseline.of(o, 2)
+    return _s2s_step(dtype, book.layers, book.Adam, book.remove_duplicate, book.clip_grads), "numpy"
 
 
 def dropin_seq2seq(o, dtype):
@@ -398,7 +394,7 @@ def _s2s_generate(dtype, layers):
     1: the per-call cost of the layers); returns every guess."""
     xs, ts = _s2s_data()
     np.random.seed(0)
-    model = BookSeq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype, layers=layers)
+    model = vol2_nets.Seq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype, layers=layers)
     n = S2S["questions"]
 
     def step():
@@ -407,7 +403,7 @@ def _s2s_generate(dtype, layers):
 
 
 def book_generate(o, dtype):
-    return _s2s_generate(dtype, BOOK_LAYERS), "numpy"
+    return _s2s_generate(dtype, baseline.of(o, 2).layers), "numpy"
 
 
 def dropin_generate(o, dtype):

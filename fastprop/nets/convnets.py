@@ -11,7 +11,7 @@ from .. import files, safe_pickle, validate
 from ..gradient import numerical_gradient as _numerical_gradient
 from ..layers import Affine, Convolution, Dropout, Pooling, Relu, SoftmaxWithLoss
 from ..layers.conv import spatial_out
-from .params import ParamDict
+from .params import BoundParams, ParamDict
 
 #: weights one net may hold (2**31: 16 GiB of float64), refused before allocating
 MAX_PARAMETERS = 2**31
@@ -67,7 +67,7 @@ def _book_pool(layer) -> bool:
     return type(layer) is Pooling and (layer.pool_h, layer.pool_w, layer.stride, layer.pad) == (2, 2, 2, 0)
 
 
-class _ConvNet:
+class _ConvNet(BoundParams):
     """What both nets share: bound params, loss, batched accuracy, gradient, save/load."""
 
     _param_layers = ()  # ((W key, b key, layer), ...) filled by the subclasses
@@ -78,15 +78,6 @@ class _ConvNet:
             bindings[wkey], bindings[bkey] = (layer, 0), (layer, 1)
         self._bindings = bindings
         self._params = ParamDict(params, bindings)
-
-    @property
-    def params(self) -> ParamDict:
-        """The layers' own arrays; ``params[key] = array`` (or a new dict) rebinds the layer."""
-        return self._params
-
-    @params.setter
-    def params(self, value):
-        self._params = ParamDict(value, self._bindings)
 
     def _layer_list(self):
         return list(self.layers.values()) if isinstance(self.layers, dict) else list(self.layers)

@@ -19,7 +19,7 @@ from ..layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, Softmax
 from ..layers.dropout import check_ratio
 from ..layers.softmax import as_2d_scores
 from .fused_multi import FusedMultiLayer
-from .params import ParamDict
+from .params import BoundParams, ParamDict
 
 _ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 _HE = ("relu", "he")
@@ -61,7 +61,7 @@ def _sizes(input_size, hidden_size_list, output_size):
     return input_size, hidden, output_size
 
 
-class MultiLayerNetExtend:
+class MultiLayerNetExtend(BoundParams):
     """The book's ``MultiLayerNetExtend``: Affine [-> BatchNorm] -> activation [-> Dropout],
     repeated per hidden layer, then Affine -> SoftmaxWithLoss.
 
@@ -136,15 +136,6 @@ class MultiLayerNetExtend:
         self._params = ParamDict(params, bindings)
         self._decayed = {}
         self._fused = FusedMultiLayer(self)
-
-    @property
-    def params(self) -> ParamDict:
-        """The layers' own arrays; ``params[key] = array`` (or a new dict) rebinds the layer."""
-        return self._params
-
-    @params.setter
-    def params(self, value):
-        self._params = ParamDict(value, self._bindings)
 
     # ------------------------------------------------------------------ the book's API
 

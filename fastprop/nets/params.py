@@ -45,3 +45,17 @@ class ParamDict(dict):
 
     def __reduce__(self):  # pickles (the book's save_params) as a plain dict
         return (dict, (dict(self),))
+
+
+class BoundParams:
+    """The ``params`` property of a net whose layers hold its arrays: a :class:`ParamDict`
+    over ``self._bindings`` (``{key: (layer, index)}``, set before ``params`` is)."""
+
+    @property
+    def params(self) -> ParamDict:
+        """The layers' own arrays; ``params[key] = array`` (or a new dict) rebinds the layer."""
+        return self._params
+
+    @params.setter
+    def params(self, value):
+        self._params = ParamDict(value, self._bindings)

@@ -14,6 +14,7 @@ fast pair is the one that is many times faster. The data is fastprop's PTB cache
 (:mod:`fastprop.datasets.ptb`); a missing file is the loader's message.
 """
 from .. import argtypes
+from . import _ptb
 
 MODELS = {
     "cbow": "vol. 2 ch. 4's CBOW with negative sampling on PTB (ch04/train.py)",
@@ -46,17 +47,7 @@ def settings(model: str, args) -> dict:
     """The run's settings: the script's, then the options given."""
     if model not in MODELS:
         raise ValueError(f"this recipe trains {', '.join(MODELS)}, got --model {model}")
-    dataset = getattr(args, "dataset", None)
-    if dataset not in (None, "ptb"):
-        raise ValueError(f"--model {model} trains on ptb (the book's Penn Treebank), got --dataset {dataset}")
-    d = dict(DEFAULTS)
-    for key in DEFAULTS:
-        value = getattr(args, key, None)
-        if value is not None:
-            d[key] = value
-    d["seed"] = getattr(args, "seed", None)
-    d["progress"] = getattr(args, "progress", True) is not False
-    return d
+    return _ptb.settings(model, args, DEFAULTS, DEFAULTS)
 
 
 def check_sizes(d: dict, n_words: int, vocab: int) -> int:

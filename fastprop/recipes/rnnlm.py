@@ -13,6 +13,7 @@ and BetterRnnlm's weight tying needs them equal). The data is fastprop's PTB cac
 (:mod:`fastprop.datasets.ptb`); a missing file is the loader's message.
 """
 from .. import argtypes
+from . import _ptb
 
 MODELS = {
     "rnnlm": "vol. 2 ch. 6's LSTM language model on PTB (train_rnnlm.py)",
@@ -49,17 +50,8 @@ def settings(model: str, args) -> dict:
     other than ptb)."""
     if model not in DEFAULTS:
         raise ValueError(f"this recipe trains {', '.join(DEFAULTS)}, got --model {model}")
-    dataset = getattr(args, "dataset", None)
-    if dataset not in (None, "ptb"):
-        raise ValueError(f"--model {model} trains on ptb (the book's Penn Treebank), got --dataset {dataset}")
-    d = dict(DEFAULTS[model])
-    for key in ("batch", "hidden", "time_size", "lr", "epochs", "max_grad", "eval_interval", "dtype"):
-        value = getattr(args, key, None)
-        if value is not None:
-            d[key] = value
-    d["seed"] = getattr(args, "seed", None)
-    d["progress"] = getattr(args, "progress", True) is not False
-    return d
+    return _ptb.settings(model, args, DEFAULTS[model], ("batch", "hidden", "time_size", "lr", "epochs",
+                                                        "max_grad", "eval_interval", "dtype"))
 
 
 def memory_bytes(model: str, d: dict, vocab: int) -> int:

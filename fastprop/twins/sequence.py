@@ -1,7 +1,9 @@
-"""Twins of :mod:`fastprop.kernels.sequence`: the book's Embedding and TimeSoftmaxWithLoss
-formulas in NumPy."""
+"""Twins of :mod:`fastprop.kernels.sequence`: the book's TimeSoftmaxWithLoss formulas in
+NumPy (the Embedding ones are :mod:`.embedding`'s)."""
 import numpy as np
 
+from .embedding import embedding_backward
+from .embedding import embedding_forward as embedding_gather  # noqa: F401  (the time layers' name)
 from .rows import softmax_rows
 
 
@@ -10,15 +12,8 @@ def first_bad_id(ids, V, ignore):
     return int(bad[0]) if bad.size else -1
 
 
-def embedding_gather(W, ids, out):
-    out[...] = W[ids]
-    return out
-
-
 def embedding_scatter_add(dout, ids, dW):
-    dW[...] = 0
-    np.add.at(dW, ids, dout)
-    return dW
+    return embedding_backward(ids, dout, dW)
 
 
 def _masked_grad(y, t, ignore, dout, count, dx):

@@ -1,5 +1,6 @@
-"""fastprop.kernels.sequence against its twins: the embedding gather / scatter-add and the
-masked softmax-cross-entropy of TimeSoftmaxWithLoss (ignore label -1, no +1e-7)."""
+"""fastprop.kernels.sequence against its twins: the embedding scatter-add in the time
+layers' argument order (the gather is test_embedding's) and the masked
+softmax-cross-entropy of TimeSoftmaxWithLoss (ignore label -1, no +1e-7)."""
 import numpy as np
 import parity
 from hypothesis import strategies as st
@@ -7,12 +8,6 @@ from hypothesis import strategies as st
 from fastprop.kernels import sequence as K
 
 douts = st.sampled_from([1.0, 0.5, -2.0])
-
-
-def _gather(draw, dt):
-    r = parity.rng(draw)
-    V, D, R = draw(parity.classes), draw(parity.width), draw(parity.batch)
-    return [r.standard_normal((V, D)).astype(dt), r.integers(0, V, R).astype(np.intp), np.full((R, D), np.nan, dt)]
 
 
 def _id_check(draw, dt):
@@ -100,7 +95,6 @@ def _same_as_loss_then_backward(k, t, dt):
 
 CASES = {
     "first_bad_id": parity.Case(_id_check, exact=True),
-    "embedding_gather": parity.Case(_gather, outputs=("out",), returns="out", exact=True),
     "embedding_scatter_add": parity.Case(_scatter, outputs=("dW",), returns="dW", linear=True),
     "time_softmax_cross_entropy": parity.Case(_loss, outputs=("y", "dx", "dsum"), floor=1.0,
                                               check=_same_as_loss_then_backward),

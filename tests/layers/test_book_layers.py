@@ -5,13 +5,11 @@ import numpy as np
 import pytest
 
 # --------------------------------------------------------------------------- the book's layers
-from fastprop.bench.book import (  # noqa: E402  (the book's layers, as printed)
-    BookAffine,
-    BookRelu,
-    BookSigmoid,
-    BookSoftmaxWithLoss,
-    book_softmax,
-)
+from fastprop.bench.book.vol1 import Affine as BookAffine  # the book's layers, as printed
+from fastprop.bench.book.vol1 import Relu as BookRelu
+from fastprop.bench.book.vol1 import Sigmoid as BookSigmoid
+from fastprop.bench.book.vol1 import SoftmaxWithLoss as BookSoftmaxWithLoss
+from fastprop.bench.book.vol1 import softmax as book_softmax
 from fastprop.layers import (
     AddLayer,
     Affine,

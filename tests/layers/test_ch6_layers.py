@@ -1,17 +1,13 @@
-"""Dropout and BatchNormalization against the book's classes (book_ch6): the same masks and
+"""Dropout and BatchNormalization against the book's classes (fastprop.bench.book.vol1): the same masks and
 RNG state, the same numbers, the book's attributes, and bad input refused before a kernel."""
-import os
-import sys
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "nets"))
-from book_ch6 import BookBatchNormalization, BookDropout  # noqa: E402
-
-from fastprop import layers  # noqa: E402
-from fastprop.layers import batchnorm as bn_module  # noqa: E402
-from fastprop.layers import dropout as dropout_module  # noqa: E402
+from fastprop import layers
+from fastprop.bench.book.vol1 import BatchNormalization as BookBatchNormalization
+from fastprop.bench.book.vol1 import Dropout as BookDropout
+from fastprop.layers import batchnorm as bn_module
+from fastprop.layers import dropout as dropout_module
 
 
 @pytest.fixture

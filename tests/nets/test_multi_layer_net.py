@@ -1,13 +1,14 @@
-"""MultiLayerNet / MultiLayerNetExtend against the book's classes in NumPy (book_ch6):
+"""MultiLayerNet / MultiLayerNetExtend against the book's classes in NumPy (fastprop.bench.book):
 structure, seeded init, loss and gradients to ~1e-12, training with Dropout and BatchNorm
 step for step, the ch06 scripts' behaviours, float32, bad input."""
 from collections import OrderedDict
 
 import numpy as np
 import pytest
-from book_ch6 import BookMultiLayerNetExtend, BookSGD
 
 from fastprop import layers, optimizers
+from fastprop.bench.book.vol1 import SGD as BookSGD
+from fastprop.bench.book.vol1_nets import MultiLayerNetExtend as BookMultiLayerNetExtend
 from fastprop.nets import MultiLayerNet, MultiLayerNetExtend
 
 

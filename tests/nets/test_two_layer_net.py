@@ -14,7 +14,7 @@ KEYS = ("W1", "b1", "W2", "b2")
 
 # the book's net as printed (fastprop.bench.book: also the benchmark baseline)
 from fastprop.bench.book import BookTwoLayerNet  # noqa: E402
-from fastprop.bench.book import book_softmax as _softmax  # noqa: E402
+from fastprop.bench.book.vol1 import softmax as _softmax  # noqa: E402
 
 
 def _separable(rng, n=200, d=20, c=4):

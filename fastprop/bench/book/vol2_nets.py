@@ -1,0 +1,328 @@
+"""Vol. 2's chapter nets in plain NumPy, as the book writes them: ch04's
+``negative_sampling_layer.py`` and ``cbow.py``, ch06's ``rnnlm.py``, ch07's ``seq2seq.py``.
+
+Each takes ``layers``: where ``Embedding``, ``TimeLSTM``, ... come from (:data:`LAYERS`, this
+transcription, by default; fastprop's layers, as ``fastprop run`` runs these chapter-local
+files; or a checkout's own ``common`` modules, for ``fastprop bench --book-root``), and
+``dtype`` where the book writes ``'f'``.
+"""
+import collections
+from types import SimpleNamespace
+
+import numpy as np
+
+from . import vol2, vol2_time
+
+# --------------------------------------------------------------------------- ch04/negative_sampling_layer.py
+
+
+class EmbeddingDot:
+    def __init__(self, W, layers=None):
+        self.embed = (layers or LAYERS).Embedding(W)
+        self.params = self.embed.params
+        self.grads = self.embed.grads
+        self.cache = None
+
+    def forward(self, h, idx):
+        target_W = self.embed.forward(idx)
+        out = np.sum(target_W * h, axis=1)
+
+        self.cache = (h, target_W)
+        return out
+
+    def backward(self, dout):
+        h, target_W = self.cache
+        dout = dout.reshape(dout.shape[0], 1)
+
+        dtarget_W = dout * h
+        self.embed.backward(dtarget_W)
+        dh = dout * target_W
+        return dh
+
+
+class UnigramSampler:
+    def __init__(self, corpus, power, sample_size):
+        self.sample_size = sample_size
+        self.vocab_size = None
+        self.word_p = None
+
+        counts = collections.Counter()
+        for word_id in corpus:
+            counts[word_id] += 1
+
+        vocab_size = len(counts)
+        self.vocab_size = vocab_size
+
+        self.word_p = np.zeros(vocab_size)
+        for i in range(vocab_size):
+            self.word_p[i] = counts[i]
+
+        self.word_p = np.power(self.word_p, power)
+        self.word_p /= np.sum(self.word_p)
+
+    def get_negative_sample(self, target):
+        batch_size = target.shape[0]
+
+        negative_sample = np.zeros((batch_size, self.sample_size), dtype=np.int32)
+
+        for i in range(batch_size):
+            p = self.word_p.copy()
+            target_idx = target[i]
+            p[target_idx] = 0
+            p /= p.sum()
+            negative_sample[i, :] = np.random.choice(self.vocab_size, size=self.sample_size,
+                                                     replace=False, p=p)
+        return negative_sample
+
+
+class NegativeSamplingLoss:
+    def __init__(self, W, corpus, power=0.75, sample_size=5, layers=None):
+        layers = layers or LAYERS
+        self.sample_size = sample_size
+        self.sampler = UnigramSampler(corpus, power, sample_size)
+        self.loss_layers = [layers.SigmoidWithLoss() for _ in range(sample_size + 1)]
+        self.embed_dot_layers = [EmbeddingDot(W, layers) for _ in range(sample_size + 1)]
+
+        self.params, self.grads = [], []
+        for layer in self.embed_dot_layers:
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def forward(self, h, target):
+        batch_size = target.shape[0]
+        negative_sample = self.sampler.get_negative_sample(target)
+
+        # the positive example
+        score = self.embed_dot_layers[0].forward(h, target)
+        correct_label = np.ones(batch_size, dtype=np.int32)
+        loss = self.loss_layers[0].forward(score, correct_label)
+
+        # the negative examples
+        negative_label = np.zeros(batch_size, dtype=np.int32)
+        for i in range(self.sample_size):
+            negative_target = negative_sample[:, i]
+            score = self.embed_dot_layers[1 + i].forward(h, negative_target)
+            loss += self.loss_layers[1 + i].forward(score, negative_label)
+        return loss
+
+    def backward(self, dout=1):
+        dh = 0
+        for l0, l1 in zip(self.loss_layers, self.embed_dot_layers):
+            dscore = l0.backward(dout)
+            dh += l1.backward(dscore)
+        return dh
+
+
+#: the layers the nets take by default: this transcription (common/layers.py,
+#: common/time_layers.py and ch04's NegativeSamplingLoss)
+LAYERS = SimpleNamespace(
+    Embedding=vol2.Embedding, SigmoidWithLoss=vol2.SigmoidWithLoss,
+    NegativeSamplingLoss=NegativeSamplingLoss, TimeEmbedding=vol2_time.TimeEmbedding,
+    TimeRNN=vol2_time.TimeRNN, TimeLSTM=vol2_time.TimeLSTM, TimeGRU=vol2_time.TimeGRU,
+    TimeAffine=vol2_time.TimeAffine, TimeSoftmaxWithLoss=vol2_time.TimeSoftmaxWithLoss)
+
+
+# --------------------------------------------------------------------------- ch04/cbow.py
+
+
+class CBOW:
+    def __init__(self, vocab_size, hidden_size, window_size, corpus, dtype="f", layers=LAYERS):
+        V, H = vocab_size, hidden_size
+
+        W_in = 0.01 * np.random.randn(V, H).astype(dtype)
+        W_out = 0.01 * np.random.randn(V, H).astype(dtype)
+
+        self.in_layers = []
+        for _ in range(2 * window_size):
+            layer = layers.Embedding(W_in)
+            self.in_layers.append(layer)
+        self.ns_loss = layers.NegativeSamplingLoss(W_out, corpus, power=0.75, sample_size=5)
+
+        layers = self.in_layers + [self.ns_loss]
+        self.params, self.grads = [], []
+        for layer in layers:
+            self.params += layer.params
+            self.grads += layer.grads
+
+        self.word_vecs = W_in
+
+    def forward(self, contexts, target):
+        h = 0
+        for i, layer in enumerate(self.in_layers):
+            h += layer.forward(contexts[:, i])
+        h *= 1 / len(self.in_layers)
+        loss = self.ns_loss.forward(h, target)
+        return loss
+
+    def backward(self, dout=1):
+        dout = self.ns_loss.backward(dout)
+        dout *= 1 / len(self.in_layers)
+        for layer in self.in_layers:
+            layer.backward(dout)
+        return None
+
+
+# --------------------------------------------------------------------------- ch06/rnnlm.py
+
+
+class Rnnlm:
+    def __init__(self, vocab_size=10000, wordvec_size=100, hidden_size=100, dtype="f",
+                 layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        rn = np.random.randn
+
+        embed_W = (rn(V, D) / 100).astype(dtype)
+        lstm_Wx = (rn(D, 4 * H) / np.sqrt(D)).astype(dtype)
+        lstm_Wh = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_b = np.zeros(4 * H).astype(dtype)
+        affine_W = (rn(H, V) / np.sqrt(H)).astype(dtype)
+        affine_b = np.zeros(V).astype(dtype)
+
+        self.layers = [
+            layers.TimeEmbedding(embed_W),
+            layers.TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=True),
+            layers.TimeAffine(affine_W, affine_b),
+        ]
+        self.loss_layer = layers.TimeSoftmaxWithLoss()
+        self.lstm_layer = self.layers[1]
+
+        self.params, self.grads = [], []
+        for layer in self.layers:
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def predict(self, xs):
+        for layer in self.layers:
+            xs = layer.forward(xs)
+        return xs
+
+    def forward(self, xs, ts):
+        score = self.predict(xs)
+        loss = self.loss_layer.forward(score, ts)
+        return loss
+
+    def backward(self, dout=1):
+        dout = self.loss_layer.backward(dout)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def reset_state(self):
+        self.lstm_layer.reset_state()
+
+
+# --------------------------------------------------------------------------- ch07/seq2seq.py
+
+
+class Encoder:
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        rn = np.random.randn
+
+        embed_W = (rn(V, D) / 100).astype(dtype)
+        lstm_Wx = (rn(D, 4 * H) / np.sqrt(D)).astype(dtype)
+        lstm_Wh = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_b = np.zeros(4 * H).astype(dtype)
+
+        self.embed = layers.TimeEmbedding(embed_W)
+        self.lstm = layers.TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=False)
+
+        self.params = self.embed.params + self.lstm.params
+        self.grads = self.embed.grads + self.lstm.grads
+        self.hs = None
+
+    def forward(self, xs):
+        xs = self.embed.forward(xs)
+        hs = self.lstm.forward(xs)
+        self.hs = hs
+        return hs[:, -1, :]
+
+    def backward(self, dh):
+        dhs = np.zeros_like(self.hs)
+        dhs[:, -1, :] = dh
+
+        dout = self.lstm.backward(dhs)
+        dout = self.embed.backward(dout)
+        return dout
+
+
+class Decoder:
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        rn = np.random.randn
+
+        embed_W = (rn(V, D) / 100).astype(dtype)
+        lstm_Wx = (rn(D, 4 * H) / np.sqrt(D)).astype(dtype)
+        lstm_Wh = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_b = np.zeros(4 * H).astype(dtype)
+        affine_W = (rn(H, V) / np.sqrt(H)).astype(dtype)
+        affine_b = np.zeros(V).astype(dtype)
+
+        self.embed = layers.TimeEmbedding(embed_W)
+        self.lstm = layers.TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=True)
+        self.affine = layers.TimeAffine(affine_W, affine_b)
+
+        self.params, self.grads = [], []
+        for layer in (self.embed, self.lstm, self.affine):
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def forward(self, xs, h):
+        self.lstm.set_state(h)
+
+        out = self.embed.forward(xs)
+        out = self.lstm.forward(out)
+        score = self.affine.forward(out)
+        return score
+
+    def backward(self, dscore):
+        dout = self.affine.backward(dscore)
+        dout = self.lstm.backward(dout)
+        dout = self.embed.backward(dout)
+        dh = self.lstm.dh
+        return dh
+
+    def generate(self, h, start_id, sample_size):
+        sampled = []
+        sample_id = start_id
+        self.lstm.set_state(h)
+
+        for _ in range(sample_size):
+            x = np.array(sample_id).reshape((1, 1))
+            out = self.embed.forward(x)
+            out = self.lstm.forward(out)
+            score = self.affine.forward(out)
+
+            sample_id = np.argmax(score.flatten())
+            sampled.append(int(sample_id))
+        return sampled
+
+
+class Seq2seq:
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        self.encoder = Encoder(V, D, H, dtype, layers)
+        self.decoder = Decoder(V, D, H, dtype, layers)
+        self.softmax = layers.TimeSoftmaxWithLoss()
+
+        self.params = self.encoder.params + self.decoder.params
+        self.grads = self.encoder.grads + self.decoder.grads
+
+    def forward(self, xs, ts):
+        decoder_xs, decoder_ts = ts[:, :-1], ts[:, 1:]
+
+        h = self.encoder.forward(xs)
+        score = self.decoder.forward(decoder_xs, h)
+        loss = self.softmax.forward(score, decoder_ts)
+        return loss
+
+    def backward(self, dout=1):
+        dout = self.softmax.backward(dout)
+        dh = self.decoder.backward(dout)
+        dout = self.encoder.backward(dh)
+        return dout
+
+    def generate(self, xs, start_id, sample_size):
+        h = self.encoder.forward(xs)
+        sampled = self.decoder.generate(h, start_id, sample_size)
+        return sampled
