@@ -1,9 +1,11 @@
 """A NumPy transcription of the book's seq2seq models (vol. 2 ``ch07/seq2seq.py``,
 ``ch07/peeky_seq2seq.py``, ``ch08/attention_layer.py``, ``ch08/attention_seq2seq.py``) on the
-time layers of :mod:`book_time`: the oracle of ``tests/nets/test_seq2seq_models.py``. The book's
+time layers of :mod:`fastprop.bench.book.vol2_time`: the oracle of ``tests/nets/test_seq2seq_models.py``. The book's
 per-step loops and concatenations, written here; ``dtype`` follows the book's ``'f'``."""
 import numpy as np
-from book_time import TimeAffine, TimeEmbedding, TimeLSTM, TimeSoftmaxWithLoss, softmax
+
+from fastprop.bench.book.vol2 import softmax
+from fastprop.bench.book.vol2_time import TimeAffine, TimeEmbedding, TimeLSTM, TimeSoftmaxWithLoss
 
 
 def _lstm(rn, din, H, dt, stateful):
