@@ -1,12 +1,11 @@
 """Seq2seq, PeekySeq2seq, AttentionSeq2seq and their parts against the book's algorithm
-(``tests/book/book_seq2seq.py``): the same draws, losses, gradients and generated answers;
+(the one transcription of vol. 2's ch07/ch08 classes, :mod:`fastprop.bench.book.vol2_nets`):
+the same draws, losses, gradients and generated answers;
 gradient checks; the batched evaluation; input checks."""
-import os
-import sys
-
 import numpy as np
 import pytest
 
+from fastprop.bench.book import vol2_nets as book
 from fastprop.nets import (
     AttentionDecoder,
     AttentionEncoder,
@@ -21,12 +20,16 @@ from fastprop.nets.seq2seq import eval_seq2seq_batch
 from fastprop.optimizers import Adam
 from fastprop.util_vol2 import eval_seq2seq
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "book"))
-import book_seq2seq as book  # noqa: E402
-
 V, D, H, N, TQ, TA = 13, 5, 8, 6, 7, 5
 #: (ours, the oracle's keyword arguments)
 MODELS = [(Seq2seq, {}), (PeekySeq2seq, {"peeky": True}), (AttentionSeq2seq, {"attention": True})]
+#: the book's class for each (peeky, attention)
+_BOOK_MODEL = {(False, False): book.Seq2seq, (True, False): book.PeekySeq2seq, (False, True): book.AttentionSeq2seq}
+_BOOK_DECODER = {(False, False): book.Decoder, (True, False): book.PeekyDecoder, (False, True): book.AttentionDecoder}
+
+
+def _key(kw):
+    return bool(kw.get("peeky")), bool(kw.get("attention"))
 IDS = [m.__name__ for m, _ in MODELS]
 
 
@@ -39,7 +42,7 @@ def _pair(cls, kw, dt, seed=3):
     np.random.seed(seed)
     ours = cls(V, D, H, dtype=dt)
     np.random.seed(seed)
-    theirs = book.Seq2seq(V, D, H, dt, **kw)
+    theirs = _BOOK_MODEL[_key(kw)](V, D, H, dt)
     return ours, theirs
 
 
@@ -147,7 +150,7 @@ def test_the_parts_alone_are_the_books(dec_cls, kw):
     enc, dec = enc_cls(V, D, H, dtype="d"), dec_cls(V, D, H, dtype="d")
     np.random.seed(9)
     b_enc = (book.AttentionEncoder if kw.get("attention") else book.Encoder)(V, D, H, "d")
-    b_dec = book.Decoder(V, D, H, "d", **kw)
+    b_dec = _BOOK_DECODER[_key(kw)](V, D, H, "d")
     xs, ts = _data(6)
     h, bh = enc.forward(xs), b_enc.forward(xs)
     np.testing.assert_allclose(h, bh, rtol=1e-12, atol=1e-14)

@@ -1,5 +1,6 @@
 """Vol. 2's chapter nets in plain NumPy, as the book writes them: ch04's
-``negative_sampling_layer.py`` and ``cbow.py``, ch06's ``rnnlm.py``, ch07's ``seq2seq.py``.
+``negative_sampling_layer.py`` and ``cbow.py``, ch06's ``rnnlm.py``, ch07's ``seq2seq.py`` and
+``peeky_seq2seq.py``, ch08's ``attention_layer.py`` and ``attention_seq2seq.py``.
 
 Each takes ``layers``: where ``Embedding``, ``TimeLSTM``, ... come from (:data:`LAYERS`, this
 transcription, by default; fastprop's layers, as ``fastprop run`` runs these chapter-local
@@ -326,3 +327,301 @@ class Seq2seq:
         h = self.encoder.forward(xs)
         sampled = self.decoder.generate(h, start_id, sample_size)
         return sampled
+
+
+# --------------------------------------------------------------------------- ch07/peeky_seq2seq.py
+
+
+class PeekyDecoder:
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        rn = np.random.randn
+
+        embed_W = (rn(V, D) / 100).astype(dtype)
+        lstm_Wx = (rn(H + D, 4 * H) / np.sqrt(H + D)).astype(dtype)
+        lstm_Wh = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_b = np.zeros(4 * H).astype(dtype)
+        affine_W = (rn(H + H, V) / np.sqrt(H + H)).astype(dtype)
+        affine_b = np.zeros(V).astype(dtype)
+
+        self.embed = layers.TimeEmbedding(embed_W)
+        self.lstm = layers.TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=True)
+        self.affine = layers.TimeAffine(affine_W, affine_b)
+
+        self.params, self.grads = [], []
+        for layer in (self.embed, self.lstm, self.affine):
+            self.params += layer.params
+            self.grads += layer.grads
+        self.cache = None
+
+    def forward(self, xs, h):
+        N, T = xs.shape
+        N, H = h.shape
+
+        self.lstm.set_state(h)
+
+        out = self.embed.forward(xs)
+        hs = np.repeat(h, T, axis=0).reshape(N, T, H)
+        out = np.concatenate((hs, out), axis=2)
+
+        out = self.lstm.forward(out)
+        out = np.concatenate((hs, out), axis=2)
+
+        score = self.affine.forward(out)
+        self.cache = H
+        return score
+
+    def backward(self, dscore):
+        H = self.cache
+
+        dout = self.affine.backward(dscore)
+        dout, dhs0 = dout[:, :, H:], dout[:, :, :H]
+        dout = self.lstm.backward(dout)
+        dembed, dhs1 = dout[:, :, H:], dout[:, :, :H]
+        self.embed.backward(dembed)
+
+        dhs = dhs0 + dhs1
+        dh = self.lstm.dh + np.sum(dhs, axis=1)
+        return dh
+
+    def generate(self, h, start_id, sample_size):
+        sampled = []
+        char_id = start_id
+        self.lstm.set_state(h)
+
+        H = h.shape[1]
+        peeky_h = h.reshape(1, 1, H)
+        for _ in range(sample_size):
+            x = np.array([char_id]).reshape((1, 1))
+            out = self.embed.forward(x)
+
+            out = np.concatenate((peeky_h, out), axis=2)
+            out = self.lstm.forward(out)
+            out = np.concatenate((peeky_h, out), axis=2)
+            score = self.affine.forward(out)
+
+            char_id = np.argmax(score.flatten())
+            sampled.append(char_id)
+
+        return sampled
+
+
+class PeekySeq2seq(Seq2seq):
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        self.encoder = Encoder(V, D, H, dtype, layers)
+        self.decoder = PeekyDecoder(V, D, H, dtype, layers)
+        self.softmax = layers.TimeSoftmaxWithLoss()
+
+        self.params = self.encoder.params + self.decoder.params
+        self.grads = self.encoder.grads + self.decoder.grads
+
+
+# --------------------------------------------------------------------------- ch08/attention_layer.py
+
+
+class WeightSum:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.cache = None
+
+    def forward(self, hs, a):
+        N, T, H = hs.shape
+
+        ar = a.reshape(N, T, 1)
+        t = hs * ar
+        c = np.sum(t, axis=1)
+
+        self.cache = (hs, ar)
+        return c
+
+    def backward(self, dc):
+        hs, ar = self.cache
+        N, T, H = hs.shape
+        dt = dc.reshape(N, 1, H).repeat(T, axis=1)
+        dar = dt * hs
+        dhs = dt * ar
+        da = np.sum(dar, axis=2)
+
+        return dhs, da
+
+
+class AttentionWeight:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.softmax = vol2.Softmax()
+        self.cache = None
+
+    def forward(self, hs, h):
+        N, T, H = hs.shape
+
+        hr = h.reshape(N, 1, H)
+        t = hs * hr
+        s = np.sum(t, axis=2)
+        a = self.softmax.forward(s)
+
+        self.cache = (hs, hr)
+        return a
+
+    def backward(self, da):
+        hs, hr = self.cache
+        N, T, H = hs.shape
+
+        ds = self.softmax.backward(da)
+        dt = ds.reshape(N, T, 1).repeat(H, axis=2)
+        dhs = dt * hr
+        dhr = dt * hs
+        dh = np.sum(dhr, axis=1)
+
+        return dhs, dh
+
+
+class Attention:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.attention_weight_layer = AttentionWeight()
+        self.weight_sum_layer = WeightSum()
+        self.attention_weight = None
+
+    def forward(self, hs, h):
+        a = self.attention_weight_layer.forward(hs, h)
+        out = self.weight_sum_layer.forward(hs, a)
+        self.attention_weight = a
+        return out
+
+    def backward(self, dout):
+        dhs0, da = self.weight_sum_layer.backward(dout)
+        dhs1, dh = self.attention_weight_layer.backward(da)
+        dhs = dhs0 + dhs1
+        return dhs, dh
+
+
+class TimeAttention:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.layers = None
+        self.attention_weights = None
+
+    def forward(self, hs_enc, hs_dec):
+        N, T, H = hs_dec.shape
+        out = np.empty_like(hs_dec)
+        self.layers = []
+        self.attention_weights = []
+
+        for t in range(T):
+            layer = Attention()
+            out[:, t, :] = layer.forward(hs_enc, hs_dec[:, t, :])
+            self.layers.append(layer)
+            self.attention_weights.append(layer.attention_weight)
+
+        return out
+
+    def backward(self, dout):
+        N, T, H = dout.shape
+        dhs_enc = 0
+        dhs_dec = np.empty_like(dout)
+
+        for t in range(T):
+            layer = self.layers[t]
+            dhs, dh = layer.backward(dout[:, t, :])
+            dhs_enc += dhs
+            dhs_dec[:, t, :] = dh
+
+        return dhs_enc, dhs_dec
+
+
+# --------------------------------------------------------------------------- ch08/attention_seq2seq.py
+
+
+class AttentionEncoder(Encoder):
+    def forward(self, xs):
+        xs = self.embed.forward(xs)
+        hs = self.lstm.forward(xs)
+        return hs
+
+    def backward(self, dhs):
+        dout = self.lstm.backward(dhs)
+        dout = self.embed.backward(dout)
+        return dout
+
+
+class AttentionDecoder:
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        rn = np.random.randn
+
+        embed_W = (rn(V, D) / 100).astype(dtype)
+        lstm_Wx = (rn(D, 4 * H) / np.sqrt(D)).astype(dtype)
+        lstm_Wh = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_b = np.zeros(4 * H).astype(dtype)
+        affine_W = (rn(2 * H, V) / np.sqrt(2 * H)).astype(dtype)
+        affine_b = np.zeros(V).astype(dtype)
+
+        self.embed = layers.TimeEmbedding(embed_W)
+        self.lstm = layers.TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=True)
+        self.attention = TimeAttention()
+        self.affine = layers.TimeAffine(affine_W, affine_b)
+        all_layers = [self.embed, self.lstm, self.attention, self.affine]
+
+        self.params, self.grads = [], []
+        for layer in all_layers:
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def forward(self, xs, enc_hs):
+        h = enc_hs[:, -1]
+        self.lstm.set_state(h)
+
+        out = self.embed.forward(xs)
+        dec_hs = self.lstm.forward(out)
+        c = self.attention.forward(enc_hs, dec_hs)
+        out = np.concatenate((c, dec_hs), axis=2)
+        score = self.affine.forward(out)
+
+        return score
+
+    def backward(self, dscore):
+        dout = self.affine.backward(dscore)
+        N, T, H2 = dout.shape
+        H = H2 // 2
+
+        dc, ddec_hs0 = dout[:, :, :H], dout[:, :, H:]
+        denc_hs, ddec_hs1 = self.attention.backward(dc)
+        ddec_hs = ddec_hs0 + ddec_hs1
+        dout = self.lstm.backward(ddec_hs)
+        dh = self.lstm.dh
+        denc_hs[:, -1] += dh
+        self.embed.backward(dout)
+
+        return denc_hs
+
+    def generate(self, enc_hs, start_id, sample_size):
+        sampled = []
+        sample_id = start_id
+        h = enc_hs[:, -1]
+        self.lstm.set_state(h)
+
+        for _ in range(sample_size):
+            x = np.array([sample_id]).reshape((1, 1))
+
+            out = self.embed.forward(x)
+            dec_hs = self.lstm.forward(out)
+            c = self.attention.forward(enc_hs, dec_hs)
+            out = np.concatenate((c, dec_hs), axis=2)
+            score = self.affine.forward(out)
+
+            sample_id = np.argmax(score.flatten())
+            sampled.append(sample_id)
+
+        return sampled
+
+
+class AttentionSeq2seq(Seq2seq):
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dtype="f", layers=LAYERS):
+        args = vocab_size, wordvec_size, hidden_size
+        self.encoder = AttentionEncoder(*args, dtype, layers)
+        self.decoder = AttentionDecoder(*args, dtype, layers)
+        self.softmax = layers.TimeSoftmaxWithLoss()
+
+        self.params = self.encoder.params + self.decoder.params
+        self.grads = self.encoder.grads + self.decoder.grads
