@@ -513,8 +513,6 @@ def _ids(r, n, v):
 
 SEQ_INPUTS = {
     "first_bad_id": {"default": lambda n, m, dt, r: (_ids(r, n * m, 1000), 1000, -1)},
-    "embedding_scatter_add": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt), _ids(r, n, 1000),
-                                                              np.empty((1000, m), dt))},
     "time_softmax_cross_entropy": {"default": lambda n, m, dt, r: (
         _rand(r, (n, m), dt), _ids(r, n, m), -1, np.empty((n, m), dt), np.empty((n, m), dt), 1.0, None)},
     "bias_softmax_cross_entropy": {"default": lambda n, m, dt, r: (

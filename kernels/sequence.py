@@ -1,6 +1,6 @@
 """Kernels of vol. 2's time-distributed layers: the softmax-cross-entropy over N*T rows with
 the ``ignore_label`` mask fused in. The embedding gather and scatter-add are
-:mod:`.embedding`'s (one of each); the time layers reach them here under the names they call.
+:mod:`.embedding`'s (one of each), which the time layers call.
 
 The loss follows the book's ``TimeSoftmaxWithLoss``: ``-sum(mask * log(y[t])) / sum(mask)``,
 no ``+1e-7`` (unlike vol. 1's ``cross_entropy_error``); rows whose label is the ignore label
@@ -9,8 +9,6 @@ contribute neither loss nor gradient and are never read at their label.
 import numpy as np
 
 from ._jit import jit
-from .embedding import embedding_backward
-from .embedding import embedding_forward as embedding_gather  # noqa: F401  (the time layers' name)
 from .vmath import exp as vexp
 from .vmath import exp32
 
@@ -27,20 +25,6 @@ def first_bad_id(ids, V, ignore):
         if (v < 0 or v >= V) and v != ignore:
             return i
     return -1
-
-
-@jit
-def embedding_scatter_add(dout, ids, dW):
-    """:func:`~.embedding.embedding_backward` in the argument order the time layers call it
-    with (``dW = 0; np.add.at(dW, ids, dout)``); one scatter-add, not a second copy of it.
-
-    Parameters
-    ----------
-    dout : (R, D) upstream gradient
-    ids : (R,) intp in ``[0, V)``
-    dW : (V, D) written
-    """
-    return embedding_backward(ids, dout, dW)
 
 
 @jit

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import gemm_blocks, validate
-from ..kernels import activations, affine, sequence
+from ..kernels import activations, affine, embedding, sequence
 from .affine import _param
 from .base import Layer
 from .softmax import SoftmaxWithLoss
@@ -54,7 +54,7 @@ class TimeEmbedding(Layer):
         ids = word_ids(xs, W.shape[0])
         N, T = ids.shape
         out = np.empty((N, T, W.shape[1]), W.dtype)
-        sequence.embedding_gather(W, ids.reshape(-1), out.reshape(N * T, -1))
+        embedding.embedding_forward(W, ids.reshape(-1), out.reshape(N * T, -1))
         self.idx, self._shape = ids, ids.shape
         return out
 
@@ -65,7 +65,7 @@ class TimeEmbedding(Layer):
         self._saved_shape(ids, "idx", getattr(self, "_shape", None))
         N, T = ids.shape
         dout = self._dout(dout, (N, T, W.shape[1]), W.dtype)
-        sequence.embedding_scatter_add(dout.reshape(N * T, -1), ids.reshape(-1), self._grad(0))
+        embedding.embedding_backward(ids.reshape(-1), dout.reshape(N * T, -1), self._grad(0))
         return None
 
 

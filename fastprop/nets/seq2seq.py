@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import gemm_blocks, threads, validate
 from ..kernels import affine as affine_k
+from ..kernels import embedding as emb_k
 from ..kernels import recurrent as rec_k
 from ..kernels import seq2seq as s2s_k
 from ..kernels import sequence as seq_k
@@ -113,7 +114,7 @@ class _Part:
         D, H, dt = E.shape[1], Wh.shape[0], E.dtype
         ws = self._ws
         xe = ws.get("xe", (N, T, D), dt)
-        seq_k.embedding_gather(E, ids.reshape(-1), xe.reshape(N * T, D))
+        emb_k.embedding_forward(E, ids.reshape(-1), xe.reshape(N * T, D))
         if xin is None:
             xin = xe
         else:
@@ -144,7 +145,7 @@ class _Part:
             rec_k.lstm_backward(dhs, Wx, Wh, *cache, grads[1], grads[2], grads[3], dxs, dh, dc, dA, dxtm)
         D = grads[0].shape[1]
         dxe = dxs if din == D else np.ascontiguousarray(dxs[:, :, din - D:])
-        seq_k.embedding_scatter_add(dxe.reshape(N * T, D), ids.reshape(-1), grads[0])
+        emb_k.embedding_backward(ids.reshape(-1), dxe.reshape(N * T, D), grads[0])
         return dxs
 
     def _require(self):

@@ -1,19 +1,13 @@
 """Twins of :mod:`fastprop.kernels.sequence`: the book's TimeSoftmaxWithLoss formulas in
-NumPy (the Embedding ones are :mod:`.embedding`'s)."""
+NumPy (the Embedding gather and scatter-add are :mod:`.embedding`'s)."""
 import numpy as np
 
-from .embedding import embedding_backward
-from .embedding import embedding_forward as embedding_gather  # noqa: F401  (the time layers' name)
 from .rows import softmax_rows
 
 
 def first_bad_id(ids, V, ignore):
     bad = np.flatnonzero(((ids < 0) | (ids >= V)) & (ids != ignore))
     return int(bad[0]) if bad.size else -1
-
-
-def embedding_scatter_add(dout, ids, dW):
-    return embedding_backward(ids, dout, dW)
 
 
 def _masked_grad(y, t, ignore, dout, count, dx):

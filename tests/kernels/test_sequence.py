@@ -19,13 +19,6 @@ def _id_check(draw, dt):
     return [ids, V, draw(st.sampled_from([-1, 0, V]))]
 
 
-def _scatter(draw, dt):
-    r = parity.rng(draw)
-    V, D, R = draw(parity.classes), draw(parity.width), draw(parity.batch)
-    ids = r.integers(0, min(V, 3) if draw(st.booleans()) else V, R).astype(np.intp)  # repeats
-    return [r.standard_normal((R, D)).astype(dt), ids, np.full((V, D), np.nan, dt)]
-
-
 def _labels(draw, r, R, V):
     t = r.integers(0, V, R).astype(np.intp)
     t[r.random(R) < draw(st.sampled_from([0.0, 0.3, 1.0]))] = -1
@@ -95,7 +88,6 @@ def _same_as_loss_then_backward(k, t, dt):
 
 CASES = {
     "first_bad_id": parity.Case(_id_check, exact=True),
-    "embedding_scatter_add": parity.Case(_scatter, outputs=("dW",), returns="dW", linear=True),
     "time_softmax_cross_entropy": parity.Case(_loss, outputs=("y", "dx", "dsum"), floor=1.0,
                                               check=_same_as_loss_then_backward),
     "bias_softmax_cross_entropy": parity.Case(_bias_loss, outputs=("x", "dsum"), floor=1.0,
