@@ -11,7 +11,8 @@ has one.
 
 Tolerances (the rules of the old ``tests/test_parity.py``): float64 to ``rtol=1e-12`` with
 an ``atol`` of ``1e-12`` times the output's scale; a float32 kernel against the float64
-twin run on the same (rounded) inputs, to an ``atol`` of ``1e-5`` times the output's scale.
+twin run on the same (rounded) inputs, to an ``atol`` of ``1e-5`` times the output's scale
+(and never below float32's smallest normal number).
 The scale of an output is its largest finite expected magnitude, raised by a case's
 ``floor`` where the output is a difference of larger terms (rounding scales with the
 terms, not with the result).
@@ -141,7 +142,10 @@ def assert_close(actual, expected, kdtype=np.float64, what="", floor=0.0, rtol=1
             # a scalar loss sums log(y + 1e-7) terms whose float32 rounding is ~1e-7
             # absolute even when the loss itself is ~1e-7 (every y near 1)
             scale = max(scale, 1.0)
-        np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5 * scale, err_msg=what)
+        # at least float32's smallest normal: an output whose float64 twin is ~1e-59 is 0 in
+        # float32 (the scaled atol would demand agreement far below what float32 can hold)
+        atol = max(1e-5 * scale, float(np.finfo(np.float32).tiny))
+        np.testing.assert_allclose(actual, expected, rtol=0, atol=atol, err_msg=what)
 
 
 def _leaves(value, path=()):
