@@ -6,10 +6,13 @@ operands in place, without packing them first; it takes them for a plain ``x @ W
 ``M * N * K <= 100**3`` (OpenBLAS's ``gemm_small_kernel_permit`` for those targets). The
 forward GEMM of the book's first layer, (100, 784) @ (784, 50), is 3.9 M multiply-adds:
 one call packs ``W`` and runs the general kernel, and four calls of 25 rows take the small
-kernel. Measured on Zen 4 (float64, one thread, CPU time, medians of 9): 215 us as one
-GEMM, 161 us in blocks of 25 rows; float32 102 vs 82 us; (100, 784) @ (784, 100) 372 vs
-323 us. Blocks of fewer than :data:`MIN_ROWS` rows lost ((256, 784) @ (784, 256) float64:
-2446 us whole, 2818 us in 4-row blocks). Other BLAS builds get one GEMM, as before.
+kernel. Measured on Zen 4, one thread: the book's drop-in ch05 step 968 -> 880 us (quiet
+machine, wall, medians of 11 x 300 steps). The GEMM alone, CPU time on a loaded machine
+(medians of 9, ratios only): 215 vs 161 us float64, 102 vs 82 us float32; (100, 784) @
+(784, 100) 372 vs 323 us; blocks of fewer than :data:`MIN_ROWS` rows lost ((256, 784) @
+(784, 256) float64: 2446 us whole, 2818 us in 4-row blocks). Other BLAS builds get one GEMM,
+as before. At two threads the blocks (run on one thread) and one GEMM on two OpenBLAS
+threads measured about the same in the step (989 vs 901 us, quiet).
 """
 from __future__ import annotations
 
