@@ -39,11 +39,17 @@ def has_small_kernels() -> bool:
     return _small
 
 
-def gemm_rows(n: int, k: int, m: int) -> int:
+def gemm_rows(n: int, k: int, m: int, blas_threads: int | None = None) -> int:
     """Rows per block for ``(n, k) @ (k, m)`` (the ``rows`` of
     :func:`fastprop.kernels.affine.affine_forward`): 0 for one GEMM (it is small enough
-    already, the blocks would be too thin, or the BLAS has no small kernels)."""
-    if n * k * m <= SMALL_KERNEL_WORK or not has_small_kernels():
+    already, the blocks would be too thin, the BLAS has no small kernels, or it runs on
+    more than one thread: the small kernels use one). ``blas_threads``: the BLAS's thread
+    count for the call (None: what the thread policy last gave it)."""
+    if blas_threads is None:
+        from . import threads
+
+        blas_threads = threads.blas_threads()
+    if blas_threads > 1 or n * k * m <= SMALL_KERNEL_WORK or not has_small_kernels():
         return 0
     rows = SMALL_KERNEL_WORK // max(1, k * m)
     return rows if rows >= MIN_ROWS else 0

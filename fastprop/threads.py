@@ -195,6 +195,12 @@ def _blas_libs():
     return _blas
 
 
+def blas_threads() -> int:
+    """The thread count every BLAS was last given (before any: the usable cores, the
+    BLAS's own default)."""
+    return _applied if _applied is not None else usable_cores()
+
+
 def _set_blas(n: int) -> None:
     for lib in _blas_libs():
         lib.set_num_threads(n)

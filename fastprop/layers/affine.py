@@ -125,8 +125,9 @@ class Affine(Layer):
         dt = W.dtype
         b = validate.bias(b, W.shape[1], dt)
         out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
-        rows = (gemm_blocks.gemm_rows(x.shape[0], x.shape[1], W.shape[1])  # the BLAS's small kernels, or
-                or max(16, CHUNK_BYTES // (x.shape[1] * dt.itemsize)))  # an L2-sized chunk
+        # each chunk's GEMM runs on one BLAS thread: blocks for the small kernels, or L2-sized
+        rows = (gemm_blocks.gemm_rows(x.shape[0], x.shape[1], W.shape[1], blas_threads=1)
+                or max(16, CHUNK_BYTES // (x.shape[1] * dt.itemsize)))
         with threads.parallel_region(linger=False) as n:
             buf = np.empty((n, rows, x.shape[1]), dtype=dt)
             affine.affine_forward_cast(x, W, b, out, buf)
