@@ -62,6 +62,34 @@ def test_public_api():
     assert isinstance(fastprop.__version__, str)
 
 
+@pytest.mark.parametrize("package", ["fastprop", "fastprop.layers", "fastprop.nets"])
+def test_lazy_exports_are_the_public_names(package):
+    """The names a package imports on first use are exactly its ``__all__``, each one
+    resolves, and ``dir()`` lists them; an unknown name is an AttributeError."""
+    mod = importlib.import_module(package)
+    assert sorted(mod._names) == sorted(mod.__all__)
+    assert set(mod.__all__) <= set(dir(mod))
+    for name in mod.__all__:
+        assert getattr(mod, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchLayer'"):
+        _ = mod.NoSuchLayer
+
+
+def test_a_ch05_run_imports_only_what_it_uses(tmp_path):
+    """``import fastprop`` and the three layers of ch. 5 leave the conv, recurrent,
+    seq2seq and word2vec modules unimported (they are imported when first named)."""
+    r = _run("import sys, fastprop; from fastprop.layers import Affine, Relu, SoftmaxWithLoss; "
+             "print(sorted(m for m in sys.modules if m.startswith('fastprop.layers.'))); "
+             "fastprop.layers.TimeLSTM; print('fastprop.layers.time_recurrent' in sys.modules)",
+             tmp_path)
+    assert r.returncode == 0, r.stderr
+    first, last = r.stdout.strip().splitlines()
+    assert "fastprop.layers.affine" in first and "fastprop.layers.softmax" in first
+    for unused in ("conv", "recurrent", "time", "time_recurrent", "sampling", "embedding"):
+        assert f"'fastprop.layers.{unused}'" not in first, unused
+    assert last == "True"
+
+
 # --------------------------------------------------------------------------- compile policy
 
 

@@ -6,23 +6,18 @@ ch. 7-8's Seq2seq, PeekySeq2seq and AttentionSeq2seq with their encoders and dec
 ``fused`` holds the Python side of the compiled training steps; ``params`` the parameter
 dict that keeps a net's layers bound to the arrays it holds.
 """
-from .base_model import BaseModel
-from .convnets import DeepConvNet, SimpleConvNet
-from .multi_layer import MultiLayerNet, MultiLayerNetExtend
-from .rnnlm import BetterRnnlm, Rnnlm
-from .seq2seq import (
-    AttentionDecoder,
-    AttentionEncoder,
-    AttentionSeq2seq,
-    Decoder,
-    Encoder,
-    PeekyDecoder,
-    PeekySeq2seq,
-    Seq2seq,
-    eval_seq2seq_batch,
-)
-from .two_layer import TwoLayerNet
-from .word2vec import CBOW, SkipGram
+from .._lazy import exports
+
+__getattr__, __dir__, _names = exports(__name__, {
+    ".base_model": ["BaseModel"],
+    ".convnets": ["DeepConvNet", "SimpleConvNet"],
+    ".multi_layer": ["MultiLayerNet", "MultiLayerNetExtend"],
+    ".rnnlm": ["BetterRnnlm", "Rnnlm"],
+    ".seq2seq": ["AttentionDecoder", "AttentionEncoder", "AttentionSeq2seq", "Decoder", "Encoder",
+                 "PeekyDecoder", "PeekySeq2seq", "Seq2seq", "eval_seq2seq_batch"],
+    ".two_layer": ["TwoLayerNet"],
+    ".word2vec": ["CBOW", "SkipGram"],
+})
 
 __all__ = ["AttentionDecoder", "AttentionEncoder", "AttentionSeq2seq", "BaseModel", "BetterRnnlm", "CBOW", "Decoder",
            "DeepConvNet", "Encoder", "MultiLayerNet", "MultiLayerNetExtend", "PeekyDecoder", "PeekySeq2seq", "Rnnlm",
