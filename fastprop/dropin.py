@@ -131,9 +131,11 @@ class _BookModule(types.ModuleType):
             raise AttributeError(f"the book's {self.__name__} (vol. {volume}) has no name {name!r}")
         try:
             value = _resolve(renames.get(name, f"{default}:{name}"))
-        except (ImportError, AttributeError):
-            raise ImportError(f"fastprop has no {name} yet (the book's {self.__name__}.{name}, vol. {volume}); "
-                              "see the README's book-to-fastprop map for what exists") from None
+        except (ImportError, AttributeError) as err:
+            # every name of both books' common/ exists; what fails here is an optional
+            # package (matplotlib for ``plt``) or a bug, and the cause is what to act on
+            raise ImportError(f"the book's {self.__name__}.{name} (vol. {volume}) could not be "
+                              f"imported from fastprop: {err}") from err
         setattr(self, name, value)
         return value
 

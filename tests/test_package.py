@@ -62,7 +62,7 @@ def test_public_api():
     assert isinstance(fastprop.__version__, str)
 
 
-@pytest.mark.parametrize("package", ["fastprop", "fastprop.layers", "fastprop.nets"])
+@pytest.mark.parametrize("package", ["fastprop", "fastprop.layers", "fastprop.nets", "fastprop.trainer"])
 def test_lazy_exports_are_the_public_names(package):
     """The names a package imports on first use are exactly its ``__all__``, each one
     resolves, and ``dir()`` lists them; an unknown name is an AttributeError."""

@@ -11,12 +11,17 @@
 ``rnnlm``        vol. 2's :class:`RnnlmTrainer` (ch. 5-6 language models)
 ===============  ========================================================================================
 """
-from .bookkeeping import book_permutations
-from .grads import clip_grads, remove_duplicate
-from .metrics import ACCURACY_CHUNK, accuracy
-from .plotting import plot_curves
-from .rnnlm import RnnlmTrainer, eval_perplexity  # noqa: I001  (after grads: rnnlm -> util_vol2 -> grads)
-from .trainer import Trainer
+from .._lazy import exports
+
+# imported on first use: fastprop.util_vol2 imports .grads while .rnnlm imports util_vol2
+__getattr__, __dir__, _names = exports(__name__, {
+    ".bookkeeping": ["book_permutations"],
+    ".grads": ["clip_grads", "remove_duplicate"],
+    ".metrics": ["ACCURACY_CHUNK", "accuracy"],
+    ".plotting": ["plot_curves"],
+    ".rnnlm": ["RnnlmTrainer", "eval_perplexity"],
+    ".trainer": ["Trainer"],
+})
 
 __all__ = ["ACCURACY_CHUNK", "RnnlmTrainer", "Trainer", "accuracy", "book_permutations", "clip_grads",
            "eval_perplexity", "plot_curves", "remove_duplicate"]
