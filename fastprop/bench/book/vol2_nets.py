@@ -1,6 +1,6 @@
 """Vol. 2's chapter nets in plain NumPy, as the book writes them: ch04's
-``negative_sampling_layer.py`` and ``cbow.py``, ch06's ``rnnlm.py``, ch07's ``seq2seq.py`` and
-``peeky_seq2seq.py``, ch08's ``attention_layer.py`` and ``attention_seq2seq.py``.
+``negative_sampling_layer.py`` and ``cbow.py``, ch06's ``rnnlm.py`` and ``better_rnnlm.py``, ch07's
+``rnnlm_gen.py``, ``seq2seq.py`` and ``peeky_seq2seq.py``, ch08's ``attention_layer.py`` and ``attention_seq2seq.py``.
 
 Each takes ``layers``: where ``Embedding``, ``TimeLSTM``, ... come from (:data:`LAYERS`, this
 transcription, by default; fastprop's layers, as ``fastprop run`` runs these chapter-local
@@ -120,7 +120,8 @@ LAYERS = SimpleNamespace(
     Embedding=vol2.Embedding, SigmoidWithLoss=vol2.SigmoidWithLoss,
     NegativeSamplingLoss=NegativeSamplingLoss, TimeEmbedding=vol2_time.TimeEmbedding,
     TimeRNN=vol2_time.TimeRNN, TimeLSTM=vol2_time.TimeLSTM, TimeGRU=vol2_time.TimeGRU,
-    TimeAffine=vol2_time.TimeAffine, TimeSoftmaxWithLoss=vol2_time.TimeSoftmaxWithLoss)
+    TimeAffine=vol2_time.TimeAffine, TimeSoftmaxWithLoss=vol2_time.TimeSoftmaxWithLoss,
+    TimeDropout=vol2_time.TimeDropout)
 
 
 # --------------------------------------------------------------------------- ch04/cbow.py
@@ -210,6 +211,121 @@ class Rnnlm:
 
     def reset_state(self):
         self.lstm_layer.reset_state()
+
+
+# --------------------------------------------------------------------------- ch06/better_rnnlm.py
+
+
+class BetterRnnlm:
+    def __init__(self, vocab_size=10000, wordvec_size=650, hidden_size=650, dropout_ratio=0.5,
+                 dtype="f", layers=LAYERS):
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        rn = np.random.randn
+
+        embed_W = (rn(V, D) / 100).astype(dtype)
+        lstm_Wx1 = (rn(D, 4 * H) / np.sqrt(D)).astype(dtype)
+        lstm_Wh1 = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_b1 = np.zeros(4 * H).astype(dtype)
+        lstm_Wx2 = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_Wh2 = (rn(H, 4 * H) / np.sqrt(H)).astype(dtype)
+        lstm_b2 = np.zeros(4 * H).astype(dtype)
+        affine_b = np.zeros(V).astype(dtype)
+
+        self.layers = [
+            layers.TimeEmbedding(embed_W),
+            layers.TimeDropout(dropout_ratio),
+            layers.TimeLSTM(lstm_Wx1, lstm_Wh1, lstm_b1, stateful=True),
+            layers.TimeDropout(dropout_ratio),
+            layers.TimeLSTM(lstm_Wx2, lstm_Wh2, lstm_b2, stateful=True),
+            layers.TimeDropout(dropout_ratio),
+            layers.TimeAffine(embed_W.T, affine_b)  # weight tying!!
+        ]
+        self.loss_layer = layers.TimeSoftmaxWithLoss()
+        self.lstm_layers = [self.layers[2], self.layers[4]]
+        self.drop_layers = [self.layers[1], self.layers[3], self.layers[5]]
+
+        self.params, self.grads = [], []
+        for layer in self.layers:
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def predict(self, xs, train_flg=False):
+        for layer in self.drop_layers:
+            layer.train_flg = train_flg
+
+        for layer in self.layers:
+            xs = layer.forward(xs)
+        return xs
+
+    def forward(self, xs, ts, train_flg=True):
+        score = self.predict(xs, train_flg)
+        loss = self.loss_layer.forward(score, ts)
+        return loss
+
+    def backward(self, dout=1):
+        dout = self.loss_layer.backward(dout)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def reset_state(self):
+        for layer in self.lstm_layers:
+            layer.reset_state()
+
+
+# --------------------------------------------------------------------------- ch07/rnnlm_gen.py
+
+
+class RnnlmGen(Rnnlm):
+    def generate(self, start_id, skip_ids=None, sample_size=100):
+        word_ids = [start_id]
+
+        x = start_id
+        while len(word_ids) < sample_size:
+            x = np.array(x).reshape(1, 1)
+            score = self.predict(x)
+            p = vol2.softmax(score.flatten())
+
+            sampled = np.random.choice(len(p), size=1, p=p)
+            if (skip_ids is None) or (sampled not in skip_ids):
+                x = sampled
+                word_ids.append(int(x[0]))  # the book's int(x): NumPy 2 refuses a 1-element array
+
+        return word_ids
+
+    def get_state(self):
+        return self.lstm_layer.h, self.lstm_layer.c
+
+    def set_state(self, state):
+        self.lstm_layer.set_state(*state)
+
+
+class BetterRnnlmGen(BetterRnnlm):
+    def generate(self, start_id, skip_ids=None, sample_size=100):
+        word_ids = [start_id]
+
+        x = start_id
+        while len(word_ids) < sample_size:
+            x = np.array(x).reshape(1, 1)
+            score = self.predict(x).flatten()
+            p = vol2.softmax(score).flatten()
+
+            sampled = np.random.choice(len(p), size=1, p=p)
+            if (skip_ids is None) or (sampled not in skip_ids):
+                x = sampled
+                word_ids.append(int(x[0]))
+
+        return word_ids
+
+    def get_state(self):
+        states = []
+        for layer in self.lstm_layers:
+            states.append((layer.h, layer.c))
+        return states
+
+    def set_state(self, states):
+        for layer, state in zip(self.lstm_layers, states):
+            layer.set_state(*state)
 
 
 # --------------------------------------------------------------------------- ch07/seq2seq.py
