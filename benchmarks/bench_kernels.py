@@ -565,6 +565,19 @@ S2S_INPUTS = {
 INPUTS.update(S2S_INPUTS)
 
 
+def _generate_args(v, h, dt, r):
+    """ch07's ``RnnlmGen.generate`` on the ch06 Rnnlm (D = H): 100 words from id 0, no skips."""
+    key = np.random.RandomState(0).get_state()[1].copy()
+    out = np.zeros(100, np.int64)
+    atol = float(max(np.sqrt(np.finfo(np.float64).eps), np.sqrt(np.finfo(dt).eps)))
+    return (key, np.array([624], np.int64), np.empty(0, np.int64), _rand(r, (v, h), dt, -0.01, 0.01),
+            (_rec_weights(r, h, h, 4, dt),), _rand(r, (h, v), dt, -0.1, 0.1), np.zeros(v, dt),
+            np.zeros((1, h), dt), np.zeros((1, h), dt), atol, out)
+
+
+INPUTS["generate_words"] = {"default": _generate_args}
+
+
 DEFAULT_PARAMS = (([100, 1000], [50, 1000], DTYPES, IMPLS), ["batch", "width", "dtype", "impl"])
 #: modules whose kernels take other parameters than DEFAULT_PARAMS
 PARAMS = {
@@ -583,6 +596,8 @@ PARAMS = {
     "gru": (([20], [35], [100], DTYPES, IMPLS), ["batch", "time", "hidden", "dtype", "impl"]),
     # ch08's AttentionSeq2seq: batch 128 (training) and 100 questions (evaluation), 29 steps, H 256
     "seq2seq": (([100], [29], [256], DTYPES, IMPLS), ["batch", "time", "hidden", "dtype", "impl"]),
+    # ch07's generate: the ch06 Rnnlm (V 10000, H 100), 100 words a call
+    "generate": (([10000], [100], DTYPES, IMPLS), ["vocab", "hidden", "dtype", "impl"]),
 }
 TIMEOUTS = {"fused_two_layer": 120, "fused_multi_layer": 120}
 # the 784-1000x5-10 fused step at batch 1000 is ~20x the batch-100 one: width 100 only

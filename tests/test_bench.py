@@ -138,7 +138,7 @@ def test_rounds_interleave_and_add_up(no_torch):
 #: every block at a size that runs in milliseconds
 TINY_OPTIONS = dict(batch=4, im2col_shape=(2, 3, 8, 8), infer_images=4, vocab=40, rnn_batch=3,
                     rnn_time=4, rnn_hidden=6, cbow_hidden=5, cbow_window=2, cbow_batch=7,
-                    sampler_rows=6, sample_size=3, ppmi_vocab=30, ppmi_book_vocab=12)
+                    sampler_rows=6, sample_size=3, ppmi_vocab=30, ppmi_book_vocab=12, gen_words=9)
 
 
 def _impls():
@@ -205,6 +205,18 @@ def test_generate_rows_give_the_books_tokens():
         assert len(ours[0]) == v2.S2S["questions"] and all(len(g) == v2.S2S["a"] - 1 for g in ours[0])
 
 
+def test_rnnlmgen_rows_give_the_books_words():
+    """ch07's RnnlmGen: the book's class, the same class on fastprop's layers and fastprop's
+    compiled generate draw the same words from the same seed (float64 and the book's float32)."""
+    from fastprop.bench import steps_vol2 as v2
+
+    for dtype in ("float64", "float32"):
+        theirs = _two_steps(v2.book_rnnlmgen, dtype)
+        assert [len(g) for g in theirs] == [TINY_OPTIONS["gen_words"]] * 2 and theirs[0] != theirs[1]
+        for factory in (v2.dropin_rnnlmgen, v2.fast_rnnlmgen):
+            assert _two_steps(factory, dtype) == theirs, factory.__name__
+
+
 def test_same_outputs_where_the_step_returns_arrays():
     from fastprop.bench import steps_vol1 as v1
     from fastprop.bench import steps_vol2 as v2
@@ -249,8 +261,9 @@ def test_models_run_reports_blocks_and_json(tmp_path, capsys):
 def test_models_names_and_options_are_checked():
     assert models.expand(["twolayer"]) == ["twolayer"]
     assert models.expand(["ppmi", "convnet", "convnet"]) == ["convnet", "ppmi"]
-    assert models.expand(["vol2"]) == ["rnnlm", "lstm", "seq2seq", "generate", "cbow", "sampler", "ppmi"]
-    assert models.expand(["all"])[0] == "twolayer" and len(models.expand(["all"])) == 13
+    assert models.expand(["vol2"]) == ["rnnlm", "rnnlmgen", "lstm", "seq2seq", "generate", "cbow", "sampler",
+                                       "ppmi"]
+    assert models.expand(["all"])[0] == "twolayer" and len(models.expand(["all"])) == 14
     with pytest.raises(ValueError, match="unknown model block 'gpt'"):
         models.expand(["gpt"])
     with pytest.raises(ValueError, match="at least one"):

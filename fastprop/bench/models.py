@@ -43,6 +43,7 @@ DEFAULTS = OrderedDict([
     ("infer_images", 100),             # DeepConvNet inference: images per timed call
     ("vocab", 10000),                  # Rnnlm, CBOW and the sampler
     ("rnn_batch", 20), ("rnn_time", 35), ("rnn_hidden", 100),   # D = H
+    ("gen_words", 100),                # ch07 RnnlmGen.generate: words a call
     ("cbow_hidden", 100), ("cbow_window", 5), ("cbow_batch", 100),
     ("sampler_rows", 100), ("sample_size", 5),
     ("ppmi_vocab", 1000),              # fastprop's ppmi
@@ -142,6 +143,10 @@ BLOCKS = OrderedDict((b.name, b) for b in [
           _vol2(v2.book_rnnlm, v2.dropin_rnnlm, v2.torch_rnnlm,
                 ("fastprop.nets.Rnnlm", v2.fast_rnnlm)),
           lambda o: 4 * 16 * o["rnn_batch"] * o["rnn_time"] * o["vocab"] + (100 << 20)),
+    Block("rnnlmgen", 2, lambda o: f"ch07 RnnlmGen.generate of {o['gen_words']} words (V {o['vocab']}, "
+          f"D = H = {o['rnn_hidden']}; np.random.choice draws)",
+          _vol2(v2.book_rnnlmgen, v2.dropin_rnnlmgen, fast=("fastprop.nets.RnnlmGen", v2.fast_rnnlmgen)),
+          lambda o: 4 * 8 * o["vocab"] * o["rnn_hidden"] + (50 << 20)),
     Block("lstm", 2, lambda o: f"TimeLSTM forward + backward (N {o['rnn_batch']}, T "
           f"{o['rnn_time']}, D = H = {o['rnn_hidden']})",
           _vol2(v2.book_lstm, v2.dropin_lstm, v2.torch_lstm),

@@ -91,6 +91,39 @@ def fast_rnnlm(o, dtype):
     return _fastprop_rnnlm_step(o, dtype, lambda V, D, H, dt: Rnnlm(V, D, H, dtype=dt))
 
 
+def _rnnlm_generate(model, o):
+    """One ``generate(0, None, o['gen_words'])`` from a zero state (the book's
+    ``generate_text.py`` on a fresh model), drawing from the global RNG."""
+    def step():
+        model.reset_state()
+        return model.generate(0, None, o["gen_words"])
+    return step
+
+
+def book_rnnlmgen(o, dtype):
+    """ch07's ``RnnlmGen.generate`` as the book writes it."""
+    np.random.seed(0)
+    model = vol2_nets.RnnlmGen(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype,
+                               layers=baseline.of(o, 2).layers)
+    return _rnnlm_generate(model, o), "numpy"
+
+
+def dropin_rnnlmgen(o, dtype):
+    """The book's ``RnnlmGen`` on fastprop's time layers (``fastprop run generate_text.py``)."""
+    np.random.seed(0)
+    model = vol2_nets.RnnlmGen(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype,
+                               layers=_fastprop_time_layers())
+    return _rnnlm_generate(model, o), "scipy"
+
+
+def fast_rnnlmgen(o, dtype):
+    """``fastprop.nets.RnnlmGen.generate``: the whole loop in one compiled call (same words)."""
+    from ..nets import RnnlmGen
+
+    np.random.seed(0)
+    return _rnnlm_generate(RnnlmGen(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype), o), "scipy"
+
+
 def torch_rnnlm(o, dtype):
     import torch
     import torch.nn as nn

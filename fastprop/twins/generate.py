@@ -25,11 +25,12 @@ def generate_words(key, pos, skip, embed_W, lstms, W, b, h, c, atol, out):
             h[layer], c[layer] = Hs[1, 0], Cs[1, 0]
             xs = hs
         score = affine_forward(xs[0], W, b, np.empty((1, V), dt), 0)
-        p = softmax_rows(score, score)[0].astype(np.float64)
-        if np.isnan(p.sum()):
+        p = softmax_rows(score, score)[0]  # in the model's dtype, as the book hands it to choice
+        total = p.astype(np.float64).sum()
+        if np.isnan(total):
             status = P_NAN
             break
-        if abs(p.sum() - 1.0) > atol:
+        if abs(total - 1.0) > atol:
             status = P_SUM
             break
         k = int(rs.choice(V, size=1, p=p)[0])
