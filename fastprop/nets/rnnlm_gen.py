@@ -31,8 +31,11 @@ def _skip_ids(skip_ids, V: int) -> np.ndarray:
     if skip_ids is None:
         return np.empty(0, np.int64)
     validate.check_type(skip_ids, (list, tuple), "skip_ids", "None or a list of word ids")
-    return np.array([validate.check_scalar(i, f"skip_ids[{k}]", int, low=0, high=V - 1)
-                     for k, i in enumerate(skip_ids)], dtype=np.int64)
+    ids = np.array([validate.check_scalar(i, f"skip_ids[{k}]", int, low=0, high=V - 1)
+                    for k, i in enumerate(skip_ids)], dtype=np.int64)
+    if np.unique(ids).size == V:  # the book's loop would never end (and a compiled one cannot be interrupted)
+        raise ValueError(f"skip_ids holds all {V} word ids: no word could ever be kept")
+    return ids
 
 
 class _Generator:

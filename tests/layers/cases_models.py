@@ -57,6 +57,12 @@ CASES = [
     LayerCase("BetterRnnlm", _seeded(lambda rng, dt: nets.BetterRnnlm(V, D, D, 0.3, dtype=dt)), _sequences,
               forward=_language_forward, attributes=("layers", "lstm_layers", "drop_layers"),
               tied=True, **MODEL),  # the output weight is embed_W.T
+    # ch07's generators: the ch06 models with generate/get_state/set_state (tests/nets/test_rnnlm_gen.py)
+    LayerCase("RnnlmGen", _seeded(lambda rng, dt: nets.RnnlmGen(V, D, D, dtype=dt)), _sequences,
+              forward=_language_forward, attributes=("layers", "loss_layer", "lstm_layer"), **MODEL),
+    LayerCase("BetterRnnlmGen", _seeded(lambda rng, dt: nets.BetterRnnlmGen(V, D, D, 0.3, dtype=dt)), _sequences,
+              forward=_language_forward, attributes=("layers", "lstm_layers", "drop_layers"),
+              tied=True, **MODEL),
     LayerCase("CBOW", _seeded(lambda rng, dt: nets.CBOW(V, 3, 1, _corpus(rng), dtype=dt)), _contexts(2),
               forward=_sampled_forward, attributes=("in_layers", "ns_loss", "word_vecs"), tied=True, **MODEL),
     LayerCase("SkipGram", _seeded(lambda rng, dt: nets.SkipGram(V, 3, 1, _corpus(rng), dtype=dt)),
