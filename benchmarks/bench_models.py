@@ -1,7 +1,8 @@
 """Steps beyond ch. 5 that no other file times: the MultiLayerNetExtend training step
 (784-100x5-10, BatchNorm + Dropout 0.2, batch 100), the ch04 CBOW negative-sampling step
 (V 10000, H 100, window 5, batch 100, Adam), the ch07 Seq2seq step (V 13, D 16, H 128,
-batch 128, Adam) and its generation of 50 questions, each beside the book's classes.
+batch 128, Adam) and its generation of 50 questions, ch07's RnnlmGen.generate of 100 words
+(V 10000, D = H = 100), each beside the book's classes.
 
 The steps are the row factories of ``fastprop bench --models`` (:mod:`fastprop.bench.steps_vol1`,
 :mod:`fastprop.bench.steps_vol2`), so asv and the command time one definition. The ConvNets
@@ -23,7 +24,9 @@ SEQ2SEQ = {"book": (steps_vol2.book_seq2seq, "float32"), "dropin": (steps_vol2.d
            "fast": (steps_vol2.fast_seq2seq, "float32")}
 GENERATE = {"book": (steps_vol2.book_generate, "float32"), "dropin": (steps_vol2.dropin_generate, "float32"),
             "fast": (steps_vol2.fast_generate, "float32"), "fast_batch": (steps_vol2.fast_generate_batch, "float32")}
-TABLES = {"multilayer": MULTILAYER, "cbow": CBOW, "seq2seq": SEQ2SEQ, "generate": GENERATE}
+RNNLMGEN = {"book": (steps_vol2.book_rnnlmgen, "float32"), "dropin": (steps_vol2.dropin_rnnlmgen, "float32"),
+            "fast": (steps_vol2.fast_rnnlmgen, "float32")}
+TABLES = {"multilayer": MULTILAYER, "cbow": CBOW, "seq2seq": SEQ2SEQ, "generate": GENERATE, "rnnlmgen": RNNLMGEN}
 
 
 def _ready(name, key):
@@ -88,6 +91,22 @@ class Seq2seqGenerate:
 
     def setup(self, path):
         self.step = _ready("generate", path)
+
+    def time_generate(self, path):
+        self.step()
+
+
+class RnnlmGenerate:
+    """ch07's ``RnnlmGen.generate`` of 100 words from a zero state (V 10000, D = H = 100): the
+    book's class on the book's layers, on fastprop's layers, and ``fastprop.nets.RnnlmGen``
+    (one compiled call; the same words)."""
+
+    params = list(RNNLMGEN)
+    param_names = ["path"]
+    timeout = 120
+
+    def setup(self, path):
+        self.step = _ready("rnnlmgen", path)
 
     def time_generate(self, path):
         self.step()

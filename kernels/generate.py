@@ -29,21 +29,35 @@ OK, P_NAN, P_SUM = 0, 1, 2
 
 
 @jit
-def _cdf(p, cdf, atol):
-    """``cdf = cumsum(float64(p))`` (sequential, as ``np.cumsum``); the status of NumPy's checks
-    on ``p`` (its ``kahan_sum``: NaN, or off 1 by more than ``atol``)."""
+def _kahan_sum(p):
+    """NumPy's ``kahan_sum`` of ``float64(p)`` (the sum ``choice`` checks)."""
     s = np.float64(p[0])
     comp = 0.0
-    run = s
-    cdf[0] = run
     for j in range(1, p.shape[0]):
-        v = np.float64(p[j])
-        run += v
-        cdf[j] = run
-        y = v - comp
+        y = np.float64(p[j]) - comp
         t = s + y
         comp = (t - s) - y
         s = t
+    return s
+
+
+@jit
+def _cdf(p, cdf, atol):
+    """``cdf = cumsum(float64(p))`` (sequential, as ``np.cumsum``); the status of NumPy's checks
+    on ``p`` (its ``kahan_sum``: NaN, or off 1 by more than ``atol``).
+
+    The compensated sum is a chain of four dependent additions an element (about as long as
+    the rest of the step at V 10000), so it runs only when the plain sum ``cdf[-1]`` is too
+    close to the tolerance to decide: the two sums of V non-negative terms differ by at most
+    ``(V + 1) eps sum(p)``, and the margin below is four times that."""
+    run = 0.0
+    for j in range(p.shape[0]):
+        run += np.float64(p[j])
+        cdf[j] = run
+    margin = 4.0 * (p.shape[0] + 2) * 2.220446049250313e-16 * max(1.0, abs(run))
+    if abs(run - 1.0) <= atol - margin:  # False for NaN
+        return OK
+    s = _kahan_sum(p)
     if np.isnan(s):
         return P_NAN
     if abs(s - 1.0) > atol:

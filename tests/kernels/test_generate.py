@@ -86,3 +86,26 @@ def test_one_word_draws_nothing():
     assert K.generate_words(key, pos, np.empty(0, np.int64), embed_W, lstms, W, b, h, c, 1.5e-8, out) == K.OK
     assert out.tolist() == [6] and np.array_equal(key, key0) and pos[0] == pos0[0]
     assert not h.any() and not c.any()
+
+
+@pytest.mark.parametrize("v", [3, 1000, 10000])
+def test_the_sum_check_decides_as_numpys_choice_at_its_tolerance(v):
+    """p summing to 1 +- atol (1 - 1e-6 .. 1 + 1e-6 of it): the plain sum cannot decide there,
+    so the compensated one does; the status is whether NumPy's ``choice`` refuses p, and the
+    cdf is ``np.cumsum(p)`` bit for bit."""
+    atol = float(np.sqrt(np.finfo(np.float64).eps))
+    r = np.random.default_rng(v)
+    q = r.random(v)
+    q /= q.sum()
+    for rel in (-1.0, 1.0):
+        for f in (1 - 1e-6, 1 + 1e-6, 0.5, 2.0):
+            p = q * (1 + rel * atol * f)
+            cdf = np.empty(v)
+            try:
+                np.random.RandomState(0).choice(v, p=p)
+                refused = False
+            except ValueError as e:
+                assert "do not sum to 1" in str(e)
+                refused = True
+            assert K._cdf(p, cdf, atol) == (K.P_SUM if refused else K.OK), (rel, f)
+            np.testing.assert_array_equal(cdf, np.cumsum(p))
