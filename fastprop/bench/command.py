@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", metavar="NAME", choices=CHOICES, default=["twolayer"],
                         help="what to time: twolayer (the TwoLayerNet sizes and the spiral fit), "
                              "the vol. 1 blocks convnet deepnet multilayer im2col deepinfer, the "
-                             "vol. 2 blocks rnnlm lstm cbow sampler ppmi, or vol1, vol2, all "
+                             "vol. 2 blocks rnnlm rnnlmgen lstm seq2seq generate cbow sampler ppmi, or vol1, vol2, all "
                              "(default: twolayer: a plain fastprop bench stays as it was)")
     parser.add_argument("--infer-images", type=argtypes.positive_int, metavar="N",
                         default=DEFAULTS["infer_images"],
