@@ -79,29 +79,30 @@ def _add_run(src, src0, lo, hi, img, dst0, stride):
 
 
 @jit
-def _fill_sample(x, n, filter_h, filter_w, stride, pad, dst, dst0):
-    """Write sample n's (K, P) columns into the flat ``dst`` from ``dst0`` on: entry
-    ``(k, i*OW + j)`` at ``dst0 + k*P + i*OW + j``."""
-    c_, h, w = x.shape[1], x.shape[2], x.shape[3]
-    ow = (w + 2 * pad - filter_w) // stride + 1
-    oh = (h + 2 * pad - filter_h) // stride + 1
+def _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, dst, dst0):
+    """Columns of samples ``n0 .. n0+nb-1`` of the flat ``xf`` into the flat ``dst`` as a
+    (K, nb*P) matrix from ``dst0`` on: entry ``(k, j*P + i*OW + jj)`` is the input under
+    filter entry k at output pixel (i, jj) of sample ``n0 + j`` (0 in the padding). One
+    sample (nb = 1) is its (K, P) block of :func:`unfold`; a chunk is what
+    :mod:`.conv2d` multiplies at stride > 1."""
     p = oh * ow
-    xf = x.reshape(-1)
+    row = nb * p
     zero = dst.dtype.type(0)
     k = 0
     for c in range(c_):
-        for y in range(filter_h):
-            for xk in range(filter_w):
+        for y in range(fh):
+            for xk in range(fw):
                 lo, hi = _valid_range(w, xk, stride, pad, ow)
-                for i in range(oh):
-                    d0 = dst0 + k * p + i * ow
-                    yy = i * stride + y - pad
-                    if 0 <= yy < h:
-                        src0 = ((n * c_ + c) * h + yy) * w + xk - pad
-                        _copy_run(xf, src0, stride, lo, hi, ow, dst, d0)
-                    else:
-                        for j in range(ow):
-                            dst[d0 + j] = zero
+                for j in range(nb):
+                    plane = ((n0 + j) * c_ + c) * h
+                    for i in range(oh):
+                        d0 = dst0 + k * row + j * p + i * ow
+                        yy = i * stride + y - pad
+                        if 0 <= yy < h:
+                            _copy_run(xf, (plane + yy) * w + xk - pad, stride, lo, hi, ow, dst, d0)
+                        else:
+                            for e in range(ow):
+                                dst[d0 + e] = zero
                 k += 1
 
 
@@ -119,42 +120,54 @@ def unfold(x, filter_h, filter_w, stride, pad, cols):
     -------
     cols
     """
-    n_, k_, p = cols.shape
-    cf = cols.reshape(-1)
+    n_, c_, h, w = x.shape
+    oh = (h + 2 * pad - filter_h) // stride + 1
+    ow = (w + 2 * pad - filter_w) // stride + 1
+    k_, p = cols.shape[1], cols.shape[2]
+    xf, cf = x.reshape(-1), cols.reshape(-1)
     for n in range(n_):
-        _fill_sample(x, n, filter_h, filter_w, stride, pad, cf, n * k_ * p)
+        _fill_chunk(xf, n, 1, c_, h, w, filter_h, filter_w, stride, pad, oh, ow, cf, n * k_ * p)
     return cols
 
 
 @jit
-def _fold_sample(cf, src0, n, filter_h, filter_w, stride, pad, img):
-    """Overwrite ``img[n]`` with the sum of sample n's (K, P) columns, which start at
-    ``cf[src0]`` (flat), at their input pixels.
+def _fold_chunk(src, src0, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, imf):
+    """Overwrite samples ``n0 .. n0+nb-1`` of the flat image ``imf`` with the sum of the
+    (K, nb*P) column gradients that start at ``src[src0]`` (flat, the layout of
+    :func:`_fill_chunk`), at their input pixels.
 
     Offsets outermost: for one filter offset (y, x) the output-to-input pixel map is
     one-to-one, so every pixel adds its terms in the book's order (offset (y, x)
     ascending, from 0.0) whatever the order of (i, j) inside, and the sums are the same
     bits as the book's ``col2im``. Entries in the padding are dropped."""
-    c_, h, w = img.shape[1], img.shape[2], img.shape[3]
-    ow = (w + 2 * pad - filter_w) // stride + 1
-    oh = (h + 2 * pad - filter_h) // stride + 1
     p = oh * ow
-    imf = img.reshape(-1)
-    zero = img.dtype.type(0)
-    base_n = n * c_ * h * w
-    for e in range(base_n, base_n + c_ * h * w):
+    row = nb * p
+    zero = imf.dtype.type(0)
+    for e in range(n0 * c_ * h * w, (n0 + nb) * c_ * h * w):
         imf[e] = zero
     k = 0
     for c in range(c_):
-        for y in range(filter_h):
-            for xk in range(filter_w):
+        for y in range(fh):
+            for xk in range(fw):
                 lo, hi = _valid_range(w, xk, stride, pad, ow)
-                for i in range(oh):
-                    yy = i * stride + y - pad
-                    if 0 <= yy < h:
-                        dst0 = base_n + (c * h + yy) * w + xk - pad
-                        _add_run(cf, src0 + k * p + i * ow, lo, hi, imf, dst0, stride)
+                for j in range(nb):
+                    plane = ((n0 + j) * c_ + c) * h
+                    for i in range(oh):
+                        yy = i * stride + y - pad
+                        if 0 <= yy < h:
+                            _add_run(src, src0 + k * row + j * p + i * ow, lo, hi, imf,
+                                     (plane + yy) * w + xk - pad, stride)
                 k += 1
+
+
+@jit
+def _fold_sample(cf, src0, n, filter_h, filter_w, stride, pad, img):
+    """:func:`_fold_chunk` of one sample n of the (N, C, H, W) ``img`` from the (K, P)
+    columns at ``cf[src0]``, the geometry read from the shapes."""
+    c_, h, w = img.shape[1], img.shape[2], img.shape[3]
+    oh = (h + 2 * pad - filter_h) // stride + 1
+    ow = (w + 2 * pad - filter_w) // stride + 1
+    _fold_chunk(cf, src0, n, 1, c_, h, w, filter_h, filter_w, stride, pad, oh, ow, img.reshape(-1))
 
 
 @jit
@@ -252,7 +265,7 @@ def im2col(x, filter_h, filter_w, stride, pad, col):
 @jit
 def col2im(col, filter_h, filter_w, stride, pad, img):
     """The book's ``col2im`` into a preallocated (N, C, H, W) ``img`` (overwritten), bit
-    for bit (see :func:`_fold_sample` for the order of the sums).
+    for bit (see :func:`_fold_chunk` for the order of the sums).
 
     Parameters
     ----------

@@ -28,58 +28,7 @@ import numpy as np
 from numba import prange, uintp
 
 from ._jit import jit
-from .conv import _add_row_sums, _add_run, _copy_run, _valid_range
-
-
-@jit
-def _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, dst):
-    """Columns of samples ``n0 .. n0+nb-1`` into the flat ``dst`` as a (K, nb*P) matrix:
-    entry ``(k, j*P + i*OW + jj)`` is the input under filter entry k at output pixel
-    (i, jj) of sample ``n0 + j`` (0 in the padding)."""
-    p = oh * ow
-    row = nb * p
-    zero = dst.dtype.type(0)
-    k = 0
-    for c in range(c_):
-        for y in range(fh):
-            for xk in range(fw):
-                lo, hi = _valid_range(w, xk, stride, pad, ow)
-                for j in range(nb):
-                    plane = ((n0 + j) * c_ + c) * h
-                    for i in range(oh):
-                        d0 = k * row + j * p + i * ow
-                        yy = i * stride + y - pad
-                        if 0 <= yy < h:
-                            _copy_run(xf, (plane + yy) * w + xk - pad, stride, lo, hi, ow, dst, d0)
-                        else:
-                            for e in range(ow):
-                                dst[d0 + e] = zero
-                k += 1
-
-
-@jit
-def _fold_chunk(src, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, imf):
-    """Overwrite samples ``n0 .. n0+nb-1`` of the flat image ``imf`` with the sum of the
-    (K, nb*P) column gradients in ``src`` at their input pixels. Filter offsets outermost,
-    so each pixel adds its terms in the book's ``col2im`` order (offset ascending, from 0)."""
-    p = oh * ow
-    row = nb * p
-    zero = imf.dtype.type(0)
-    for e in range(n0 * c_ * h * w, (n0 + nb) * c_ * h * w):
-        imf[e] = zero
-    k = 0
-    for c in range(c_):
-        for y in range(fh):
-            for xk in range(fw):
-                lo, hi = _valid_range(w, xk, stride, pad, ow)
-                for j in range(nb):
-                    plane = ((n0 + j) * c_ + c) * h
-                    for i in range(oh):
-                        yy = i * stride + y - pad
-                        if 0 <= yy < h:
-                            _add_run(src, k * row + j * p + i * ow, lo, hi, imf,
-                                     (plane + yy) * w + xk - pad, stride)
-                k += 1
+from .conv import _add_row_sums, _fill_chunk, _fold_chunk
 
 
 @jit
@@ -240,7 +189,7 @@ def _layout(c_, h, w, fw, stride, pad, ow):
     """``(wide, hp, wp, rp, plane)``: stride 1 uses the wide columns of :func:`_fill_wide`
     (padded planes of hp x wp = (H + 2*pad) x (W + 2*pad), ``plane = C*hp*wp`` per
     sample, GEMM rows of pitch ``rp = wp``); other strides the exact (K, nb*P) columns
-    of :func:`_fill_chunk` (``rp = OW``, no padded copy)."""
+    of :func:`.conv._fill_chunk` (``rp = OW``, no padded copy)."""
     if stride == 1:
         hp, wp = h + 2 * pad, w + 2 * pad
         return True, hp, wp, wp, c_ * hp * wp
@@ -312,7 +261,7 @@ def conv2d_forward(x, W, b, stride, pad, chunk, work, epilogue, out):
                 _pad_chunk(xf, n0, nb, c_, h, w, pad, hp, wp, fw, padded)
                 _fill_wide(padded, nb, c_, hp, wp, fh, fw, oh, cols)
             else:
-                _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, cols)
+                _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, cols, 0)
             np.dot(wm, cols.reshape(k, m), res.reshape(fn, m))
             if epilogue == BIAS_RELU_POOL:
                 _epilogue_pool(res, b, n0, nb, fn, oh, ow, rp, of)
@@ -370,7 +319,7 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
                 _pad_chunk(xf, n0, nb, c_, h, w, pad, hp, wp, fw, padded)
                 _fill_wide(padded, nb, c_, hp, wp, fh, fw, oh, cols)
             else:
-                _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, cols)
+                _fill_chunk(xf, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, cols, 0)
             _gather(df, n0, nb, fn, oh, ow, rp, dc)
             d2 = dc.reshape(fn, m)
             np.dot(d2, cols.reshape(k, m).T, slots[ci])
@@ -381,7 +330,7 @@ def conv2d_backward(x, W, dout, stride, pad, chunk, work, dW, db, dx):
                     _fold_wide(cols, nb, c_, hp, wp, fh, fw, oh, fw, padded)
                     _crop(padded, n0, nb, c_, h, w, pad, hp, wp, dx.reshape(-1))
                 else:
-                    _fold_chunk(cols, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, dx.reshape(-1))
+                    _fold_chunk(cols, 0, n0, nb, c_, h, w, fh, fw, stride, pad, oh, ow, dx.reshape(-1))
     # the chunks' dW, added in chunk order (the same bits at any thread count), and db,
     # four filters at a time, each filter's pixels in the book's order: both serial, they
     # are a few hundred thousand adds (~0.1 ms), less than a parallel region's compile
