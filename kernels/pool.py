@@ -53,6 +53,13 @@ def _first_nan(xf, r0, r1, q, best, arg):
     return best, arg
 
 
+@jit(inline="always")
+def _pool2_starts(n, c, c_, h, w, oh, ow):
+    """Where plane (n, c) starts in the image (``x`` or ``dx``), in the pooled planes
+    (``out`` or ``dout``), and in the book's ``arg_max`` (whose step from there is C)."""
+    return uintp((n * c_ + c) * h * w), uintp((n * c_ + c) * oh * ow), uintp(n * oh * ow * c_ + c)
+
+
 @jit
 def _pool2_forward(x, out, arg_max):
     """:func:`pool_forward` for the book's every pooling, 2x2 windows with stride 2 and no
@@ -65,9 +72,7 @@ def _pool2_forward(x, out, arg_max):
     one = uintp(1)
     for n in range(n_):
         for c in range(c_):
-            plane = uintp((n * c_ + c) * h * w)
-            o0 = uintp((n * c_ + c) * oh * ow)
-            a0 = uintp(n * oh * ow * c_ + c)
+            plane, o0, a0 = _pool2_starts(n, c, c_, h, w, oh, ow)
             for i in range(oh):
                 r0 = plane + uintp(2 * i * w)
                 r1 = r0 + uintp(w)
@@ -109,9 +114,7 @@ def _pool2_backward(dout, arg_max, dx):
     xf[:] = dx.dtype.type(0)
     for n in range(n_):
         for c in range(c_):
-            plane = uintp((n * c_ + c) * h * w)
-            o0 = uintp((n * c_ + c) * oh * ow)
-            a0 = uintp(n * oh * ow * c_ + c)
+            plane, o0, a0 = _pool2_starts(n, c, c_, h, w, oh, ow)
             for i in range(oh):
                 r0 = plane + uintp(2 * i * w)
                 for j in range(ow):
