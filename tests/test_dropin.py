@@ -30,39 +30,18 @@ LOCAL_NET = '''
 import sys, os
 sys.path.append(os.pardir)
 import numpy as np
-from collections import OrderedDict
+import common.layers
 from common.layers import *
 from common.gradient import numerical_gradient
+from fastprop.bench.book import vol1_nets
 
 
-class TwoLayerNet:
+class TwoLayerNet(vol1_nets.TwoLayerNet):
+    """ch05's class as fastprop transcribes it once, on the layers the book's
+    ``from common.layers import *`` finds."""
+
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
-        self.params = {}
-        self.params['W1'] = weight_init_std * np.random.randn(input_size, hidden_size)
-        self.params['b1'] = np.zeros(hidden_size)
-        self.params['W2'] = weight_init_std * np.random.randn(hidden_size, output_size)
-        self.params['b2'] = np.zeros(output_size)
-        self.layers = OrderedDict()
-        self.layers['Affine1'] = Affine(self.params['W1'], self.params['b1'])
-        self.layers['Relu1'] = Relu()
-        self.layers['Affine2'] = Affine(self.params['W2'], self.params['b2'])
-        self.lastLayer = SoftmaxWithLoss()
-
-    def predict(self, x):
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t):
-        return self.lastLayer.forward(self.predict(x), t)
-
-    def gradient(self, x, t):
-        self.loss(x, t)
-        dout = self.lastLayer.backward(1)
-        for layer in reversed(list(self.layers.values())):
-            dout = layer.backward(dout)
-        return {'W1': self.layers['Affine1'].dW, 'b1': self.layers['Affine1'].db,
-                'W2': self.layers['Affine2'].dW, 'b2': self.layers['Affine2'].db}
+        super().__init__(input_size, hidden_size, output_size, weight_init_std, layers=common.layers)
 '''
 
 TRAIN = '''
