@@ -1,10 +1,11 @@
 """``fastprop run --volume 2`` on a small fake vol. 2 checkout (CI has no copy of the book):
 scripts written here that use the same imports and call patterns as the book's ch02
 count_method_small.py/ppmi.py, ch03/train.py, ch07/train_seq2seq.py and ch08/train.py, with
-chapter-local models (a CBOW, a seq2seq, an attention seq2seq) of their own running on
-fastprop's layers. The book's own package modules raise if imported; the seq2seq scripts read
-tiny generated addition.txt / date.txt files from the checkout's ``dataset/`` folder, as the
-book's scripts read theirs."""
+chapter-local modules running on fastprop's layers: a CBOW and an attention layer of their
+own, and ch07/ch08's seq2seq models as fastprop transcribes them once
+(:mod:`fastprop.bench.book.vol2_nets`, given the hooked ``common.time_layers``). The book's own
+package modules raise if imported; the seq2seq scripts read tiny generated addition.txt /
+date.txt files from the checkout's ``dataset/`` folder, as the book's scripts read theirs."""
 import os
 import re
 import subprocess
@@ -179,79 +180,18 @@ def test_cbow_training_with_the_vol2_trainer(tmp_path):
 SEQ2SEQ = '''
 import sys
 sys.path.append('..')
+import common.time_layers
 from common.time_layers import *
 from common.base_model import BaseModel
+from fastprop.bench.book import vol2_nets
 
 
-def lstm_weights(D, H):
-    rn = np.random.randn  # np comes from the star import, as in the book's ch07/seq2seq.py
-    return ((rn(D, 4 * H) / np.sqrt(D)).astype('f'), (rn(H, 4 * H) / np.sqrt(H)).astype('f'),
-            np.zeros(4 * H).astype('f'))
+class Seq2seq(vol2_nets.Seq2seq, BaseModel):
+    """ch07's model as fastprop transcribes it once, on the time layers the book's
+    ``from common.time_layers import *`` finds, saved and loaded by ``common``'s BaseModel."""
 
-
-class Encoder:
     def __init__(self, V, D, H):
-        self.embed = TimeEmbedding((np.random.randn(V, D) / 100).astype('f'))
-        self.lstm = TimeLSTM(*lstm_weights(D, H), stateful=False)
-        self.params = self.embed.params + self.lstm.params
-        self.grads = self.embed.grads + self.lstm.grads
-        self.hs = None
-
-    def forward(self, xs):
-        self.hs = self.lstm.forward(self.embed.forward(xs))
-        return self.hs[:, -1, :]
-
-    def backward(self, dh):
-        dhs = np.zeros_like(self.hs)
-        dhs[:, -1, :] = dh
-        self.embed.backward(self.lstm.backward(dhs))
-
-
-class Decoder:
-    def __init__(self, V, D, H):
-        self.embed = TimeEmbedding((np.random.randn(V, D) / 100).astype('f'))
-        self.lstm = TimeLSTM(*lstm_weights(D, H), stateful=True)
-        self.affine = TimeAffine((np.random.randn(H, V) / np.sqrt(H)).astype('f'), np.zeros(V).astype('f'))
-        self.params, self.grads = [], []
-        for layer in (self.embed, self.lstm, self.affine):
-            self.params += layer.params
-            self.grads += layer.grads
-
-    def forward(self, xs, h):
-        self.lstm.set_state(h)
-        return self.affine.forward(self.lstm.forward(self.embed.forward(xs)))
-
-    def backward(self, dscore):
-        self.embed.backward(self.lstm.backward(self.affine.backward(dscore)))
-        return self.lstm.dh
-
-    def generate(self, h, start_id, size):
-        self.lstm.set_state(h)
-        sampled, sample_id = [], start_id
-        for _ in range(size):
-            x = np.array(sample_id).reshape((1, 1))
-            score = self.affine.forward(self.lstm.forward(self.embed.forward(x)))
-            sample_id = np.argmax(score.flatten())
-            sampled.append(int(sample_id))
-        return sampled
-
-
-class Seq2seq(BaseModel):
-    def __init__(self, V, D, H):
-        self.encoder, self.decoder = Encoder(V, D, H), Decoder(V, D, H)
-        self.softmax = TimeSoftmaxWithLoss()
-        self.params = self.encoder.params + self.decoder.params
-        self.grads = self.encoder.grads + self.decoder.grads
-
-    def forward(self, xs, ts):
-        h = self.encoder.forward(xs)
-        return self.softmax.forward(self.decoder.forward(ts[:, :-1], h), ts[:, 1:])
-
-    def backward(self, dout=1):
-        self.encoder.backward(self.decoder.backward(self.softmax.backward(dout)))
-
-    def generate(self, xs, start_id, sample_size):
-        return self.decoder.generate(self.encoder.forward(xs), start_id, sample_size)
+        super().__init__(V, D, H, layers=common.time_layers)
 '''
 
 SEQ2SEQ_TRAIN = '''
@@ -269,6 +209,7 @@ from seq2seq import Seq2seq
 char_to_id, id_to_char = sequence.get_vocab()
 print('data', x_train.shape, t_train.shape, x_test.shape, len(char_to_id))
 model = Seq2seq(len(char_to_id), 8, 24)
+print('lstm from', type(model.encoder.lstm).__module__)
 trainer = Trainer(model, Adam())
 for epoch in range(4):
     trainer.fit(x_train, t_train, max_epoch=1, batch_size=16, max_grad=5.0)
@@ -291,6 +232,7 @@ def test_seq2seq_on_a_generated_addition_set(tmp_path):
     write(ch, "train_seq2seq.py", SEQ2SEQ_TRAIN)
     out = run(ch, "train_seq2seq.py", cache=tmp_path / "cache")
     assert "data (360, 7) (360, 5) (40, 7) 13" in out  # the book's shapes; 0-9 + _ and space
+    assert "lstm from fastprop.layers." in out
     assert out.count("val acc ") == 4 and out.count("\nQ ") + out.startswith("Q ") == 8
     # eval_seq2seq prints the answer without its start id '_'
     assert re.search(r"^T \d+ *$", out, re.M) and re.search(r"^T _", out, re.M) is None
@@ -348,66 +290,19 @@ class TimeAttention:
 ATTENTION_SEQ2SEQ = '''
 import sys
 sys.path.append('..')
-from common.time_layers import *
-from ch07.seq2seq import Encoder, Seq2seq, lstm_weights
+import common.time_layers
+from ch07.seq2seq import Seq2seq
 from ch08.attention_layer import TimeAttention
-
-
-class AttentionEncoder(Encoder):
-    def forward(self, xs):
-        self.hs = self.lstm.forward(self.embed.forward(xs))
-        return self.hs
-
-    def backward(self, dhs):
-        self.embed.backward(self.lstm.backward(dhs))
-
-
-class AttentionDecoder:
-    def __init__(self, V, D, H):
-        self.embed = TimeEmbedding((np.random.randn(V, D) / 100).astype('f'))
-        self.lstm = TimeLSTM(*lstm_weights(D, H), stateful=True)
-        self.attention = TimeAttention()
-        self.affine = TimeAffine((np.random.randn(2 * H, V) / np.sqrt(2 * H)).astype('f'),
-                                 np.zeros(V).astype('f'))
-        self.params, self.grads = [], []
-        for layer in (self.embed, self.lstm, self.attention, self.affine):
-            self.params += layer.params
-            self.grads += layer.grads
-
-    def forward(self, xs, enc_hs):
-        self.lstm.set_state(enc_hs[:, -1])
-        dec_hs = self.lstm.forward(self.embed.forward(xs))
-        c = self.attention.forward(enc_hs, dec_hs)
-        return self.affine.forward(np.concatenate((c, dec_hs), axis=2))
-
-    def backward(self, dscore):
-        dout = self.affine.backward(dscore)
-        H = dout.shape[2] // 2
-        dc, ddec_hs0 = dout[:, :, :H], dout[:, :, H:]  # strided views, as the book slices
-        denc_hs, ddec_hs1 = self.attention.backward(dc)
-        self.embed.backward(self.lstm.backward(ddec_hs0 + ddec_hs1))
-        denc_hs[:, -1] += self.lstm.dh
-        return denc_hs
-
-    def generate(self, enc_hs, start_id, size):
-        sampled, sample_id = [], start_id
-        self.lstm.set_state(enc_hs[:, -1])
-        for _ in range(size):
-            x = np.array([sample_id]).reshape((1, 1))
-            dec_hs = self.lstm.forward(self.embed.forward(x))
-            c = self.attention.forward(enc_hs, dec_hs)
-            score = self.affine.forward(np.concatenate((c, dec_hs), axis=2))
-            sample_id = int(np.argmax(score.flatten()))
-            sampled.append(sample_id)
-        return sampled
+from fastprop.bench.book import vol2_nets
 
 
 class AttentionSeq2seq(Seq2seq):
+    """ch08's model as fastprop transcribes it once, on fastprop's time layers, with this
+    chapter's own attention layer in its decoder."""
+
     def __init__(self, V, D, H):
-        self.encoder, self.decoder = AttentionEncoder(V, D, H), AttentionDecoder(V, D, H)
-        self.softmax = TimeSoftmaxWithLoss()
-        self.params = self.encoder.params + self.decoder.params
-        self.grads = self.encoder.grads + self.decoder.grads
+        vol2_nets.AttentionSeq2seq.__init__(self, V, D, H, layers=common.time_layers)
+        self.decoder.attention = TimeAttention()
 '''
 
 ATTENTION_TRAIN = '''
@@ -427,6 +322,7 @@ char_to_id, id_to_char = sequence.get_vocab()
 x_train, x_test = x_train[:, ::-1], x_test[:, ::-1]
 print('data', x_train.shape, t_train.shape, x_test.shape)
 model = AttentionSeq2seq(len(char_to_id), 8, 16)
+print('from', type(model.decoder.lstm).__module__, type(model.decoder.attention).__module__)
 trainer = Trainer(model, Adam())
 for epoch in range(3):
     trainer.fit(x_train, t_train, max_epoch=1, batch_size=16, max_grad=5.0)
@@ -470,6 +366,7 @@ def test_attention_seq2seq_on_a_generated_date_set(tmp_path):
     out = run(ch, "train.py", cache=tmp_path / "cache", stderr=err)
     assert f"'seq2seq' imported from {root / 'ch07'}" in err[0]
     assert "data (180, 29) (180, 11) (20, 29)" in out
+    assert re.search(r"^from fastprop\.layers\.\S+ ch08\.attention_layer$", out, re.M), out[:500]
     assert out.count("val acc ") == 3
     q = re.search(r"^Q (.*)$", out, re.M).group(1)  # printed the right way round again
     assert re.fullmatch(r"[\w ,/]+", q) and not q.startswith(" "), q
