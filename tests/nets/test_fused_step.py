@@ -19,6 +19,30 @@ def _data(n=300, d=20, classes=4, seed=0):
     return x, t
 
 
+def _fused_and_book_loop(x, t, sizes, std, activation, cls, kw, n_rows, batch):
+    """Two nets from one seed: ``fused`` through ``train_steps`` over the first ``n_rows`` of a
+    permutation, ``plain`` through the book loop (loss of the forward, then gradient +
+    optimizer.update) on the same batches. Checks the losses and the parameters agree;
+    returns both nets, both optimizers, the row order and the book loop's losses."""
+    np.random.seed(5)
+    fused = TwoLayerNet(*sizes, weight_init_std=std, activation=activation)
+    np.random.seed(5)
+    plain = TwoLayerNet(*sizes, weight_init_std=std, activation=activation)
+    o1, o2 = cls(**kw), cls(**kw)
+    idx = np.random.permutation(len(x))[:n_rows]
+    losses = fused.train_steps(x, t, idx, batch, o1)
+    assert losses.shape == (n_rows // batch,) and losses.dtype == np.float64
+    expected = []
+    for k in range(n_rows // batch):
+        b = idx[k * batch:(k + 1) * batch]
+        expected.append(plain.loss(x[b], t[b]))
+        o2.update(plain.params, plain.gradient(x[b], t[b]))
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    for key in plain.params:
+        np.testing.assert_allclose(fused.params[key], plain.params[key], rtol=1e-10, atol=1e-13)
+    return fused, plain, o1, o2, idx, expected
+
+
 @pytest.mark.parametrize("cls,kw", OPTS)
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 @pytest.mark.parametrize("onehot", [False, True])
@@ -28,21 +52,7 @@ def test_spiral_sized_net_takes_the_lanes_kernel_and_equals_dropin(cls, kw, acti
     assert fused_path.uses_lanes_kernel(2, 10, 3) and not fused_path.uses_lanes_kernel(784, 50, 10)
     x, lab = _data(d=2, classes=3)
     t = np.eye(3, dtype=np.int64)[lab] if onehot else lab
-    np.random.seed(5)
-    fused = TwoLayerNet(2, 10, 3, weight_init_std=0.5, activation=activation)
-    np.random.seed(5)
-    plain = TwoLayerNet(2, 10, 3, weight_init_std=0.5, activation=activation)
-    o1, o2 = cls(**kw), cls(**kw)
-    idx = np.random.permutation(300)[:240]
-    losses = fused.train_steps(x, t, idx, 30, o1)
-    expected = []
-    for k in range(8):
-        b = idx[k * 30:(k + 1) * 30]
-        expected.append(plain.loss(x[b], t[b]))
-        o2.update(plain.params, plain.gradient(x[b], t[b]))
-    np.testing.assert_allclose(losses, expected, rtol=1e-12)
-    for key in plain.params:
-        np.testing.assert_allclose(fused.params[key], plain.params[key], rtol=1e-10, atol=1e-13)
+    *_, idx, expected = _fused_and_book_loop(x, t, (2, 10, 3), 0.5, activation, cls, kw, 240, 30)
     # one step at a time goes the same way
     np.random.seed(5)
     single = TwoLayerNet(2, 10, 3, weight_init_std=0.5, activation=activation)
@@ -75,22 +85,8 @@ def test_train_steps_equal_dropin_loop(cls, kw, activation):
     """The fused path gives the book loop's numbers: loss of the forward before each
     update, then gradient + optimizer.update."""
     x, t = _data()
-    np.random.seed(5)
-    fused = TwoLayerNet(20, 8, 4, weight_init_std=0.1, activation=activation)
-    np.random.seed(5)
-    plain = TwoLayerNet(20, 8, 4, weight_init_std=0.1, activation=activation)
-    o1, o2 = cls(**kw), cls(**kw)
-    idx = np.random.permutation(300)[:250]
-    losses = fused.train_steps(x, t, idx, 25, o1)
-    assert losses.shape == (10,) and losses.dtype == np.float64
-    expected = []
-    for k in range(10):
-        b = idx[k * 25:(k + 1) * 25]
-        expected.append(plain.loss(x[b], t[b]))
-        o2.update(plain.params, plain.gradient(x[b], t[b]))
-    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    fused, plain, o1, o2, *_ = _fused_and_book_loop(x, t, (20, 8, 4), 0.1, activation, cls, kw, 250, 25)
     for key in plain.params:
-        np.testing.assert_allclose(fused.params[key], plain.params[key], rtol=1e-10, atol=1e-13)
         if cls is O.SGD and key in ("W1", "W2"):
             continue  # SGD folds these into its GEMMs: documented as not written
         np.testing.assert_allclose(fused.grads[key], plain.grads[key], rtol=1e-10, atol=1e-13)
