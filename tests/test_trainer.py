@@ -5,6 +5,8 @@ import re
 import numpy as np
 import pytest
 
+from fastprop.bench.book import vol2 as book2
+from fastprop.bench.steps_vol2 import trainer_step
 from fastprop.optimizers import SGD, Adam
 from fastprop.trainer import Trainer, accuracy, book_permutations, clip_grads, plot_curves, remove_duplicate
 
@@ -81,7 +83,9 @@ def _data(n=300, d=2, c=3, seed=5):
 
 
 def _book_loop(model, optimizer, x, t, max_epoch, batch_size, eval_interval, max_grad=None):
-    """Vol. 2's Trainer.fit, transcribed, returning its loss_list."""
+    """Vol. 2's Trainer.fit, transcribed, returning its loss_list; each iteration is the
+    bench's transcription of the book's step with the book's own helpers (independent of
+    fastprop.trainer, the code under test)."""
     data_size = len(x)
     max_iters = data_size // batch_size
     total_loss, loss_count, loss_list = 0, 0, []
@@ -92,12 +96,8 @@ def _book_loop(model, optimizer, x, t, max_epoch, batch_size, eval_interval, max
         for iters in range(max_iters):
             batch_x = x[iters * batch_size:(iters + 1) * batch_size]
             batch_t = t[iters * batch_size:(iters + 1) * batch_size]
-            loss = model.forward(batch_x, batch_t)
-            model.backward()
-            params, grads = remove_duplicate(model.params, model.grads)
-            if max_grad is not None:
-                clip_grads(grads, max_grad)
-            optimizer.update(params, grads)
+            loss = trainer_step(model, optimizer, batch_x, batch_t, book2.remove_duplicate,
+                                book2.clip_grads, max_grad)
             total_loss += loss
             loss_count += 1
             if (iters % eval_interval) == 0:

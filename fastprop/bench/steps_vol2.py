@@ -38,7 +38,7 @@ def _rnn_batch(o):
     return rng.integers(0, o["vocab"], (2, o["rnn_batch"], o["rnn_time"])).astype(np.int32)
 
 
-def _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, max_norm):
+def trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, max_norm):
     """One iteration of the book's Trainer / RnnlmTrainer fit loop; returns the loss."""
     loss = model.forward(xs, ts)
     model.backward()
@@ -58,7 +58,7 @@ def book_rnnlm(o, dtype):
     model = vol2_nets.Rnnlm(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype=dtype,
                             layers=book.layers)
     opt = book.SGD(RNN_LR)
-    return (lambda: _trainer_step(model, opt, xs, ts, book.remove_duplicate, book.clip_grads,
+    return (lambda: trainer_step(model, opt, xs, ts, book.remove_duplicate, book.clip_grads,
                                   RNN_CLIP)), "numpy"
 
 
@@ -70,7 +70,7 @@ def _fastprop_rnnlm_step(o, dtype, make):
     np.random.seed(0)
     model = make(o["vocab"], o["rnn_hidden"], o["rnn_hidden"], dtype)
     opt = SGD(RNN_LR)
-    return (lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads,
+    return (lambda: trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads,
                                   RNN_CLIP)), "scipy"
 
 
@@ -226,7 +226,7 @@ def book_cbow(o, dtype):
     model = vol2_nets.CBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype,
                            layers=book.layers)
     opt = book.Adam(CBOW_LR)
-    return (lambda: _trainer_step(model, opt, contexts, target, book.remove_duplicate,
+    return (lambda: trainer_step(model, opt, contexts, target, book.remove_duplicate,
                                   book.clip_grads, None)), "numpy"
 
 
@@ -242,7 +242,7 @@ def dropin_cbow(o, dtype):
     model = vol2_nets.CBOW(o["vocab"], o["cbow_hidden"], o["cbow_window"], ids, dtype=dtype,
                      layers=ours)
     opt = Adam(CBOW_LR)
-    return (lambda: _trainer_step(model, opt, contexts, target, remove_duplicate, clip_grads,
+    return (lambda: trainer_step(model, opt, contexts, target, remove_duplicate, clip_grads,
                                   None)), "scipy"
 
 
@@ -389,7 +389,7 @@ def _s2s_step(dtype, layers, adam, remove_duplicate, clip_grads):
     np.random.seed(0)
     model = vol2_nets.Seq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype, layers=layers)
     opt = adam()
-    return lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, S2S["clip"])
+    return lambda: trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, S2S["clip"])
 
 
 def book_seq2seq(o, dtype):
@@ -419,7 +419,7 @@ def fast_seq2seq(o, dtype):
     np.random.seed(0)
     model = Seq2seq(S2S["V"], S2S["D"], S2S["H"], dtype=dtype)
     opt = Adam()
-    return (lambda: _trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, S2S["clip"])), "scipy"
+    return (lambda: trainer_step(model, opt, xs, ts, remove_duplicate, clip_grads, S2S["clip"])), "scipy"
 
 
 def _s2s_generate(dtype, layers):
