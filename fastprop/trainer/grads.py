@@ -1,5 +1,6 @@
 """Gradient helpers of vol. 2's Trainer: :func:`clip_grads` (``common/util.py``) and
-:func:`remove_duplicate` (``common/trainer.py``)."""
+:func:`remove_duplicate` (``common/trainer.py``); :func:`fit_step`, the one iteration both
+of the book's fit loops (``Trainer`` and ``RnnlmTrainer``) run."""
 from collections.abc import Mapping
 
 import numpy as np
@@ -85,3 +86,21 @@ def remove_duplicate(params, grads) -> tuple:
             del params[j], grads[j]
         i += 1
     return params, grads
+
+
+def fit_step(model, optimizer, batch_x, batch_t, max_grad) -> float:
+    """One iteration of vol. 2's ``Trainer.fit`` and ``RnnlmTrainer.fit``; returns the loss.
+
+    ``model.forward``, ``model.backward``, :func:`remove_duplicate` (list parameters: a dict
+    names each array once, so there is nothing to merge), :func:`clip_grads` when
+    ``max_grad`` is not None, ``optimizer.update``. The callers validated everything.
+    """
+    loss = model.forward(batch_x, batch_t)
+    model.backward()
+    params, grads = model.params, model.grads
+    if not isinstance(params, Mapping):
+        params, grads = remove_duplicate(params, grads)
+    if max_grad is not None:
+        clip_grads(grads, max_grad)
+    optimizer.update(params, grads)
+    return loss

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from .. import validate
 from ..util_vol2 import eval_perplexity  # noqa: F401  (re-exported: the book's trainer module has it too)
-from .grads import clip_grads, remove_duplicate
+from .grads import fit_step
 from .trainer import _check_protocol
 
 __all__ = ["RnnlmTrainer", "eval_perplexity"]
@@ -107,12 +107,7 @@ class RnnlmTrainer:
         for _ in range(max_epoch):
             for iters in range(max_iters):
                 batch_x, batch_t = self.get_batch(xs, ts, batch_size, time_size)
-                loss = model.forward(batch_x, batch_t)
-                model.backward()
-                params, grads = remove_duplicate(model.params, model.grads)
-                if max_grad is not None:
-                    clip_grads(grads, max_grad)
-                optimizer.update(params, grads)
+                loss = fit_step(model, optimizer, batch_x, batch_t, max_grad)
                 total_loss += loss
                 loss_count += 1
                 if eval_interval is not None and iters % eval_interval == 0:

@@ -13,7 +13,7 @@ import numpy as np
 from .. import validate
 from . import compiled
 from .bookkeeping import LossLog
-from .grads import clip_grads, remove_duplicate
+from .grads import fit_step
 from .metrics import accuracy
 from .plotting import plot_curves
 
@@ -195,14 +195,7 @@ class Trainer:
                     loss = model.fused_step(batch_x, batch_t, optimizer) if fused else None
                     if loss is None:
                         fused = False
-                        loss = model.forward(batch_x, batch_t)
-                        model.backward()
-                        params, grads = model.params, model.grads
-                        if not isinstance(params, Mapping):
-                            params, grads = remove_duplicate(params, grads)
-                        if max_grad is not None:
-                            clip_grads(grads, max_grad)
-                        optimizer.update(params, grads)
+                        loss = fit_step(model, optimizer, batch_x, batch_t, max_grad)
                     log.add(iters, loss)
                     log.tick(1, loss)
 
