@@ -5,58 +5,21 @@ killed; ``status()`` / ``fastprop data where`` list them and the next fetch, imp
 removes them (unless a running write still holds its lock).  The killed import really is killed
 (SIGKILL, in a child process).
 """
-import hashlib
 import os
-import struct
 import subprocess
 import sys
 
-import numpy as np
 import pytest
+from fake_idx import TI, TL, VL, offline_sandbox, run_cli, write_folder
 
 from fastprop import datasets
-from fastprop.datasets import _cache, _idx, _sources
-
-TI, TL = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
-VI, VL = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
-
-
-def idx(arr):
-    arr = np.ascontiguousarray(arr, dtype=np.uint8)
-    return struct.pack(f">i{arr.ndim}i", 0x0800 | arr.ndim, *arr.shape) + arr.tobytes()
+from fastprop.datasets import _cache, _idx
 
 
 @pytest.fixture(autouse=True)
 def sandbox(tmp_path, monkeypatch):
     """Private cache, no network, and a checksum table describing four tiny IDX files."""
-    monkeypatch.setenv("FASTPROP_DATA", str(tmp_path / "cache"))
-
-    def offline(*args, **kwargs):
-        raise OSError("network and pip disabled in tests")
-
-    monkeypatch.setattr(_sources, "download", offline)
-    monkeypatch.setattr(_sources, "from_pip", offline)
-    monkeypatch.setattr(_cache, "FASHION_SYSTEM_DIR", str(tmp_path / "none"))
-    rng = np.random.default_rng(0)
-    files = {TI: idx(rng.integers(0, 256, (4, 28, 28))), TL: idx(rng.integers(0, 10, 4)),
-             VI: idx(rng.integers(0, 256, (2, 28, 28))), VL: idx(rng.integers(0, 10, 2))}
-    monkeypatch.setitem(_cache.CHECKSUMS, "mnist",
-                        {f: hashlib.sha256(d).hexdigest() for f, d in files.items()})
-    return files
-
-
-def write_folder(folder, files):
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    return folder
-
-
-def run_cli(tmp_path, *args, timeout=60):
-    env = dict(os.environ, FASTPROP_DATA=str(tmp_path / "child-cache"))
-    proc = subprocess.run([sys.executable, "-m", "fastprop", *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    return proc.returncode, proc.stdout, proc.stderr
+    return offline_sandbox(tmp_path, monkeypatch)
 
 
 # ------------------------------------------------------------------------------------------

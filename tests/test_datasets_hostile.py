@@ -6,43 +6,21 @@ fastprop data import ...``) with a timeout: a hang or a crash fails the test, no
 Every test builds its own small files; nothing touches the network.
 """
 import gzip
-import hashlib
 import io
 import os
 import pickle
 import struct
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pytest
+from fake_idx import TI, TL, VI, VL, offline_sandbox, run_cli, write_folder
 
 from fastprop import datasets
-from fastprop.datasets import _cache, _formats, _idx, _sources
+from fastprop.datasets import _formats, _idx
 
-TI, TL = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
-VI, VL = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 FILES = (TI, TL, VI, VL)
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
-
-
-def idx(arr):
-    arr = np.ascontiguousarray(arr, dtype=np.uint8)
-    return struct.pack(f">i{arr.ndim}i", 0x0800 | arr.ndim, *arr.shape) + arr.tobytes()
-
-
-def fake_files(seed=0):
-    rng = np.random.default_rng(seed)
-    return {TI: idx(rng.integers(0, 256, (4, 28, 28))), TL: idx(rng.integers(0, 10, 4)),
-            VI: idx(rng.integers(0, 256, (2, 28, 28))), VL: idx(rng.integers(0, 10, 2))}
-
-
-def write_folder(folder, files):
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    return folder
 
 
 def zip_bytes(files, method=zipfile.ZIP_STORED):
@@ -66,19 +44,7 @@ def patch_headers(data, local_offset, central_offset, value, fmt):
 
 @pytest.fixture(autouse=True)
 def sandbox(tmp_path, monkeypatch):
-    monkeypatch.setenv("FASTPROP_DATA", str(tmp_path / "cache"))
-
-    def no_network(url, timeout, quiet=False):
-        raise OSError(f"network disabled in tests ({url})")
-
-    monkeypatch.setattr(_sources, "download", no_network)
-    monkeypatch.setattr(_sources, "from_pip", lambda *a, **k: (_ for _ in ()).throw(
-        OSError("pip disabled in tests")))
-    monkeypatch.setattr(_cache, "FASHION_SYSTEM_DIR", str(tmp_path / "none"))
-    files = fake_files()
-    monkeypatch.setitem(_cache.CHECKSUMS, "mnist",
-                        {f: hashlib.sha256(d).hexdigest() for f, d in files.items()})
-    return files
+    return offline_sandbox(tmp_path, monkeypatch)
 
 
 def one_line_error(call, *args, **kwargs):
@@ -87,14 +53,6 @@ def one_line_error(call, *args, **kwargs):
     msg = str(err.value)
     assert "\n" not in msg, msg
     return msg
-
-
-def run_cli(tmp_path, *args, timeout=60):
-    """``python -m fastprop ...`` in a child with its own cache; returns (rc, stdout, stderr)."""
-    env = dict(os.environ, FASTPROP_DATA=str(tmp_path / "child-cache"))
-    proc = subprocess.run([sys.executable, "-m", "fastprop", *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 def assert_clean_cli_error(result, *fragments):
