@@ -63,19 +63,27 @@ def _losses(factory, opts, dtype, n=2):
     return [float(np.sum(step())) for _ in range(n)]
 
 
+def _checkout_rows_run(books, volume, factories, dtype):
+    """Each factory's row on the checkout's layers (``books``) gives the transcription's
+    losses, and its step really called the checkout's layers. Returns the two option dicts
+    and the checkout's call log."""
+    theirs = dict(models.check_options(TINY), book=books)
+    ours = models.check_options(TINY)
+    calls = books[volume].layers.CALLS
+    for factory in factories:
+        before = len(calls)
+        assert _losses(factory, theirs, dtype) == _losses(factory, ours, dtype)
+        assert len(calls) > before, factory.__name__  # the checkout's layers ran
+    return theirs, ours, calls
+
+
 def test_a_vol1_checkout_replaces_the_transcription_for_vol1_rows(tmp_path):
     root = _fake_checkout(tmp_path / "book1", 1)
     books = baseline.baselines(str(root))
     assert books[1].source == f"the checkout's common/ ({root})"
     assert books[2].source == baseline.TRANSCRIPTION
     assert "common" not in sys.modules  # put back as it was (nothing) after the import
-    theirs = dict(models.check_options(TINY), book=books)
-    ours = models.check_options(TINY)
-    calls = books[1].layers.CALLS
-    for factory in (v1.book_simple, v1.book_multilayer):
-        before = len(calls)
-        assert _losses(factory, theirs, "float64") == _losses(factory, ours, "float64")
-        assert len(calls) > before, factory.__name__  # the checkout's Affine ran
+    theirs, ours, calls = _checkout_rows_run(books, 1, (v1.book_simple, v1.book_multilayer), "float64")
     before = len(calls)  # inference: one whole batch of the book's accuracy loop
     theirs["infer_images"] = ours["infer_images"] = v1.INFER_BATCH
     assert _losses(v1.book_infer, theirs, "float64", 1) == _losses(v1.book_infer, ours, "float64", 1)
@@ -90,13 +98,7 @@ def test_a_vol2_checkout_replaces_the_transcription_for_vol2_rows(tmp_path):
     books = baseline.baselines(str(root))
     assert books[2].source.startswith("the checkout's common/")
     assert books[1].source == baseline.TRANSCRIPTION
-    theirs = dict(models.check_options(TINY), book=books)
-    ours = models.check_options(TINY)
-    calls = books[2].layers.CALLS
-    for factory in (v2.book_rnnlm, v2.book_seq2seq):
-        before = len(calls)
-        assert _losses(factory, theirs, "float32") == _losses(factory, ours, "float32")
-        assert len(calls) > before, factory.__name__
+    theirs, ours, _ = _checkout_rows_run(books, 2, (v2.book_rnnlm, v2.book_seq2seq), "float32")
     for factory in (v2.book_cbow, v2.book_lstm, v2.book_ppmi):
         assert _losses(factory, theirs, "float32") == _losses(factory, ours, "float32")
     assert books[2].layers.Embedding is not book.vol2.Embedding
