@@ -223,30 +223,20 @@ def test_bad_dims_in_header(dims):
         _idx.parse_idx(data, TI, _idx.MAGIC_IMAGES)
 
 
-def test_bad_image_size_rejected_on_import(tmp_path, monkeypatch, fake):
+@pytest.mark.parametrize("name, bad, match", [
+    (TI, lambda a: np.zeros((N_TRAIN, 27, 28)), rf"{TI}: bad image size: expected 28 x 28, got 27 x 28"),
+    (TL, lambda a: a["t_train"][:-1], rf"{TI} / {TL}: count mismatch: 5 images but 4 labels"),
+    (VL, lambda a: np.array([1, 10, 2]), rf"{VL}: bad label: expected 0..9, got 10"),
+], ids=["bad_image_size", "count_mismatch", "label_out_of_range"])
+def test_bad_content_rejected_on_import(tmp_path, monkeypatch, fake, name, bad, match):
+    """One file whose checksum is right but whose content is not MNIST's: a ValueError that
+    names it, and nothing lands in the cache."""
     a, files = fake
-    files = dict(files, **{TI: idx_bytes(np.zeros((N_TRAIN, 27, 28)))})
+    files = dict(files, **{name: idx_bytes(bad(a))})
     use_table(monkeypatch, files)
-    with pytest.raises(ValueError, match=rf"{TI}: bad image size: expected 28 x 28, got 27 x 28"):
+    with pytest.raises(ValueError, match=match):
         datasets.import_local(write_folder(tmp_path / "src", files))
     assert cache_listing() == []
-
-
-def test_count_mismatch(tmp_path, monkeypatch, fake):
-    a, files = fake
-    files = dict(files, **{TL: idx_bytes(a["t_train"][:-1])})
-    use_table(monkeypatch, files)
-    with pytest.raises(ValueError, match=rf"{TI} / {TL}: count mismatch: 5 images but 4 labels"):
-        datasets.import_local(write_folder(tmp_path / "src", files))
-    assert cache_listing() == []
-
-
-def test_label_out_of_range(tmp_path, monkeypatch, fake):
-    a, files = fake
-    files = dict(files, **{VL: idx_bytes(np.array([1, 10, 2]))})
-    use_table(monkeypatch, files)
-    with pytest.raises(ValueError, match=rf"{VL}: bad label: expected 0..9, got 10"):
-        datasets.import_local(write_folder(tmp_path / "src", files))
 
 
 # ------------------------------------------------------------------------------------------
