@@ -94,6 +94,13 @@ class _Part:
         caches and the gradient arrays by them."""
         self._wshapes = [(a.shape, a.dtype) for a in w]
 
+    def _read_ids(self, xs, w):
+        """Forward's start: the word ids ``xs`` (N, T) checked against the vocabulary of
+        ``E = w[0]``, and the weights recorded; returns ``ids, N, T, H, dtype``."""
+        ids = word_ids(xs, w[0].shape[0])
+        self._record(w)
+        return (ids, *ids.shape, w[2].shape[0], w[0].dtype)
+
     def _weights_as_recorded(self):
         """The weights for backward, which must still have forward's shapes and dtype."""
         w = self._weights()
@@ -175,9 +182,8 @@ class Encoder(_Part):
     def _encode(self, xs):
         w = self._weights()
         E, Wx, Wh, b = w
-        ids = word_ids(xs, E.shape[0])
-        self._record(w)
-        h0 = self._ws.get("h0", (ids.shape[0], Wh.shape[0]), E.dtype, zero=True)
+        ids, N, _, H, dt = self._read_ids(xs, w)
+        h0 = self._ws.get("h0", (N, H), dt, zero=True)
         hs = self._embed_lstm(ids, E, Wx, Wh, b, h0)
         self._saved = hs.shape
         return hs
@@ -241,12 +247,10 @@ class Decoder(_Part):
     def _features(self, xs, h, w):
         """The output layer's input rows (N*T, F), a workspace; records what backward needs."""
         E, Wx, Wh, b = w[:4]
-        ids = word_ids(xs, E.shape[0])
-        self._record(w)
-        N, T = ids.shape
-        h = self._state(h, N, Wh.shape[0], E.dtype)
+        ids, N, T, H, dt = self._read_ids(xs, w)
+        h = self._state(h, N, H, dt)
         hs = self._embed_lstm(ids, E, Wx, Wh, b, h)
-        self._saved = (N, T, Wh.shape[0])
+        self._saved = (N, T, H)
         return hs.reshape(N * T, -1)
 
     def _backward_features(self, dfeat, w, grads):
@@ -314,10 +318,7 @@ class PeekyDecoder(Decoder):
 
     def _features(self, xs, h, w):
         E, Wx, Wh, b = w[:4]
-        ids = word_ids(xs, E.shape[0])
-        self._record(w)
-        N, T = ids.shape
-        H, dt = Wh.shape[0], E.dtype
+        ids, N, T, H, dt = self._read_ids(xs, w)
         h = self._state(h, N, H, dt)
         ws = self._ws
         xin = ws.get("xin", (N, T, H + E.shape[1]), dt)
@@ -349,10 +350,7 @@ class AttentionDecoder(Decoder):
 
     def _features(self, xs, enc_hs, w):
         E, Wx, Wh, b = w[:4]
-        ids = word_ids(xs, E.shape[0])
-        self._record(w)
-        N, T = ids.shape
-        H, dt = Wh.shape[0], E.dtype
+        ids, N, T, H, dt = self._read_ids(xs, w)
         enc_hs = validate.as_real(enc_hs, "enc_hs", dt)
         if enc_hs.ndim != 3 or enc_hs.shape[0] != N or enc_hs.shape[2] != H or enc_hs.shape[1] == 0:
             raise ValueError(f"enc_hs must have shape ({N}, T, {H}) (batch, time, hidden), got {enc_hs.shape}")
