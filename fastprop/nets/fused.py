@@ -95,6 +95,14 @@ class FusedTwoLayer:
                                  f"and W2 of shape {W2.shape} need {shape}")
         return P
 
+    def _start_call(self):
+        """What every call starts with: the thread policy polled, then the checked layer
+        params ``P``, their dtype and the sizes ``D, H, O`` of the D-H-O net."""
+        threads.poll()
+        P = self._layer_params()
+        (D, H), O = P[0].shape, P[2].shape[1]
+        return P, P[0].dtype, D, H, O
+
     def supports(self, optimizer) -> bool:
         """True when ``optimizer`` is one of fastprop's own six and every parameter is
         C-contiguous (a tied ``W.T`` or a strided view takes the layer-by-layer path)."""
@@ -190,12 +198,7 @@ class FusedTwoLayer:
         """``len(idx) // batch_size`` fused steps over batches ``x[idx[k*B:(k+1)*B]]``.
 
         Returns the per-step losses (float64 array)."""
-        threads.poll()
-        P = self._layer_params()
-        W1, _, W2, _ = P
-        dt = W1.dtype
-        D, H = W1.shape
-        O = W2.shape[1]
+        P, dt, D, H, O = self._start_call()
         x = np.asarray(x)
         validate.real_dtype(x, "x")
         if x.ndim < 2 or int(np.prod(x.shape[1:])) != D:
@@ -228,12 +231,7 @@ class FusedTwoLayer:
 
     def step(self, x, t, optimizer) -> float:
         """One fused step on the batch ``x, t``; returns its loss (a float)."""
-        threads.poll()
-        P = self._layer_params()
-        W1, _, W2, _ = P
-        dt = W1.dtype
-        D, H = W1.shape
-        O = W2.shape[1]
+        P, dt, D, H, O = self._start_call()
         x = validate.batch(np.asarray(x), "x")
         n = x.shape[0]
         ar = self._aranges.get(n)
