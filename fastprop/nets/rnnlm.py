@@ -30,6 +30,14 @@ def _sizes(vocab_size, wordvec_size, hidden_size):
     return V, D, H
 
 
+def _lstm_weights(din, H, dt):
+    """A TimeLSTM's ``Wx`` (din, 4H) and ``Wh`` (H, 4H), drawn from ``np.random.randn`` in
+    the book's order and scaled by 1/sqrt(fan-in), and its zero ``b`` (4H,)."""
+    rn = np.random.randn
+    return ((rn(din, 4 * H) / np.sqrt(din)).astype(dt), (rn(H, 4 * H) / np.sqrt(H)).astype(dt),
+            np.zeros(4 * H).astype(dt))
+
+
 class _LanguageModel(BaseModel):
     """Shared forward/backward: features from ``layers[:-1]``, the fused scores head."""
 
@@ -120,13 +128,10 @@ class Rnnlm(_LanguageModel):
         dt = validate.float_dtype(dtype)
         rn = np.random.randn
         embed_W = (rn(V, D) / 100).astype(dt)
-        lstm_Wx = (rn(D, 4 * H) / np.sqrt(D)).astype(dt)
-        lstm_Wh = (rn(H, 4 * H) / np.sqrt(H)).astype(dt)
-        lstm_b = np.zeros(4 * H).astype(dt)
+        lstm = _lstm_weights(D, H, dt)
         affine_W = (rn(H, V) / np.sqrt(H)).astype(dt)
         affine_b = np.zeros(V).astype(dt)
-        self.layers = [TimeEmbedding(embed_W), TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=True),
-                       TimeAffine(affine_W, affine_b)]
+        self.layers = [TimeEmbedding(embed_W), TimeLSTM(*lstm, stateful=True), TimeAffine(affine_W, affine_b)]
         self.loss_layer = TimeSoftmaxWithLoss()
         self.lstm_layer = self.layers[1]
         self._collect()
@@ -160,19 +165,14 @@ class BetterRnnlm(_LanguageModel):
         if D != H:
             raise ValueError(f"weight tying needs wordvec_size == hidden_size, got {D} and {H}")
         dt = validate.float_dtype(dtype)
-        rn = np.random.randn
-        embed_W = (rn(V, D) / 100).astype(dt)
-        lstm_Wx1 = (rn(D, 4 * H) / np.sqrt(D)).astype(dt)
-        lstm_Wh1 = (rn(H, 4 * H) / np.sqrt(H)).astype(dt)
-        lstm_b1 = np.zeros(4 * H).astype(dt)
-        lstm_Wx2 = (rn(H, 4 * H) / np.sqrt(H)).astype(dt)
-        lstm_Wh2 = (rn(H, 4 * H) / np.sqrt(H)).astype(dt)
-        lstm_b2 = np.zeros(4 * H).astype(dt)
+        embed_W = (np.random.randn(V, D) / 100).astype(dt)
+        lstm1 = _lstm_weights(D, H, dt)
+        lstm2 = _lstm_weights(H, H, dt)
         affine_b = np.zeros(V).astype(dt)
         self.layers = [
             TimeEmbedding(embed_W), TimeDropout(dropout_ratio),
-            TimeLSTM(lstm_Wx1, lstm_Wh1, lstm_b1, stateful=True), TimeDropout(dropout_ratio),
-            TimeLSTM(lstm_Wx2, lstm_Wh2, lstm_b2, stateful=True), TimeDropout(dropout_ratio),
+            TimeLSTM(*lstm1, stateful=True), TimeDropout(dropout_ratio),
+            TimeLSTM(*lstm2, stateful=True), TimeDropout(dropout_ratio),
             TimeAffine(embed_W.T, affine_b),  # weight tying: the same memory, F-ordered
         ]
         self.loss_layer = TimeSoftmaxWithLoss()
