@@ -11,7 +11,7 @@ import fastprop.bench.book as book
 
 FOLDER = os.path.dirname(book.__file__)
 MODULES = sorted(f[:-3] for f in os.listdir(FOLDER) if f.endswith(".py"))
-ALLOWED = {"numpy", "collections", "types"}  # NumPy and the standard library modules it uses
+ALLOWED = {"numpy", "collections", "time", "types"}  # NumPy and the standard library modules it uses
 
 
 def _imports(path):

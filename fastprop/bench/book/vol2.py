@@ -4,10 +4,13 @@ Python loops, its ``'f'`` (float32) everywhere. The names are the book's, so a c
 own ``common`` modules can stand in (``fastprop bench --models ... --book-root``). The time
 layers are :mod:`.vol2_time`; the chapters' nets :mod:`.vol2_nets`.
 
-Left out: what the baseline and the tests never run (``MatMul``, ``Softmax``, ``Affine``,
-``Dropout`` of ``layers.py``, the optimizers other than SGD and Adam, the text helpers of
-``util.py``, the Trainers' loops, GPU branches).
+Left out: what the baseline and the tests never run (``MatMul`` and ``Dropout`` of
+``layers.py``, the optimizers other than SGD and Adam, the text helpers of ``util.py``,
+``Trainer.plot`` and ``RnnlmTrainer``, GPU branches). ``Trainer.fit`` is here for ch01's
+spiral run (:class:`.vol2_nets.TwoLayerNet`): the oracle of the tests of a checkout's run.
 """
+import time
+
 import numpy as np
 
 # --------------------------------------------------------------------------- common/functions.py
@@ -44,6 +47,44 @@ def cross_entropy_error(y, t):
 # --------------------------------------------------------------------------- common/layers.py
 
 
+class Sigmoid:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.out = None
+
+    def forward(self, x):
+        out = 1 / (1 + np.exp(-x))
+        self.out = out
+        return out
+
+    def backward(self, dout):
+        dx = dout * (1.0 - self.out) * self.out
+        return dx
+
+
+class Affine:
+    def __init__(self, W, b):
+        self.params = [W, b]
+        self.grads = [np.zeros_like(W), np.zeros_like(b)]
+        self.x = None
+
+    def forward(self, x):
+        W, b = self.params
+        out = np.dot(x, W) + b
+        self.x = x
+        return out
+
+    def backward(self, dout):
+        W, b = self.params
+        dx = np.dot(dout, W.T)
+        dW = np.dot(self.x.T, dout)
+        db = np.sum(dout, axis=0)
+
+        self.grads[0][...] = dW
+        self.grads[1][...] = db
+        return dx
+
+
 class Softmax:
     def __init__(self):
         self.params, self.grads = [], []
@@ -57,6 +98,34 @@ class Softmax:
         dx = self.out * dout
         sumdx = np.sum(dx, axis=1, keepdims=True)
         dx -= self.out * sumdx
+        return dx
+
+
+class SoftmaxWithLoss:
+    def __init__(self):
+        self.params, self.grads = [], []
+        self.y = None  # softmax's output
+        self.t = None  # the targets
+
+    def forward(self, x, t):
+        self.t = t
+        self.y = softmax(x)
+
+        # one-hot targets become label indices
+        if self.t.size == self.y.size:
+            self.t = self.t.argmax(axis=1)
+
+        loss = cross_entropy_error(self.y, self.t)
+        return loss
+
+    def backward(self, dout=1):
+        batch_size = self.t.shape[0]
+
+        dx = self.y.copy()
+        dx[np.arange(batch_size), self.t] -= 1
+        dx *= dout
+        dx = dx / batch_size
+
         return dx
 
 
@@ -205,3 +274,52 @@ def remove_duplicate(params, grads):
             break
 
     return params, grads
+
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+        self.loss_list = []
+        self.eval_interval = None
+        self.current_epoch = 0
+
+    def fit(self, x, t, max_epoch=10, batch_size=32, max_grad=None, eval_interval=20):
+        data_size = len(x)
+        max_iters = data_size // batch_size
+        self.eval_interval = eval_interval
+        model, optimizer = self.model, self.optimizer
+        total_loss = 0
+        loss_count = 0
+
+        start_time = time.time()
+        for _epoch in range(max_epoch):
+            # a new order of the data every epoch
+            idx = np.random.permutation(np.arange(data_size))
+            x = x[idx]
+            t = t[idx]
+
+            for iters in range(max_iters):
+                batch_x = x[iters * batch_size:(iters + 1) * batch_size]
+                batch_t = t[iters * batch_size:(iters + 1) * batch_size]
+
+                # gradients, then the update (shared weights merged first)
+                loss = model.forward(batch_x, batch_t)
+                model.backward()
+                params, grads = remove_duplicate(model.params, model.grads)
+                if max_grad is not None:
+                    clip_grads(grads, max_grad)
+                optimizer.update(params, grads)
+                total_loss += loss
+                loss_count += 1
+
+                # the averaged loss every eval_interval iterations
+                if (eval_interval is not None) and (iters % eval_interval) == 0:
+                    avg_loss = total_loss / loss_count
+                    elapsed_time = time.time() - start_time
+                    print("| epoch %d |  iter %d / %d | time %d[s] | loss %.2f"
+                          % (self.current_epoch + 1, iters + 1, max_iters, elapsed_time, avg_loss))
+                    self.loss_list.append(float(avg_loss))
+                    total_loss, loss_count = 0, 0
+
+            self.current_epoch += 1

@@ -1,6 +1,7 @@
-"""Vol. 2's chapter nets in plain NumPy, as the book writes them: ch04's
-``negative_sampling_layer.py`` and ``cbow.py``, ch06's ``rnnlm.py`` and ``better_rnnlm.py``, ch07's
-``rnnlm_gen.py``, ``seq2seq.py`` and ``peeky_seq2seq.py``, ch08's ``attention_layer.py`` and ``attention_seq2seq.py``.
+"""Vol. 2's chapter nets in plain NumPy, as the book writes them: ch01's ``two_layer_net.py``,
+ch04's ``negative_sampling_layer.py`` and ``cbow.py``, ch06's ``rnnlm.py`` and
+``better_rnnlm.py``, ch07's ``rnnlm_gen.py``, ``seq2seq.py`` and ``peeky_seq2seq.py``, ch08's
+``attention_layer.py`` and ``attention_seq2seq.py``.
 
 Each takes ``layers``: where ``Embedding``, ``TimeLSTM``, ... come from (:data:`LAYERS`, this
 transcription, by default; fastprop's layers, as ``fastprop run`` runs these chapter-local
@@ -114,9 +115,54 @@ class NegativeSamplingLoss:
         return dh
 
 
+# --------------------------------------------------------------------------- ch01/two_layer_net.py
+
+
+class TwoLayerNet:
+    def __init__(self, input_size, hidden_size, output_size, layers=None):
+        layers = LAYERS if layers is None else layers
+        I, H, O = input_size, hidden_size, output_size
+
+        # the weights (W1 then W2 from the global RNG) and the biases
+        W1 = 0.01 * np.random.randn(I, H)
+        b1 = np.zeros(H)
+        W2 = 0.01 * np.random.randn(H, O)
+        b2 = np.zeros(O)
+
+        self.layers = [
+            layers.Affine(W1, b1),
+            layers.Sigmoid(),
+            layers.Affine(W2, b2)
+        ]
+        self.loss_layer = layers.SoftmaxWithLoss()
+
+        # every layer's weights and gradients in two lists
+        self.params, self.grads = [], []
+        for layer in self.layers:
+            self.params += layer.params
+            self.grads += layer.grads
+
+    def predict(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def forward(self, x, t):
+        score = self.predict(x)
+        loss = self.loss_layer.forward(score, t)
+        return loss
+
+    def backward(self, dout=1):
+        dout = self.loss_layer.backward(dout)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+
 #: the layers the nets take by default: this transcription (common/layers.py,
 #: common/time_layers.py and ch04's NegativeSamplingLoss)
 LAYERS = SimpleNamespace(
+    Affine=vol2.Affine, Sigmoid=vol2.Sigmoid, SoftmaxWithLoss=vol2.SoftmaxWithLoss,
     Embedding=vol2.Embedding, SigmoidWithLoss=vol2.SigmoidWithLoss,
     NegativeSamplingLoss=NegativeSamplingLoss, TimeEmbedding=vol2_time.TimeEmbedding,
     TimeRNN=vol2_time.TimeRNN, TimeLSTM=vol2_time.TimeLSTM, TimeGRU=vol2_time.TimeGRU,
