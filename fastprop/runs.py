@@ -8,6 +8,7 @@ Both check their settings, including the memory the run would take
 (:func:`check_memory`, at most :data:`MAX_RUN_BYTES`), before they allocate anything.
 """
 import contextlib
+import os
 import time
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -324,7 +325,34 @@ class SpiralRun:
 
     def accuracy(self) -> float:
         """Training-set accuracy of the fitted model (the book's run: 0.97)."""
-        return float(self.model.accuracy(self.x, self.t))
+        if hasattr(self.model, "accuracy"):
+            return float(self.model.accuracy(self.x, self.t))
+        # ch01's net (the book's run on a checkout) has predict but no accuracy
+        t = self.t if self.t.ndim == 1 else np.argmax(self.t, axis=1)
+        return float(np.mean(np.argmax(self.model.predict(self.x), axis=1) == t))
+
+
+def _spiral_checkout(book_root):
+    """The baseline of vol. 2's checkout at ``book_root`` (imported once per process), with
+    what ch01's run needs; ValueError naming what is missing."""
+    from .bench import baseline
+
+    book = baseline.checkout(book_root)
+    if book.volume != 2:
+        raise ValueError(f"book_root {str(book_root)!r} is a checkout of vol. 1: the spiral run "
+                         "is vol. 2's ch01, pass vol. 2's checkout")
+    if book.Trainer is None:
+        raise ValueError(f"book_root {str(book_root)!r}: its common/trainer.py has no Trainer")
+    return book
+
+
+@contextlib.contextmanager
+def _stdout_unless(verbose):
+    if verbose:
+        yield
+        return
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
 
 
 def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
@@ -332,7 +360,7 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
                epochs: int = 300, batch_size: int = 30, eval_interval: int = 10,
                dtype="float64", seed: Optional[int] = None, rng_state=None,
                progress: bool = False, verbose: bool = False,
-               apply_thread_policy: bool = True) -> SpiralRun:
+               apply_thread_policy: bool = True, book_root=None) -> SpiralRun:
     """vol. 2 ch. 1's run: ``TwoLayerNet(2, hidden, 3)``, an optimizer, and
     ``Trainer(model, optimizer).fit(x, t, epochs, batch_size, eval_interval=10)``.
 
@@ -343,7 +371,8 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
         seeds the global RNG with 1984 as the book does).
     implementation : {'fastprop', 'book'}
         fastprop's net and optimizer (the Trainer's compiled path), or the book's NumPy
-        net and SGD (:mod:`fastprop.bench.book`) under the same Trainer.
+        net and SGD (:mod:`fastprop.bench.book`) under the same Trainer; with
+        ``book_root``, the book's run on a checkout of vol. 2 instead.
     hidden, epochs, batch_size, eval_interval : int >= 1
     activation : {'sigmoid', 'relu'}
     optimizer : one of :data:`OPTIMIZERS` (the book's net: ``'sgd'`` only)
@@ -357,12 +386,26 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
         The Trainer's bar and the book's lines (quiet: the fastest path).
     apply_thread_policy : bool
         Fit under :func:`fastprop.threads.thread_limit` (the process's policy).
+    book_root : str or os.PathLike, optional
+        With ``implementation='book'``: a checkout of vol. 2 (the folder holding
+        ``common/``). ch01's ``TwoLayerNet`` (the transcription's class,
+        :class:`fastprop.bench.book.vol2_nets.TwoLayerNet`) runs on the checkout's
+        ``Affine``, ``Sigmoid`` and ``SoftmaxWithLoss``, with its ``SGD`` and
+        ``common/trainer.py``'s ``Trainer``, as ``ch01/train.py`` runs (its progress lines
+        go to stdout only when ``verbose``; ``progress`` has no bar there).
 
     Returns
     -------
     SpiralRun
     """
     validate.choice(implementation, ("fastprop", "book"), "implementation", "fastprop or book")
+    if book_root is not None:
+        validate.path(book_root, "book_root")
+        if implementation != "book":
+            raise ValueError("book_root is the book's checkout: pass it with "
+                             f"implementation='book', got {implementation!r}")
+        if activation != "sigmoid":
+            raise ValueError(f"ch01's net has a Sigmoid hidden layer, got activation={activation!r}")
     if seed is not None and rng_state is not None:
         raise ValueError("pass seed or rng_state, not both")
     hidden, epochs = _count(hidden, "hidden"), _count(epochs, "epochs", 0)
@@ -373,6 +416,7 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
 
         data = spiral.load_data()
     x, t = data
+    book = _spiral_checkout(book_root) if book_root is not None else None
     check_memory(spiral_memory_bytes(len(x), hidden, batch_size, epochs, optimizer, dtype,
                                      eval_interval), "this spiral run")
     if seed is not None:
@@ -381,6 +425,20 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
         np.random.set_state(rng_state)
     from .trainer import Trainer
 
+    if book is not None:
+        if optimizer != "sgd" or np.dtype(dtype) != np.float64:
+            raise ValueError("the book's run is SGD in float64 only, got "
+                             f"{optimizer} in {np.dtype(dtype).name}")
+        model = book.TwoLayerNet(2, hidden, 3)
+        trainer = book.Trainer(model, book.SGD(lr=lr))
+        start = time.perf_counter()
+        # the book's Trainer prints a line every eval_interval iterations, always
+        with _stdout_unless(verbose), \
+                thread_policy.thread_limit() if apply_thread_policy else contextlib.nullcontext():
+            trainer.fit(x, t, max_epoch=epochs, batch_size=batch_size,
+                        eval_interval=eval_interval)
+        return SpiralRun(trainer=trainer, model=model, x=x, t=t,
+                         seconds=time.perf_counter() - start)
     if implementation == "fastprop":
         from .nets import TwoLayerNet
 

@@ -130,6 +130,8 @@ def _twolayer_table(result: dict) -> list:
         return "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
                          for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
 
+    if result.get("twolayer_baseline"):
+        lines.append(f"book rows: {result['twolayer_baseline']}")
     lines.append(fmt(HEADERS))
     lines.append("  ".join("-" * w for w in widths))
     for i, row in enumerate(table):
@@ -151,6 +153,8 @@ def _twolayer_table(result: dict) -> list:
     if sp:
         lines += ["", "vol. 2 spiral fit (TwoLayerNet 2-10-3 sigmoid, SGD lr 1.0, 300 epochs of "
                   "batch 30, Trainer.fit quiet), whole fits alternating:"]
+        if sp.get("baseline"):
+            lines.append(f"  book row: {sp['baseline']}")
         for impl, label in (("book", "book NumPy net"), ("fastprop", "fastprop")):
             r = sp[impl]
             lines.append(f"  {label:15s} {fmt_time(r['median_s']):>9s}  "

@@ -78,14 +78,16 @@ def _compile_all(size, dtypes, impls, with_torch):
 
 
 def _time_size(size, impls, dtypes, repeat, budget, switch, quiet, peaks, shape_times,
-               book_input, fresh, rounds=1):
+               book_input, fresh, rounds=1, layers=None):
     """The rows of one size: book first (the reference), then the others, timed in
     ``rounds`` interleaved rounds (each row gets ``budget / rounds`` seconds a round), so a
-    machine that slows down or speeds up during the run shifts every row alike."""
+    machine that slows down or speeds up during the run shifts every row alike. ``layers``:
+    the book rows' layers (a checkout's ``common.layers``; None: the transcription's)."""
     steps = []
     for impl in impls:
         for d in (dtypes if impl in ("fused", "torch") else ["float64"]):
-            step, lib = make_step(impl, size, d, book_input=book_input, fresh=fresh)
+            step, lib = make_step(impl, size, d, book_input=book_input, fresh=fresh,
+                                  layers=layers if impl == "book" else None)
             steps.append((impl, d, step, lib))
     times = {(impl, d): [] for impl, d, _, _ in steps}
     for r in range(rounds):
@@ -116,16 +118,21 @@ def _time_size(size, impls, dtypes, repeat, budget, switch, quiet, peaks, shape_
     return rows
 
 
-def _time_spiral(reps, switch, quiet):
-    """The spiral fit, fastprop and the book's net alternating, ``reps`` times each."""
+def _time_spiral(reps, switch, quiet, books=None):
+    """The spiral fit, fastprop and the book's net alternating, ``reps`` times each. The
+    book's run is vol. 2's checkout in ``books`` if there is one (its layers, SGD and
+    Trainer), else the transcription's (:func:`fastprop.bench.baseline.spiral`)."""
     from ..datasets import spiral
     from ..runs import fit_spiral
+
+    book_root, source = baseline.spiral(books or baseline.DEFAULT)
 
     def spiral_fit(impl):
         # the weights drawn from the global RNG where the book's script draws them; the
         # run's settings are the book's (fit_spiral's defaults), quiet: the compiled path
+        root = book_root if impl == "book" else None
         return fit_spiral((x, t), implementation=impl, rng_state=state,
-                          apply_thread_policy=False).trainer
+                          apply_thread_policy=False, book_root=root).trainer
 
     _say(f"vol. 2 spiral fit, {reps} x 2 runs ...", quiet)
     x, t = spiral.load_data()
@@ -140,7 +147,7 @@ def _time_spiral(reps, switch, quiet):
             tr = spiral_fit(impl)
             times[impl].append(time.perf_counter() - t0)
             last[impl] = tr.loss_list[-1]
-    out = OrderedDict()
+    out = OrderedDict([("baseline", source)])
     for impl, ts in times.items():
         ts = np.array(ts)
         out[impl] = OrderedDict([("median_s", float(np.median(ts))), ("min_s", float(ts.min())),
@@ -250,15 +257,20 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
     book_root : path, optional
         A checkout of one of the books: the ``book`` rows of that book's ``models`` blocks
         run on its own ``common/`` package instead of the transcription
-        (:mod:`fastprop.bench.baseline`); the other book's blocks and the TwoLayerNet rows
-        keep the transcription. ValueError when its ``common/`` is missing or fails to import.
+        (:mod:`fastprop.bench.baseline`): with vol. 1, the TwoLayerNet rows (ch05's class
+        on its layers) and vol. 1's blocks; with vol. 2, the spiral fit (its layers, SGD and
+        Trainer under ch01's class) and vol. 2's blocks. The other book keeps the
+        transcription; the report says which baseline each block used. ValueError when its
+        ``common/`` is missing or fails to import.
 
     Returns
     -------
     dict
         ``machine``, ``versions``, ``settings``, ``compile``, ``notes``, ``blas``,
-        ``peak_gflops``, ``gemm_shape_times_s``, ``rows`` (TwoLayerNet), ``blocks`` (one
-        per ``models`` block, each with its ``rows``) and (when it ran) ``spiral``.
+        ``peak_gflops``, ``gemm_shape_times_s``, ``rows`` (TwoLayerNet) and
+        ``twolayer_baseline`` (where its book rows came from), ``blocks`` (one per
+        ``models`` block, each with its ``rows`` and ``baseline``) and (when it ran)
+        ``spiral`` (with its ``baseline``).
     """
     out = sys.stdout if out is None else out
     spiral_reps = _check_count(spiral_reps, "spiral_reps", 0)
@@ -315,9 +327,11 @@ def run(sizes=SIZES, repeat=None, dtypes=("float64", "float32"), threads=None, i
             for size in sizes:
                 result["rows"] += _time_size(size, impls, dtypes, repeat, budget, switch, quiet,
                                              result["peak_gflops"]["scipy"], shape_times,
-                                             book_input, fresh_batches, rounds)
+                                             book_input, fresh_batches, rounds,
+                                             layers=books[1].layers)
+            result["twolayer_baseline"] = baseline.twolayer_source(books)
             if spiral_reps:
-                result["spiral"] = _time_spiral(spiral_reps, switch, quiet)
+                result["spiral"] = _time_spiral(spiral_reps, switch, quiet, books)
         result["blocks"] = [
             models_mod.time_block(name, dict(opts, book=books), dtypes, impls, repeat, budget,
                                   rounds, switch, lambda msg: _say(msg, quiet))

@@ -35,7 +35,7 @@ def _batches(size, dtype, fresh: bool, seed: int = 0) -> Callable[[], tuple]:
 
 
 def make_step(impl: str, size, dtype, lr: float = LR, book_input="float32",
-              fresh: bool = False) -> Tuple[Callable[[], object], str]:
+              fresh: bool = False, layers=None) -> Tuple[Callable[[], object], str]:
     """One training step of ``impl``, ready to call.
 
     Parameters
@@ -53,6 +53,10 @@ def make_step(impl: str, size, dtype, lr: float = LR, book_input="float32",
         train`` does).
     fresh : bool
         A newly drawn batch every step (see :func:`_batches`).
+    layers : module or namespace, optional
+        Where the ``book`` row's ``Affine``, ``Relu`` and ``SoftmaxWithLoss`` come from: a
+        checkout's ``common.layers`` (``fastprop bench --book-root``,
+        :mod:`fastprop.bench.baseline`); None: the transcription's.
 
     Returns
     -------
@@ -65,7 +69,7 @@ def make_step(impl: str, size, dtype, lr: float = LR, book_input="float32",
     batch = _batches(size, book_input if impl in ("book", "dropin") else dtype, fresh)
     np.random.seed(0)
     if impl == "book":
-        net = BookTwoLayerNet(D, H, O)
+        net = BookTwoLayerNet(D, H, O) if layers is None else BookTwoLayerNet(D, H, O, layers=layers)
         if np.dtype(dtype) != np.float64:  # the book is float64; a cast net on request
             for k in net.params:
                 net.params[k] = net.params[k].astype(dtype)
