@@ -81,9 +81,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="arguments for --script (one string, split like a shell would)")
     parser.add_argument("--book-root", metavar="DIR",
                         help="a checkout of the book: the one --script belongs to (default: "
-                             "the folder above the script's); with --models, the book rows "
-                             "of that book's blocks run on its own common/ package instead "
-                             "of fastprop's transcription of it")
+                             "the folder above the script's); otherwise the book rows of that "
+                             "book's blocks run on its own common/ package instead of "
+                             "fastprop's transcription of it (vol. 1: the TwoLayerNet rows "
+                             "and vol. 1's --models blocks; vol. 2: the spiral fit, with its "
+                             "Trainer, and vol. 2's blocks)")
     parser.add_argument("--volume", type=int, choices=(1, 2), default=None,
                         help="the book of --script, for fastprop run (default: guessed)")
     parser.add_argument("--runs", type=argtypes.positive_int, default=3, metavar="N",
