@@ -406,6 +406,9 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
                              f"implementation='book', got {implementation!r}")
         if activation != "sigmoid":
             raise ValueError(f"ch01's net has a Sigmoid hidden layer, got activation={activation!r}")
+        if optimizer != "sgd" or validate.float_dtype(dtype) != np.float64:
+            raise ValueError("the book's run is SGD in float64 only, got "
+                             f"{optimizer} in {np.dtype(dtype).name}")
     if seed is not None and rng_state is not None:
         raise ValueError("pass seed or rng_state, not both")
     hidden, epochs = _count(hidden, "hidden"), _count(epochs, "epochs", 0)
@@ -426,9 +429,6 @@ def fit_spiral(data=None, *, implementation: str = "fastprop", hidden: int = 10,
     from .trainer import Trainer
 
     if book is not None:
-        if optimizer != "sgd" or np.dtype(dtype) != np.float64:
-            raise ValueError("the book's run is SGD in float64 only, got "
-                             f"{optimizer} in {np.dtype(dtype).name}")
         model = book.TwoLayerNet(2, hidden, 3)
         trainer = book.Trainer(model, book.SGD(lr=lr))
         start = time.perf_counter()
