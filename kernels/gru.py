@@ -10,7 +10,7 @@ import numpy as np
 
 from ._jit import jit
 from .blas import gemm_acc
-from .recurrent import sigmoid, tanh, to_batch_major, to_time_major
+from .recurrent import _input_gemm, _input_grads, sigmoid, tanh
 
 
 @jit
@@ -31,10 +31,9 @@ def gru_forward(xs, Wx, Wh, b, h0, hs, xtm, Hs, G, RH):
     ``z = sigmoid(x Wxz + h Whz + bz)``, ``r = sigmoid(x Wxr + h Whr + br)``,
     ``h~ = tanh(x Wxh + (r h) Whh + bh)``, ``h_next = (1 - z) h + z h~``.
     """
-    T, N, D = xtm.shape
+    T, N = xtm.shape[:2]
     H = Wh.shape[0]
-    to_time_major(xs, xtm)
-    np.dot(xtm.reshape(T * N, D), Wx, G.reshape(T * N, 3 * H))
+    _input_gemm(xs, Wx, xtm, G)
     Whzr = np.ascontiguousarray(Wh[:, :2 * H])
     Whh = np.ascontiguousarray(Wh[:, 2 * H:])
     azr = np.empty((N, 2 * H), Wh.dtype)
@@ -79,7 +78,7 @@ def gru_backward(dhs, Wx, Wh, xtm, Hs, G, RH, dWx, dWh, db, dxs, dh, dA, dxtm):
     ``dt_h = dh z (1 - h~^2)``, ``dhr = dt_h Whh.T``, ``dt_z = dh (h~ - h) z (1 - z)``,
     ``dt_r = dhr h r (1 - r)``, ``dh_prev = dh (1 - z) + r dhr + [dt_z, dt_r] Whzr.T``.
     """
-    T, N, D = xtm.shape
+    T, N = xtm.shape[:2]
     H = Wh.shape[0]
     M = 3 * H
     WhzrT = np.ascontiguousarray(Wh[:, :2 * H]).T
@@ -116,7 +115,6 @@ def gru_backward(dhs, Wx, Wh, xtm, Hs, G, RH, dWx, dWh, db, dxs, dh, dA, dxtm):
                 dh[n, j] = dhn * (1 - z) + r * dhr[n, j]
         gemm_acc(dzr, WhzrT, dh, 1.0)
     dA2 = dA.reshape(T * N, M)
-    np.dot(xtm.reshape(T * N, D).T, dA2, dWx)
     gzr = np.empty((H, 2 * H), Wh.dtype)
     gh = np.empty((H, H), Wh.dtype)
     zr = np.ascontiguousarray(dA2[:, :2 * H])
@@ -125,10 +123,5 @@ def gru_backward(dhs, Wx, Wh, xtm, Hs, G, RH, dWx, dWh, db, dxs, dh, dA, dxtm):
     np.dot(RH.reshape(T * N, H).T, hcol, gh)
     dWh[:, :2 * H] = gzr
     dWh[:, 2 * H:] = gh
-    db[:] = 0
-    for r in range(T * N):
-        for j in range(M):
-            db[j] += dA2[r, j]
-    np.dot(dA2, Wx.T, dxtm.reshape(T * N, D))
-    to_batch_major(dxtm, dxs)
+    _input_grads(xtm, dA, Wx, dWx, db, dxtm, dxs)
     return dxs

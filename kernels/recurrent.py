@@ -38,7 +38,8 @@ def tanh(v):
 
 @jit
 def to_time_major(xs, out):
-    """``out[t, n] = xs[n, t]``: (N, T, D) to (T, N, D)."""
+    """``out[t, n] = xs[n, t]``: (N, T, D) to (T, N, D); any (A, B, D) to (B, A, D), rows of
+    ``xs`` read in order."""
     n_, t_, d_ = xs.shape
     for n in range(n_):
         for t in range(t_):
@@ -49,13 +50,9 @@ def to_time_major(xs, out):
 
 @jit
 def to_batch_major(xtm, out):
-    """``out[n, t] = xtm[t, n]``: (T, N, D) to (N, T, D)."""
-    t_, n_, d_ = xtm.shape
-    for n in range(n_):
-        for t in range(t_):
-            for j in range(d_):
-                out[n, t, j] = xtm[t, n, j]
-    return out
+    """``out[n, t] = xtm[t, n]``: (T, N, D) to (N, T, D), the same swap of the two leading
+    axes as :func:`to_time_major` (one loop serves both ways)."""
+    return to_time_major(xtm, out)
 
 
 @jit
@@ -95,27 +92,36 @@ def step_gemm(h, W, out, row):
 
 
 @jit
-def _weight_grads(xtm, Hs, dA, Wx, dWx, dWh, db, dxtm, dxs):
-    """After a backward loop: ``dWx = x.T dA``, ``dWh = h_prev.T dA``, ``db = sum dA``,
-    ``dxs = dA Wx.T`` (batch-major), each over all T*N rows at once; a zero initial state
-    ``Hs[0]`` adds nothing to ``dWh`` and its N rows leave the GEMM."""
+def _input_grads(xtm, dA, Wx, dWx, db, dxtm, dxs):
+    """After a backward loop, what every recurrent layer derives from its gate gradients
+    ``dA`` (T, N, M) alike: ``dWx = x.T dA``, ``db = sum dA``, ``dxs = dA Wx.T``
+    (batch-major), each over all T*N rows at once (``dWh`` is the layer's own)."""
     T, N, D = xtm.shape
-    H = Hs.shape[2]
     M = dA.shape[2]
     dA2 = dA.reshape(T * N, M)
     np.dot(xtm.reshape(T * N, D).T, dA2, dWx)
-    if not all_zero(Hs[0]):
-        np.dot(Hs[:T].reshape(T * N, H).T, dA2, dWh)
-    elif T > 1:
-        np.dot(Hs[1:T].reshape((T - 1) * N, H).T, dA[1:].reshape((T - 1) * N, M), dWh)
-    else:
-        dWh[:] = 0
     db[:] = 0
     for r in range(T * N):
         for j in range(M):
             db[j] += dA2[r, j]
     np.dot(dA2, Wx.T, dxtm.reshape(T * N, D))
     to_batch_major(dxtm, dxs)
+
+
+@jit
+def _weight_grads(xtm, Hs, dA, Wx, dWx, dWh, db, dxtm, dxs):
+    """After a backward loop: ``dWh = h_prev.T dA`` and :func:`_input_grads`; a zero
+    initial state ``Hs[0]`` adds nothing to ``dWh`` and its N rows leave the GEMM."""
+    T, N = xtm.shape[:2]
+    H = Hs.shape[2]
+    M = dA.shape[2]
+    if not all_zero(Hs[0]):
+        np.dot(Hs[:T].reshape(T * N, H).T, dA.reshape(T * N, M), dWh)
+    elif T > 1:
+        np.dot(Hs[1:T].reshape((T - 1) * N, H).T, dA[1:].reshape((T - 1) * N, M), dWh)
+    else:
+        dWh[:] = 0
+    _input_grads(xtm, dA, Wx, dWx, db, dxtm, dxs)
 
 
 # --------------------------------------------------------------------------- RNN

@@ -167,6 +167,36 @@ def _embed_rows(W, ids, out):
 
 
 @jit
+def _lstm_block(embed_W, Wh):
+    """Scratch of one block of :data:`BLOCK` rows: pre-activations (B, 4H), ``h``, ``c``
+    (B, H), embedded inputs (B, D), in the weights' dtype; and the gate coefficients."""
+    B = BLOCK
+    H = Wh.shape[0]
+    dt = Wh.dtype
+    return (np.empty((B, 4 * H), dt), np.empty((B, H), dt), np.empty((B, H), dt),
+            np.empty((B, embed_W.shape[1]), dt), lstm_gate_coefficients(H, np.float64))
+
+
+@jit
+def _lstm_step(embed_W, ids, Wx, Wh, b, coef, x, h, c, A, hx, peeky, recur):
+    """One LSTM step of a block of rows fed the ids ``ids``: ``x = embed_W[ids]``, ``A = [hx,
+    x] @ Wx`` (``peeky``: the book's PeekyDecoder input) or ``x @ Wx``, ``+ h @ Wh``
+    (``recur``; off where ``h`` is known to be 0), then :func:`_lstm_cell` updates ``h``, ``c``
+    in place. The encoder and every decoder share it, so their rows get the same arithmetic."""
+    H = Wh.shape[0]
+    A[:] = 0
+    _embed_rows(embed_W, ids, x)
+    if peeky:
+        _rows_acc(hx, Wx[:H], A)
+        _rows_acc(x, Wx[H:], A)
+    else:
+        _rows_acc(x, Wx, A)
+    if recur:
+        _rows_acc(h, Wh, A)
+    _lstm_cell(A, b, h, c, coef)
+
+
+@jit
 def _attend(enc, h, w, ctx):
     """The context of one decoder state ``h`` (H,) over ``enc`` (Te, H)."""
     Te, H = enc.shape
@@ -209,27 +239,16 @@ def encode_rows(xs, encoder, hs):
     eW, eWx, eWh, eb = encoder
     N, Te = xs.shape
     K = hs.shape[1]
-    H = eWh.shape[0]
-    D = eW.shape[1]
-    dt = eWx.dtype
     B = BLOCK
-    A = np.empty((B, 4 * H), dt)
-    h = np.empty((B, H), dt)
-    c = np.empty((B, H), dt)
-    x = np.empty((B, D), dt)
-    coef = lstm_gate_coefficients(H, np.float64)
+    A, h, c, x, coef = _lstm_block(eW, eWh)
     for lo in range(0, N, B):
         m = min(B, N - lo)
         Am, hm, cm, xm = A[:m], h[:m], c[:m], x[:m]
         hm[:] = 0
         cm[:] = 0
         for t in range(Te):
-            Am[:] = 0
-            _embed_rows(eW, xs[lo:lo + m, t], xm)
-            _rows_acc(xm, eWx, Am)
-            if t > 0:  # the zero initial state adds nothing
-                _rows_acc(hm, eWh, Am)
-            _lstm_cell(Am, eb, hm, cm, coef)
+            # the zero initial state adds nothing: no h @ Wh at t = 0
+            _lstm_step(eW, xs[lo:lo + m, t], eWx, eWh, eb, coef, xm, hm, cm, Am, hm, False, t > 0)
             k = t - (Te - K)
             if k >= 0:
                 for n in range(m):
@@ -261,19 +280,14 @@ def greedy_decode(h0, enc_hs, start_ids, decoder, kind, out):
     dW, dWx, dWh, db, aW, ab = decoder
     N, H = h0.shape
     S = out.shape[1]
-    D = dW.shape[1]
     V = aW.shape[1]
     dt = dWh.dtype
     B = BLOCK
-    A = np.empty((B, 4 * H), dt)
-    h = np.empty((B, H), dt)
-    c = np.empty((B, H), dt)
-    x = np.empty((B, D), dt)
+    A, h, c, x, coef = _lstm_block(dW, dWh)
     feat = np.empty((B, 2 * H), dt)
     score = np.empty((B, V), dt)
     w = np.empty(enc_hs.shape[1], dt)
     ids = np.empty(B, np.intp)
-    coef = lstm_gate_coefficients(H, np.float64)
     for lo in range(0, N, B):
         m = min(B, N - lo)
         Am, hm, cm, xm = A[:m], h[:m], c[:m], x[:m]
@@ -282,15 +296,7 @@ def greedy_decode(h0, enc_hs, start_ids, decoder, kind, out):
         cm[:] = 0
         ids[:m] = start_ids[lo:lo + m]
         for s in range(S):
-            Am[:] = 0
-            _embed_rows(dW, ids[:m], xm)
-            if kind == 1:  # input [h0, x]
-                _rows_acc(hx, dWx[:H], Am)
-                _rows_acc(xm, dWx[H:], Am)
-            else:
-                _rows_acc(xm, dWx, Am)
-            _rows_acc(hm, dWh, Am)
-            _lstm_cell(Am, db, hm, cm, coef)
+            _lstm_step(dW, ids[:m], dWx, dWh, db, coef, xm, hm, cm, Am, hx, kind == 1, True)
             if kind == 0:
                 fm = feat[:m, :H]
                 fm[:] = hm

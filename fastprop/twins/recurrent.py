@@ -22,8 +22,7 @@ def to_time_major(xs, out):
 
 
 def to_batch_major(xtm, out):
-    out[...] = xtm.transpose(1, 0, 2)
-    return out
+    return to_time_major(xtm, out)
 
 
 def step_gemm(h, W, out, row):
