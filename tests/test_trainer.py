@@ -1,12 +1,13 @@
 """Trainer: the book's loop (RNG use, loss averaging, clipping, shared weights), the extras
 (history, progress bar, plot, fused-step hook) and argument checks."""
+import contextlib
+import io
 import re
 
 import numpy as np
 import pytest
 
 from fastprop.bench.book import vol2 as book2
-from fastprop.bench.steps_vol2 import trainer_step
 from fastprop.optimizers import SGD, Adam
 from fastprop.trainer import Trainer, accuracy, book_permutations, clip_grads, plot_curves, remove_duplicate
 
@@ -83,27 +84,14 @@ def _data(n=300, d=2, c=3, seed=5):
 
 
 def _book_loop(model, optimizer, x, t, max_epoch, batch_size, eval_interval, max_grad=None):
-    """Vol. 2's Trainer.fit, transcribed, returning its loss_list; each iteration is the
-    bench's transcription of the book's step with the book's own helpers (independent of
-    fastprop.trainer, the code under test)."""
-    data_size = len(x)
-    max_iters = data_size // batch_size
-    total_loss, loss_count, loss_list = 0, 0, []
-    for _epoch in range(max_epoch):
-        idx = np.random.permutation(np.arange(data_size))
-        x = x[idx]
-        t = t[idx]
-        for iters in range(max_iters):
-            batch_x = x[iters * batch_size:(iters + 1) * batch_size]
-            batch_t = t[iters * batch_size:(iters + 1) * batch_size]
-            loss = trainer_step(model, optimizer, batch_x, batch_t, book2.remove_duplicate,
-                                book2.clip_grads, max_grad)
-            total_loss += loss
-            loss_count += 1
-            if (iters % eval_interval) == 0:
-                loss_list.append(float(total_loss / loss_count))
-                total_loss, loss_count = 0, 0
-    return loss_list
+    """Vol. 2's Trainer.fit as the book writes it (the one transcription, its progress
+    lines dropped), returning its loss_list: independent of fastprop.trainer, the code
+    under test."""
+    book = book2.Trainer(model, optimizer)
+    with contextlib.redirect_stdout(io.StringIO()):
+        book.fit(x, t, max_epoch=max_epoch, batch_size=batch_size, max_grad=max_grad,
+                 eval_interval=eval_interval)
+    return book.loss_list
 
 
 QUIET = dict(progress=False, verbose=False)

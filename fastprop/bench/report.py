@@ -93,7 +93,7 @@ def format_table(result: dict) -> str:
     first = [f"{k} {val['seconds']:.2f} s ({val['source']})" for k, val in c.items()
              if isinstance(val, dict)]
     imp = c.get("import_fastprop_s")
-    lines.append("startup   import fastprop " + (f"{imp:.2f} s" if imp is not None else "?")
+    lines.append("startup   import fastprop + TwoLayerNet " + (f"{imp:.2f} s" if imp is not None else "?")
                  + " (fresh interpreter)" + ("; first step: " + ", ".join(first) if first else ""))
     other = m.get("other_processes_cpu_share")
     if other is not None:
