@@ -66,10 +66,11 @@ class _Generator:
         lstms = self._lstms()
         weights = tuple(layer._weights(dt) for layer in lstms)
         H = weights[0][1].shape[0]
-        for k, (Wx, _, _) in enumerate(weights):
+        for k, (Wx, Wh, _) in enumerate(weights):
             want = D if k == 0 else H
-            if Wx.shape[0] != want:
-                raise ValueError(f"LSTM {k}'s Wx has shape {Wx.shape}, expected ({want}, {4 * H})")
+            if Wx.shape != (want, 4 * H) or Wh.shape != (H, 4 * H):  # one H for the (L, H) state
+                raise ValueError(f"LSTM {k}'s Wx has shape {Wx.shape} and Wh {Wh.shape}, expected "
+                                 f"({want}, {4 * H}) and ({H}, {4 * H})")
         affine = self.layers[-1]
         W = validate.weight(affine.params[0], "the output W (layers[-1].params[0])", dt)
         if W.shape != (H, V):

@@ -145,3 +145,18 @@ def test_states_are_checked():
     b, _ = _pair("BetterRnnlm", np.float32)
     with pytest.raises(ValueError, match="2 "):
         b.set_state([(None, None)])
+
+
+def test_weights_replaced_with_another_hidden_size_are_refused():
+    """The kernel keeps one (layers, H) state: a second LSTM whose weights were replaced by
+    ones of another H is refused before any draw (it would read past the state's rows)."""
+    b, _ = _pair("BetterRnnlm", np.float32)
+    lstm = b._lstms()[1]
+    H2 = H + 4
+    lstm.params[0] = np.zeros((H, 4 * H2), np.float32)  # Wx keeps H rows, Wh is (H2, 4 H2)
+    lstm.params[1] = np.zeros((H2, 4 * H2), np.float32)
+    lstm.params[2] = np.zeros(4 * H2, np.float32)
+    before = np.random.get_state()
+    with pytest.raises(ValueError, match="LSTM 1's Wx"):
+        b.generate(0, None, 5)
+    _same_rng(np.random.get_state(), before)
