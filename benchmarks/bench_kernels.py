@@ -210,6 +210,12 @@ INPUTS = {
         _rand(r, (n, D), np.float32), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt),
         np.empty((1, 128, D), dt))},
     "affine_backward": {"default": _affine_backward(True), "no_dx": _affine_backward(False)},
+    # the drop-in Affine on two threads: a float32 batch cast into the kept float64 buffer by
+    # the part that multiplies it, blocks of rows as above; backward dW || dx
+    "affine_forward_parts": {"default": lambda n, m, dt, r: (
+        np.empty((n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt),
+        max(8, 100 ** 3 // (D * m)), 2, _rand(r, (n, D), np.float32))},
+    "affine_backward_parts": {"default": lambda n, m, dt, r: _affine_backward(True)(n, m, dt, r) + (2,)},
     "relu_forward": {"default": _relu_forward},
     "relu_backward": {"default": lambda n, m, dt, r: (
         _rand(r, n * m, dt), r.random(n * m) < 0.5, np.empty(n * m, dt))},

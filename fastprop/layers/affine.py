@@ -42,6 +42,17 @@ def _cast_in_chunks(x, dt) -> bool:
             and x.size * dt.itemsize >= CHUNKED_CAST_BYTES)
 
 
+#: a GEMM of at least this many multiply-adds (n * k * m), with more than one thread,
+#: runs as one part per thread of Numba's pool on a one-thread BLAS
+#: (:func:`fastprop.kernels.affine.affine_forward_parts`, ``affine_backward_parts``)
+#: instead of on OpenBLAS's threads. The book's (100, 784) @ (784, 50) is 3.9 M.
+PARTS_WORK = 1_000_000
+
+
+def _in_parts(n: int, k: int, m: int) -> bool:
+    return n >= 2 and n * k * m >= PARTS_WORK
+
+
 class Affine(Layer):
     """``out = x @ W + b`` for (N, ...) input, flattened to (N, D) like the book.
 
@@ -70,6 +81,13 @@ class Affine(Layer):
     dW = property(lambda self: self.grads[0])
     db = property(lambda self: self.grads[1])
 
+    def _buffer(self, shape, dt) -> np.ndarray:
+        """The layer's kept cast buffer, (re)allocated when the shape or dtype changes."""
+        buf = self._xbuf
+        if buf is None or buf.shape != shape or buf.dtype != dt:
+            buf = self._xbuf = np.empty(shape, dtype=dt)
+        return buf
+
     def _converted(self, x, dt) -> np.ndarray:
         """``x`` as C-contiguous ``dt``. A cast (float32 MNIST into float64 parameters,
         uint8 pixels) goes into a buffer kept by the layer: a fresh array per call costs
@@ -80,9 +98,7 @@ class Affine(Layer):
         if arr.dtype == dt and arr.flags.c_contiguous:
             return arr
         validate.real_dtype(arr, "x")
-        buf = self._xbuf
-        if buf is None or buf.shape != arr.shape or buf.dtype != dt:
-            buf = self._xbuf = np.empty(arr.shape, dtype=dt)
+        buf = self._buffer(arr.shape, dt)
         if arr.flags.c_contiguous and arr.dtype in _KERNEL_INPUTS:
             convert.cast_into(arr.reshape(-1), buf.reshape(-1))  # leaves an unchanged batch clean
         else:
@@ -90,19 +106,31 @@ class Affine(Layer):
         return buf
 
     def forward(self, x) -> np.ndarray:
-        threads.poll()
+        n_threads = threads.poll()
         W, b = self.params
         W = validate.weight(W, "W")
         dt = W.dtype
         if _cast_in_chunks(x, dt):
             return self._forward_chunked(x, W, b)
-        x = validate.batch(self._converted(x, dt), "x")
+        src = None  # a batch the parts kernel casts, each part its own rows
+        if (n_threads > 1 and isinstance(x, np.ndarray) and x.dtype != dt and x.dtype in _KERNEL_INPUTS
+                and x.flags.c_contiguous and x.ndim >= 2
+                and _in_parts(x.shape[0], x.size // max(1, x.shape[0]), W.shape[1])):
+            src = validate.batch(x, "x")
+            x = self._buffer(x.shape, dt)
+        x = validate.batch(self._converted(x, dt) if src is None else x, "x")
         self.original_x_shape = x.shape
         x = x.reshape(x.shape[0], -1)
         self._check_features(x, W)
         b = validate.bias(b, W.shape[1], dt)
-        out = np.empty((x.shape[0], W.shape[1]), dtype=dt)
-        affine.affine_forward(x, W, b, out, gemm_blocks.gemm_rows(x.shape[0], x.shape[1], W.shape[1]))
+        n, k, m = x.shape[0], x.shape[1], W.shape[1]
+        out = np.empty((n, m), dtype=dt)
+        if n_threads > 1 and _in_parts(n, k, m):
+            with threads.parallel_region() as parts:
+                affine.affine_forward_parts(x, W, b, out, gemm_blocks.gemm_rows(n, k, m, blas_threads=1), parts,
+                                            None if src is None else src.reshape(n, k))
+        else:
+            affine.affine_forward(x, W, b, out, gemm_blocks.gemm_rows(n, k, m))
         self.x, self._shape = x, x.shape
         return out
 
@@ -153,7 +181,12 @@ class Affine(Layer):
         dout = self._dout(dout, (x.shape[0], W.shape[1]), x.dtype)
         dW, db = self._grad(0), self._grad(1)
         dx = np.empty_like(x) if need_dx else None
-        affine.affine_backward(x, W, dout, dW, db, dx)
+        n, k, m = x.shape[0], x.shape[1], W.shape[1]
+        if dx is not None and threads.poll() > 1 and _in_parts(n, k, m):
+            with threads.parallel_region() as parts:
+                affine.affine_backward_parts(x, W, dout, dW, db, dx, max(2, parts))
+        else:
+            affine.affine_backward(x, W, dout, dW, db, dx)
         if dx is None:
             return None
         shape = self.original_x_shape

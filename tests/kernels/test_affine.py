@@ -29,6 +29,26 @@ def _forward_cast(draw, dt):
     return [x, W, b, np.full((n, m), np.nan, dt), np.full((T, R, d), np.nan, dt)]
 
 
+def _forward_parts(draw, dt):
+    """Parts on the pool's threads: more parts than rows or blocks, blocks of rows not a
+    multiple of a part, and a float32/float64 source cast into ``x`` first (or none)."""
+    args = _forward(draw, dt)
+    x = args[0]
+    parts = draw(st.integers(1, 5))
+    src = None
+    if draw(st.booleans()):
+        src = x.astype(draw(st.sampled_from([np.float32, np.float64])))
+        args[0] = np.full_like(x, np.nan) if draw(st.booleans()) else src.astype(dt)  # stale or equal
+    return args + [parts, src]
+
+
+def _backward_parts(draw, dt):
+    args = _backward(draw, dt)
+    if args[5] is None:  # the parts kernel always writes dx
+        args[5] = np.full(args[0].shape, np.nan, dt)
+    return args + [draw(st.integers(2, 5))]
+
+
 def _backward(draw, dt):
     r = parity.rng(draw)
     n, d, m = draw(parity.batch), draw(parity.width), draw(parity.width)
@@ -50,6 +70,9 @@ CASES = {
     "affine_forward": parity.Case(_forward, outputs=("out",), returns="out", linear=True),
     "affine_forward_cast": parity.Case(_forward_cast, outputs=("out",), scratch=("buf",), returns="out",
                                        linear=True),
+    "affine_forward_parts": parity.Case(_forward_parts, outputs=("out", "x"), returns="out", linear=True),
+    "affine_backward_parts": parity.Case(_backward_parts, outputs=("dW", "db", "dx"), returns="dx",
+                                         linear=True, check=_backward_math),
     "affine_backward": parity.Case(_backward, outputs=("dW", "db", "dx"), returns="dx", linear=True,
                                    check=_backward_math),
 }
