@@ -74,6 +74,25 @@ def _affine_backward(dx):
     return build
 
 
+def _mnist_like(r, n):
+    x = r.random((n, D), dtype=np.float32)
+    img = x.reshape(n, 28, 28)
+    img[:, :4] = 0
+    img[:, 24:] = 0
+    img[:, :, :4] = 0
+    img[:, :, 24:] = 0
+    return x
+
+
+def _packed(r, n, m, dt):
+    """(src, runs, R, K) of an MNIST-like batch, runs from the twin (not timed)."""
+    from fastprop.twins.affine import column_runs
+    x = _mnist_like(r, n)
+    runs = np.zeros((D, 3), np.int64)
+    kk, nr = column_runs(x, runs)
+    return x, runs, nr, kk
+
+
 def _cast_into(nan):
     def build(n, dt, r):
         # a float32 batch of n MNIST-sized rows into a kept buffer of the parameter dtype;
@@ -215,6 +234,14 @@ INPUTS = {
     "affine_forward_parts": {"default": lambda n, m, dt, r: (
         np.empty((n, D), dt), _rand(r, (D, m), dt), _rand(r, m, dt), np.empty((n, m), dt),
         max(8, 100 ** 3 // (D * m)), 2, _rand(r, (n, D), np.float32))},
+    # an MNIST-like batch: the first and last 112 columns (image rows 0-3, 24-27) and 8 of
+    # every 28 between are zero (the drop-in Affine's packed path at one thread)
+    "column_runs": {"default": lambda n, m, dt, r: (_mnist_like(r, n), np.empty((D, 3), np.int64))},
+    "pack_columns": {"default": lambda n, m, dt, r: _packed(r, n, m, dt) + (np.empty(n * D, dt), 0, n)},
+    "pack_weight_rows": {"default": lambda n, m, dt, r: (_rand(r, (D, m), dt),) + _packed(r, n, m, dt)[1:4]
+                         + (np.empty(D * m, dt),)},
+    "unpack_weight_rows": {"default": lambda n, m, dt, r: (_rand(r, D * m, dt),) + _packed(r, n, m, dt)[1:3]
+                           + (np.empty((D, m), dt),)},
     "affine_backward_parts": {"default": lambda n, m, dt, r: _affine_backward(True)(n, m, dt, r) + (2,)},
     "relu_forward": {"default": _relu_forward},
     "relu_backward": {"default": lambda n, m, dt, r: (

@@ -196,3 +196,113 @@ def affine_backward_parts(x, W, dout, dW, db, dx, parts):
             if r1 > r0:
                 np.dot(dout[r0:r1], W.T, dx[r0:r1])
     return dx
+
+
+@jit
+def column_runs(src, runs):
+    """Where the columns of ``src`` that are not all zero are, as runs of adjacent columns.
+
+    Parameters
+    ----------
+    src : (N, D) float32/float64, C-contiguous (a batch of MNIST images: the border pixels
+        are zero in every image of a batch of 100, a third of the 784 columns)
+    runs : (D, 3) int64, written: run ``r`` is ``[first column, length, position in the
+        packed row]`` for ``r < R``
+
+    Returns
+    -------
+    (K, R): the number of kept columns (NaN and inf count as nonzero) and of runs
+
+    Notes
+    -----
+    A zero column adds exact zeros to every sum of ``x @ W`` and gives a zero row of
+    ``x.T @ dout``, so the GEMMs can skip it (:func:`pack_weight_rows` checks the rows of
+    ``W`` they skip are finite: ``0 * inf`` is NaN). The sums are the same terms without
+    the zeros; the BLAS may add them in another order (last bits). The columns come as
+    runs (an image's row of pixels) so that packing copies contiguous stretches.
+    """
+    n, d = src.shape
+    mass = np.zeros(d, np.float64)
+    for i in range(n):
+        for k in range(d):
+            mass[k] += abs(src[i, k])  # vectorises; NaN stays NaN, a nonzero stays > 0
+    kk = 0
+    nr = 0
+    k = 0
+    while k < d:
+        if mass[k] != 0:  # NaN != 0 too
+            start = k
+            while k < d and mass[k] != 0:
+                k += 1
+            runs[nr, 0] = start
+            runs[nr, 1] = k - start
+            runs[nr, 2] = kk
+            kk += k - start
+            nr += 1
+        else:
+            k += 1
+    return kk, nr
+
+
+@jit
+def pack_columns(src, runs, nr, kk, xc, r0, r1):
+    """Rows ``r0:r1`` of ``src``'s kept columns (:func:`column_runs`), cast, into the
+    packed (N, K) rows of ``xc`` (flat, C-order)."""
+    d = src.shape[1]
+    flat = src.reshape(src.size)
+    for i in range(r0, r1):
+        for r in range(nr):
+            # unsigned offsets: Numba then emits no negative-index wraparound, and the
+            # copy of a run vectorises (with signed ones it ran at 1 ns an element)
+            s = np.uint64(i * d + runs[r, 0])
+            p = np.uint64(i * kk + runs[r, 2])
+            for t in range(np.uint64(runs[r, 1])):
+                xc[p + t] = flat[s + t]
+
+
+@jit
+def pack_weight_rows(W, runs, nr, kk, Wc):
+    """``Wc[:kk * M]`` = the rows of ``W`` (D, M) for the kept columns, packed (K, M).
+
+    Returns
+    -------
+    bool, whether every row left out is finite (else the caller must not skip them:
+    ``0 * inf`` is NaN in the full product)
+    """
+    d, m = W.shape
+    finite = True
+    prev = 0
+    for r in range(nr + 1):
+        s = runs[r, 0] if r < nr else d
+        for k in range(prev, s):  # the rows left out
+            bad = 0.0  # times zero: 0 for a finite value, NaN for inf or NaN
+            for c in range(m):
+                bad += W[k, c] * 0.0
+            if bad != 0.0:
+                finite = False
+        if r < nr:
+            ln, p = runs[r, 1], runs[r, 2]
+            for k in range(ln):
+                o = np.uint64((p + k) * m)
+                for c in range(np.uint64(m)):
+                    Wc[o + c] = W[s + k, c]
+            prev = s + ln
+    return finite
+
+
+@jit
+def unpack_weight_rows(dWc, runs, nr, dW):
+    """``dW`` (D, M) = zeros with the kept rows set from the packed ``dWc`` (K, M)."""
+    d, m = dW.shape
+    prev = 0
+    for r in range(nr + 1):
+        s = runs[r, 0] if r < nr else d
+        for k in range(prev, s):
+            for c in range(m):
+                dW[k, c] = 0.0
+        if r < nr:
+            ln, p = runs[r, 1], runs[r, 2]
+            for k in range(ln):
+                for c in range(m):
+                    dW[s + k, c] = dWc[(p + k) * m + c]
+            prev = s + ln

@@ -30,3 +30,41 @@ def affine_backward(x, W, dout, dW, db, dx):
 
 def affine_backward_parts(x, W, dout, dW, db, dx, parts):
     return affine_backward(x, W, dout, dW, db, dx)
+
+
+def column_runs(src, runs):
+    keep = ~(np.abs(src.astype(np.float64)).sum(axis=0) == 0)
+    kk, nr, k, d = 0, 0, 0, keep.size
+    while k < d:
+        if keep[k]:
+            start = k
+            while k < d and keep[k]:
+                k += 1
+            runs[nr] = (start, k - start, kk)
+            kk, nr = kk + k - start, nr + 1
+        else:
+            k += 1
+    return kk, nr
+
+
+def _kept(runs, nr):
+    return np.concatenate([np.arange(s, s + ln) for s, ln, _ in runs[:nr]]) if nr else np.zeros(0, int)
+
+
+def pack_columns(src, runs, nr, kk, xc, r0, r1):
+    keep = _kept(runs, nr)
+    xc[r0 * kk:r1 * kk] = src[r0:r1][:, keep].astype(xc.dtype).reshape(-1)
+
+
+def pack_weight_rows(W, runs, nr, kk, Wc):
+    keep = _kept(runs, nr)
+    Wc[:kk * W.shape[1]] = W[keep].reshape(-1)
+    rest = np.ones(W.shape[0], bool)
+    rest[keep] = False
+    return bool(np.isfinite(W[rest]).all())
+
+
+def unpack_weight_rows(dWc, runs, nr, dW):
+    keep = _kept(runs, nr)
+    dW[...] = 0
+    dW[keep] = dWc[:keep.size * dW.shape[1]].reshape(keep.size, dW.shape[1])

@@ -49,6 +49,61 @@ def _backward_parts(draw, dt):
     return args + [draw(st.integers(2, 5))]
 
 
+def _sparse_columns(draw, dt):
+    """(N, D) input with all-zero columns (runs of them at the edges and inside, as an
+    MNIST batch's borders), a column with only one nonzero, NaN or inf in places."""
+    r = parity.rng(draw)
+    n, d = draw(st.integers(1, 12)), draw(st.integers(1, 40))
+    x = (draw(parity.scales) * r.standard_normal((n, d))).astype(dt)
+    x[:, r.random(d) < draw(st.sampled_from([0.0, 0.3, 0.7, 1.0]))] = 0
+    if draw(st.booleans()):
+        x[r.integers(n), r.integers(d)] = draw(st.sampled_from([np.nan, np.inf, -np.inf, 1e-30, -0.0]))
+    return x
+
+
+def _runs_of(x):
+    from fastprop.twins.affine import column_runs as twin
+    runs = np.zeros((x.shape[1], 3), np.int64)
+    kk, nr = twin(x, runs)
+    return runs, kk, nr
+
+
+def _column_runs(draw, dt):
+    x = _sparse_columns(draw, dt)
+    return [x, np.full((x.shape[1], 3), -7, np.int64)]
+
+
+def _pack_columns(draw, dt):
+    x = _sparse_columns(draw, dt)
+    runs, kk, nr = _runs_of(x)
+    n = x.shape[0]
+    r0 = draw(st.integers(0, n))
+    r1 = draw(st.integers(r0, n))
+    src = x.astype(draw(st.sampled_from([np.float32, np.float64])))
+    return [src, runs, nr, kk, np.full(x.size, np.nan, dt), r0, r1]
+
+
+def _pack_weight_rows(draw, dt):
+    x = _sparse_columns(draw, dt)
+    runs, kk, nr = _runs_of(x)
+    r = parity.rng(draw)
+    m = draw(parity.width)
+    W = r.standard_normal((x.shape[1], m)).astype(dt)
+    if draw(st.booleans()):  # a non-finite weight, in a kept row or in one left out
+        W[r.integers(W.shape[0]), r.integers(m)] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    if draw(st.booleans()):
+        W = np.asfortranarray(W)  # a tied embed_W.T
+    return [W, runs, nr, kk, np.full(W.size, np.nan, dt)]
+
+
+def _unpack_weight_rows(draw, dt):
+    x = _sparse_columns(draw, dt)
+    runs, kk, nr = _runs_of(x)
+    r = parity.rng(draw)
+    m = draw(parity.width)
+    return [r.standard_normal(x.shape[1] * m).astype(dt), runs, nr, np.full((x.shape[1], m), np.nan, dt)]
+
+
 def _backward(draw, dt):
     r = parity.rng(draw)
     n, d, m = draw(parity.batch), draw(parity.width), draw(parity.width)
@@ -73,6 +128,10 @@ CASES = {
     "affine_forward_parts": parity.Case(_forward_parts, outputs=("out", "x"), returns="out", linear=True),
     "affine_backward_parts": parity.Case(_backward_parts, outputs=("dW", "db", "dx"), returns="dx",
                                          linear=True, check=_backward_math),
+    "column_runs": parity.Case(_column_runs, outputs=("runs",)),
+    "pack_columns": parity.Case(_pack_columns, outputs=("xc",)),
+    "pack_weight_rows": parity.Case(_pack_weight_rows, outputs=("Wc",)),
+    "unpack_weight_rows": parity.Case(_unpack_weight_rows, outputs=("dW",)),
     "affine_backward": parity.Case(_backward, outputs=("dW", "db", "dx"), returns="dx", linear=True,
                                    check=_backward_math),
 }
