@@ -89,7 +89,7 @@ def _packed(r, n, m, dt):
     from fastprop.twins.affine import column_runs
     x = _mnist_like(r, n)
     runs = np.zeros((D, 3), np.int64)
-    kk, nr = column_runs(x, runs)
+    kk, nr = column_runs(x, 0, n, runs)
     return x, runs, nr, kk
 
 
@@ -236,7 +236,7 @@ INPUTS = {
         max(8, 100 ** 3 // (D * m)), 2, _rand(r, (n, D), np.float32))},
     # an MNIST-like batch: the first and last 112 columns (image rows 0-3, 24-27) and 8 of
     # every 28 between are zero (the drop-in Affine's packed path at one thread)
-    "column_runs": {"default": lambda n, m, dt, r: (_mnist_like(r, n), np.empty((D, 3), np.int64))},
+    "column_runs": {"default": lambda n, m, dt, r: (_mnist_like(r, n), 0, n, np.empty((D, 3), np.int64))},
     "pack_columns": {"default": lambda n, m, dt, r: _packed(r, n, m, dt) + (np.empty(n * D, dt), 0, n)},
     "pack_weight_rows": {"default": lambda n, m, dt, r: (_rand(r, (D, m), dt),) + _packed(r, n, m, dt)[1:4]
                          + (np.empty(D * m, dt),)},

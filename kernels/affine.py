@@ -47,7 +47,7 @@ def affine_forward(x, W, b, out, rows):
 
 
 @jit(parallel=True)
-def affine_forward_cast(x, W, b, out, buf):
+def affine_forward_cast(x, W, b, out, buf, runs, Wc, small_work, max_keep):
     """``out = x.astype(W.dtype) @ W + b`` chunk by chunk: no whole-size cast of ``x``.
 
     Parameters
@@ -57,6 +57,14 @@ def affine_forward_cast(x, W, b, out, buf):
     b : (M,) W's dtype, or None
     out : (N, M) W's dtype, C-contiguous, written
     buf : (T, R, D) W's dtype, scratch: one R-row chunk buffer per thread
+    runs, Wc : None, or (T, D, 3) int64 and (T, D * M) W's dtype, scratch: then a chunk
+        whose all-zero columns number more than ``D - max_keep`` is multiplied without
+        them (:func:`column_runs`, :func:`pack_weight_rows`, :func:`pack_columns`); a
+        thread that meets a chunk with fewer stops looking for the rest of the call
+    small_work : int, a chunk's GEMM in row blocks of ``small_work // (K * M)`` rows (the
+        BLAS's small-matrix kernels, :mod:`fastprop.gemm_blocks`; 0 or too few rows:
+        one GEMM)
+    max_keep : int
 
     Returns
     -------
@@ -70,28 +78,56 @@ def affine_forward_cast(x, W, b, out, buf):
     GEMM. Here each thread casts R rows into its own buffer, small enough to stay in its
     L2, and multiplies them from there: the set is read once and nothing the size of it is
     written. Chunk ``c`` goes to thread ``c % T`` (a static split), and each output row is
-    one row-block GEMM of its own, the same sums as the whole-matrix GEMM's rows. Run it
-    with BLAS at one thread (:func:`fastprop.threads.parallel_region`).
+    one row-block GEMM of its own, the same sums as the whole-matrix GEMM's rows (without
+    the zero terms of a packed chunk). Run it with BLAS at one thread
+    (:func:`fastprop.threads.parallel_region`).
     """
     n, d = x.shape
     T, R = buf.shape[0], buf.shape[1]
     m = out.shape[1]
     chunks = (n + R - 1) // R
     for t in prange(T):
+        look = True
         for c in range(t, chunks, T):
             r0 = c * R
             r1 = min(r0 + R, n)
-            bt = buf[t, :r1 - r0]
-            for i in range(r1 - r0):
-                for k in range(d):
-                    bt[i, k] = x[r0 + i, k]
             oc = out[r0:r1]
-            np.dot(bt, W, oc)
+            packed = False
+            if runs is not None and Wc is not None:
+                if look:
+                    kk, nr = column_runs(x, r0, r1, runs[t])
+                    if kk == 0 or kk > max_keep or not pack_weight_rows(W, runs[t], nr, kk, Wc[t]):
+                        look = kk == 0  # an all-zero chunk says nothing about the next
+                    else:
+                        flat = buf[t].reshape(R * d)
+                        pack_columns(x, runs[t], nr, kk, flat, r0, r1)
+                        _blocks(flat[:(r1 - r0) * kk].reshape(r1 - r0, kk), Wc[t][:kk * m].reshape(kk, m), oc,
+                                small_work)
+                        packed = True
+            if not packed:
+                bt = buf[t, :r1 - r0]
+                for i in range(r1 - r0):
+                    for k in range(d):
+                        bt[i, k] = x[r0 + i, k]
+                _blocks(bt, W, oc, small_work)
             if b is not None:
                 for i in range(r1 - r0):
                     for j in range(m):
                         oc[i, j] += b[j]
     return out
+
+
+@jit
+def _blocks(x, W, out, small_work):
+    """``out = x @ W`` in row blocks small enough for the BLAS's small-matrix kernels."""
+    n = x.shape[0]
+    rows = small_work // max(1, x.shape[1] * W.shape[1])
+    if rows < 8 or rows >= n:
+        np.dot(x, W, out)
+    else:
+        for r0 in range(0, n, rows):
+            r1 = min(r0 + rows, n)
+            np.dot(x[r0:r1], W, out[r0:r1])
 
 
 @jit(parallel=True)
@@ -199,13 +235,15 @@ def affine_backward_parts(x, W, dout, dW, db, dx, parts):
 
 
 @jit
-def column_runs(src, runs):
-    """Where the columns of ``src`` that are not all zero are, as runs of adjacent columns.
+def column_runs(src, r0, r1, runs):
+    """Where the columns of ``src[r0:r1]`` that are not all zero are, as runs of adjacent
+    columns.
 
     Parameters
     ----------
-    src : (N, D) float32/float64, C-contiguous (a batch of MNIST images: the border pixels
+    src : (N, D) real array, C-contiguous (a batch of MNIST images: the border pixels
         are zero in every image of a batch of 100, a third of the 784 columns)
+    r0, r1 : int, the rows looked at
     runs : (D, 3) int64, written: run ``r`` is ``[first column, length, position in the
         packed row]`` for ``r < R``
 
@@ -221,9 +259,9 @@ def column_runs(src, runs):
     the zeros; the BLAS may add them in another order (last bits). The columns come as
     runs (an image's row of pixels) so that packing copies contiguous stretches.
     """
-    n, d = src.shape
+    d = src.shape[1]
     mass = np.zeros(d, np.float64)
-    for i in range(n):
+    for i in range(r0, r1):
         for k in range(d):
             mass[k] += abs(src[i, k])  # vectorises; NaN stays NaN, a nonzero stays > 0
     kk = 0
@@ -247,7 +285,7 @@ def column_runs(src, runs):
 @jit
 def pack_columns(src, runs, nr, kk, xc, r0, r1):
     """Rows ``r0:r1`` of ``src``'s kept columns (:func:`column_runs`), cast, into the
-    packed (N, K) rows of ``xc`` (flat, C-order)."""
+    first ``r1 - r0`` packed (., K) rows of ``xc`` (flat, C-order)."""
     d = src.shape[1]
     flat = src.reshape(src.size)
     for i in range(r0, r1):
@@ -255,7 +293,7 @@ def pack_columns(src, runs, nr, kk, xc, r0, r1):
             # unsigned offsets: Numba then emits no negative-index wraparound, and the
             # copy of a run vectorises (with signed ones it ran at 1 ns an element)
             s = np.uint64(i * d + runs[r, 0])
-            p = np.uint64(i * kk + runs[r, 2])
+            p = np.uint64((i - r0) * kk + runs[r, 2])
             for t in range(np.uint64(runs[r, 1])):
                 xc[p + t] = flat[s + t]
 

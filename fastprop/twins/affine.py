@@ -13,7 +13,7 @@ def affine_forward_parts(x, W, b, out, rows, parts, src):
     return affine_forward(x, W, b, out, rows)
 
 
-def affine_forward_cast(x, W, b, out, buf):
+def affine_forward_cast(x, W, b, out, buf, runs, Wc, small_work, max_keep):
     xc = x.astype(W.dtype)
     out[...] = np.dot(xc, W) if b is None else np.dot(xc, W) + b
     return out
@@ -32,8 +32,8 @@ def affine_backward_parts(x, W, dout, dW, db, dx, parts):
     return affine_backward(x, W, dout, dW, db, dx)
 
 
-def column_runs(src, runs):
-    keep = ~(np.abs(src.astype(np.float64)).sum(axis=0) == 0)
+def column_runs(src, r0, r1, runs):
+    keep = ~(np.abs(src[r0:r1].astype(np.float64)).sum(axis=0) == 0)
     kk, nr, k, d = 0, 0, 0, keep.size
     while k < d:
         if keep[k]:
@@ -53,7 +53,7 @@ def _kept(runs, nr):
 
 def pack_columns(src, runs, nr, kk, xc, r0, r1):
     keep = _kept(runs, nr)
-    xc[r0 * kk:r1 * kk] = src[r0:r1][:, keep].astype(xc.dtype).reshape(-1)
+    xc[:(r1 - r0) * kk] = src[r0:r1][:, keep].astype(xc.dtype).reshape(-1)
 
 
 def pack_weight_rows(W, runs, nr, kk, Wc):

@@ -26,7 +26,12 @@ def _forward_cast(draw, dt):
     W = r.standard_normal((d, m)).astype(dt)
     b = r.standard_normal(m).astype(dt) if draw(st.booleans()) else None
     T, R = draw(st.integers(1, 3)), draw(st.integers(1, 16))
-    return [x, W, b, np.full((n, m), np.nan, dt), np.full((T, R, d), np.nan, dt)]
+    x[:, r.random(d) < draw(st.sampled_from([0.0, 0.5]))] = 0  # zero columns: packed chunks
+    packed = draw(st.booleans())
+    runs = np.full((T, d, 3), -1, np.int64) if packed else None
+    Wc = np.full((T, d * m), np.nan, dt) if packed else None
+    return [x, W, b, np.full((n, m), np.nan, dt), np.full((T, R, d), np.nan, dt), runs, Wc,
+            draw(st.sampled_from([0, 64, 10 ** 6])), draw(st.integers(0, d))]
 
 
 def _forward_parts(draw, dt):
@@ -64,21 +69,24 @@ def _sparse_columns(draw, dt):
 def _runs_of(x):
     from fastprop.twins.affine import column_runs as twin
     runs = np.zeros((x.shape[1], 3), np.int64)
-    kk, nr = twin(x, runs)
+    kk, nr = twin(x, 0, x.shape[0], runs)
     return runs, kk, nr
 
 
 def _column_runs(draw, dt):
     x = _sparse_columns(draw, dt)
-    return [x, np.full((x.shape[1], 3), -7, np.int64)]
+    r0 = draw(st.integers(0, x.shape[0]))
+    return [x, r0, draw(st.integers(r0, x.shape[0])), np.full((x.shape[1], 3), -7, np.int64)]
 
 
 def _pack_columns(draw, dt):
     x = _sparse_columns(draw, dt)
-    runs, kk, nr = _runs_of(x)
     n = x.shape[0]
     r0 = draw(st.integers(0, n))
     r1 = draw(st.integers(r0, n))
+    runs = np.zeros((x.shape[1], 3), np.int64)
+    from fastprop.twins.affine import column_runs as twin
+    kk, nr = twin(x, r0, r1, runs)  # the rows' own runs (what the chunked path packs by)
     src = x.astype(draw(st.sampled_from([np.float32, np.float64])))
     return [src, runs, nr, kk, np.full(x.size, np.nan, dt), r0, r1]
 
@@ -123,7 +131,7 @@ def _backward_math(k, t, dt):
 
 CASES = {
     "affine_forward": parity.Case(_forward, outputs=("out",), returns="out", linear=True),
-    "affine_forward_cast": parity.Case(_forward_cast, outputs=("out",), scratch=("buf",), returns="out",
+    "affine_forward_cast": parity.Case(_forward_cast, outputs=("out",), scratch=("buf", "runs", "Wc"), returns="out",
                                        linear=True),
     "affine_forward_parts": parity.Case(_forward_parts, outputs=("out", "x"), returns="out", linear=True),
     "affine_backward_parts": parity.Case(_backward_parts, outputs=("dW", "db", "dx"), returns="dx",

@@ -198,3 +198,28 @@ def test_inputs_without_zero_columns_back_off(packed):
         for _ in range(10):
             layer.forward(r.random((100, 784)))
     assert len(packed) == 1  # looked once, then left alone for a while
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_an_evaluation_sized_set_is_packed_chunk_by_chunk(n_threads):
+    """The book's accuracy(x_train) path: a float32 set past the chunked-cast threshold,
+    zero borders in some chunks, none in others (the fall back), a chunk of all zeros."""
+    from fastprop.layers import affine as LA
+
+    r = np.random.default_rng(8)
+    n = LA.CHUNKED_CAST_BYTES // (784 * 8) + 301
+    x = _mnist_like(r, n)
+    x[1000:1400] = r.random((400, 784))  # chunks without zero columns
+    x[2000:2100] = 0
+    W, b = 0.1 * r.standard_normal((784, 30)), r.standard_normal(30)
+    with threads.thread_limit(n_threads):
+        out = Affine(W, b).forward(x)
+    ref = x.astype(np.float64) @ W + b
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    W[0, 5] = np.inf  # a border row: no chunk may skip it now
+    with threads.thread_limit(n_threads), np.errstate(invalid="ignore"):
+        out = Affine(W, b).forward(x)
+        ref = x.astype(np.float64) @ W + b
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
+    ok = ~np.isnan(ref)
+    np.testing.assert_allclose(out[ok], ref[ok], rtol=1e-12, atol=1e-12)
