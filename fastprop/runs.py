@@ -9,9 +9,10 @@ Both check their settings, including the memory the run would take
 """
 import contextlib
 import os
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, NamedTuple, Optional
 
 import numpy as np
 
@@ -66,21 +67,30 @@ def load_dataset(name: str) -> tuple:
 # ------------------------------------------------------------------ warm-up
 
 
+class Warmup(NamedTuple):
+    """What :func:`warm_ch05` started: the thread, and the event it sets once the training
+    step's kernels are ready (it goes on with the evaluation's)."""
+
+    thread: threading.Thread
+    step_ready: threading.Event
+
+
 def warm_ch05(input_size: int = 784, *, hidden: int = 50, batch_size: int = 100,
-              optimizer: str = "sgd", activation: str = "relu", dtype="float64"):
+              optimizer: str = "sgd", activation: str = "relu", dtype="float64") -> Warmup:
     """Start compiling (or loading from Numba's cache) the kernels :func:`train_ch05` runs,
-    in a background thread, on a tiny net of the same types; returns the thread.
+    in a background thread, on a tiny net of the same types.
 
     The first ``fastprop train`` after an install spends seconds compiling; started before
     the data loads, most of that overlaps the load (LLVM releases the GIL, and so does the
-    decompression of the data). The tiny net is drawn here, in the calling thread, with the
+    decompression of the data). The training step's kernels come first (``step_ready`` is
+    set then: :func:`train_ch05` waits for that, and counts the wait as the first step's
+    compile time), the evaluation's next, on inputs of the evaluation's types and paths
+    (an evaluation chunk is thousands of rows of the net's dtype, not a batch), while the
+    first step runs; an evaluation that reaches a kernel still compiling waits for it
+    (Numba's compiler lock). The tiny net is drawn here, in the calling thread, with the
     global RNG's state saved and restored around it, so a seeded run draws the same weights
-    as without the warm-up; the thread itself touches no global state. Pass the thread to
-    :func:`train_ch05` (``warmup=``), which waits for it before its first step and counts
-    the wait as that step's compile time.
+    as without the warm-up; the thread itself touches no global state.
     """
-    import threading
-
     from .nets import TwoLayerNet
     from .trainer import accuracy
 
@@ -94,14 +104,29 @@ def warm_ch05(input_size: int = 784, *, hidden: int = 50, batch_size: int = 100,
     x = np.zeros((bs, input_size), np.float32)     # load_mnist(normalize=True)'s images
     t = np.zeros(bs, np.uint8)                     # and labels
     opt = make_optimizer(optimizer, 0.0)
+    ready = threading.Event()
 
     def work():
-        net.train_steps(x, t, np.arange(bs), bs, opt)
-        accuracy(net, x.astype(dt), t)
+        # a warm-up only saves time: whatever fails here fails again, reported, in the
+        # run's own first step or evaluation
+        try:
+            net.train_steps(x, t, np.arange(bs), bs, opt)
+            ready.set()
+            rows = WARM_EVAL_ROWS
+            accuracy(net, np.zeros((rows, input_size), dt), np.zeros(rows, np.uint8))
+        except Exception:  # noqa: BLE001
+            pass
+        finally:
+            ready.set()
 
     thread = threading.Thread(target=work, name="fastprop-warmup", daemon=True)
     thread.start()
-    return thread
+    return Warmup(thread, ready)
+
+
+#: rows of the warm-up's evaluation: more than a training batch, as an evaluation chunk
+#: (:data:`EVAL_CHUNK` rows) is, so that the same GEMM paths compile
+WARM_EVAL_ROWS = 2048
 
 
 # ------------------------------------------------------------------ memory
@@ -232,9 +257,9 @@ def train_ch05(data, *, hidden: int = 50, batch_size: int = 100, lr: float = 0.1
         Print the settings line and one line per evaluation.
     apply_thread_policy : bool
         Run the loop under :func:`fastprop.threads.thread_limit` (the process's policy).
-    warmup : threading.Thread or None
-        A :func:`warm_ch05` thread to wait for before the first step (the wait is counted
-        as the first step's compile time).
+    warmup : Warmup or None
+        What :func:`warm_ch05` started: the first step waits for its training kernels
+        (the wait is counted as the first step's compile time).
 
     Returns
     -------
@@ -273,7 +298,7 @@ def train_ch05(data, *, hidden: int = 50, batch_size: int = 100, lr: float = 0.1
     losses = run.losses
     tc = time.perf_counter()
     if warmup is not None:
-        warmup.join()
+        warmup.step_ready.wait()
     # compile (or load from Numba's cache) the kernel the loop runs; lr 0 changes nothing
     net.train_steps(x_train_raw, t_train, np.arange(bs), bs, make_optimizer(optimizer, 0.0))
     run.compile_seconds = time.perf_counter() - tc

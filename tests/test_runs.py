@@ -83,3 +83,41 @@ def test_memory_estimates_grow_with_the_sizes_and_the_cap_is_documented():
     runs.check_memory(runs.MAX_RUN_BYTES, "at the cap")
     with pytest.raises(ValueError, match="at the cap"):
         runs.check_memory(runs.MAX_RUN_BYTES + 1, "at the cap")
+
+
+def test_the_warm_up_frees_the_first_step_before_compiling_the_evaluation(monkeypatch):
+    """train_ch05 waits for the warm-up's training kernels only; the evaluation's compile
+    goes on beside the first step (on an evaluation-sized input), and a failing warm-up
+    never leaves the step waiting."""
+    import threading
+
+    import fastprop.trainer
+
+    gate = threading.Event()
+    seen = []
+    real = fastprop.trainer.accuracy
+
+    def held(model, x, t, *a, **k):
+        if threading.current_thread().name == "fastprop-warmup":
+            seen.append(x.shape)
+            gate.wait(30)
+        return real(model, x, t, *a, **k)
+    monkeypatch.setattr(fastprop.trainer, "accuracy", held)
+    warm = runs.warm_ch05(hidden=8, batch_size=10)
+    assert warm.step_ready.wait(60)
+    run = runs.train_ch05(fake_mnist(), hidden=8, batch_size=10, iters=5, seed=1, warmup=warm)
+    assert warm.thread.is_alive()  # still held: the steps did not wait for it
+    assert seen == [(runs.WARM_EVAL_ROWS, 784)] and runs.WARM_EVAL_ROWS > 1024
+    gate.set()
+    warm.thread.join(60)
+    assert not warm.thread.is_alive() and run.losses.shape == (5,)
+
+    from fastprop.nets import TwoLayerNet
+
+    def broken(*a, **k):
+        raise RuntimeError("compile failed")
+    monkeypatch.setattr(TwoLayerNet, "train_steps", broken)
+    warm = runs.warm_ch05(hidden=8, batch_size=10)
+    assert warm.step_ready.wait(60)
+    warm.thread.join(60)
+    assert not warm.thread.is_alive()

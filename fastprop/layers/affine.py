@@ -49,8 +49,14 @@ def _cast_in_chunks(x, dt) -> bool:
 PARTS_WORK = 1_000_000
 
 
+#: ... and has at most this many rows: a training batch. An evaluation-sized GEMM splits
+#: well on OpenBLAS's threads (it synchronises rarely against its work), and keeping it
+#: there spares ``fastprop train``'s first evaluation the parallel kernel's compile
+PARTS_MAX_ROWS = 1024
+
+
 def _in_parts(n: int, k: int, m: int) -> bool:
-    return n >= 2 and n * k * m >= PARTS_WORK
+    return 2 <= n <= PARTS_MAX_ROWS and n * k * m >= PARTS_WORK
 
 
 #: an input whose all-zero columns are at least this share of them is multiplied with
