@@ -11,8 +11,8 @@ machine, wall, medians of 11 x 300 steps). The GEMM alone, CPU time on a loaded 
 (medians of 9, ratios only): 215 vs 161 us float64, 102 vs 82 us float32; (100, 784) @
 (784, 100) 372 vs 323 us; blocks of fewer than :data:`MIN_ROWS` rows lost ((256, 784) @
 (784, 256) float64: 2446 us whole, 2818 us in 4-row blocks). Other BLAS builds get one GEMM,
-as before. At two threads the blocks (run on one thread) and one GEMM on two OpenBLAS
-threads measured about the same in the step (989 vs 901 us, quiet).
+as before. At two threads the drop-in Affine runs a batch's GEMM as one part per thread,
+each in these blocks on a one-thread BLAS (:func:`fastprop.kernels.affine.affine_forward_parts`).
 """
 from __future__ import annotations
 
