@@ -106,8 +106,13 @@ def test_the_warm_up_frees_the_first_step_before_compiling_the_evaluation(monkey
     warm = runs.warm_ch05(hidden=8, batch_size=10)
     assert warm.step_ready.wait(60)
     run = runs.train_ch05(fake_mnist(), hidden=8, batch_size=10, iters=5, seed=1, warmup=warm)
-    assert warm.thread.is_alive()  # still held: the steps did not wait for it
+    assert warm.thread.is_alive()  # the steps did not wait for the evaluation's warm-up
+    for _ in range(3000):  # it reaches the held evaluation soon after the first step is free
+        if seen:
+            break
+        threading.Event().wait(0.01)
     assert seen == [(runs.WARM_EVAL_ROWS, 784)] and runs.WARM_EVAL_ROWS > 1024
+    assert warm.thread.is_alive()
     gate.set()
     warm.thread.join(60)
     assert not warm.thread.is_alive() and run.losses.shape == (5,)
