@@ -62,8 +62,8 @@ def affine_forward_cast(x, W, b, out, buf, runs, Wc, small_work, max_keep):
         them (:func:`column_runs`, :func:`pack_weight_rows`, :func:`pack_columns`); a
         thread that meets a chunk with fewer stops looking for the rest of the call
     small_work : int, a chunk's GEMM in row blocks of ``small_work // (K * M)`` rows (the
-        BLAS's small-matrix kernels, :mod:`fastprop.gemm_blocks`; 0 or too few rows:
-        one GEMM)
+        BLAS's small-matrix kernels, :mod:`fastprop.gemm_blocks`; 0: one GEMM), by
+        :func:`affine_forward`
     max_keep : int
 
     Returns
@@ -101,33 +101,25 @@ def affine_forward_cast(x, W, b, out, buf, runs, Wc, small_work, max_keep):
                     else:
                         flat = buf[t].reshape(R * d)
                         pack_columns(x, runs[t], nr, kk, flat, r0, r1)
-                        _blocks(flat[:(r1 - r0) * kk].reshape(r1 - r0, kk), Wc[t][:kk * m].reshape(kk, m), oc,
-                                small_work)
+                        affine_forward(flat[:(r1 - r0) * kk].reshape(r1 - r0, kk), Wc[t][:kk * m].reshape(kk, m),
+                                       b, oc, _block_rows(small_work, kk, m))
                         packed = True
             if not packed:
                 bt = buf[t, :r1 - r0]
                 for i in range(r1 - r0):
                     for k in range(d):
                         bt[i, k] = x[r0 + i, k]
-                _blocks(bt, W, oc, small_work)
-            if b is not None:
-                for i in range(r1 - r0):
-                    for j in range(m):
-                        oc[i, j] += b[j]
+                affine_forward(bt, W, b, oc, _block_rows(small_work, d, m))
     return out
 
 
 @jit
-def _blocks(x, W, out, small_work):
-    """``out = x @ W`` in row blocks small enough for the BLAS's small-matrix kernels."""
-    n = x.shape[0]
-    rows = small_work // max(1, x.shape[1] * W.shape[1])
-    if rows < 8 or rows >= n:
-        np.dot(x, W, out)
-    else:
-        for r0 in range(0, n, rows):
-            r1 = min(r0 + rows, n)
-            np.dot(x[r0:r1], W, out[r0:r1])
+def _block_rows(small_work, k, m):
+    """:func:`fastprop.gemm_blocks.gemm_rows` inside a kernel: rows a block for the
+    small-matrix kernels (``small_work`` multiply-adds a block), 0 for one GEMM when blocks
+    would be thinner than its ``MIN_ROWS`` (8)."""
+    rows = small_work // max(1, k * m)
+    return rows if rows >= 8 else 0
 
 
 @jit(parallel=True)
@@ -158,7 +150,6 @@ def affine_forward_parts(x, W, b, out, rows, parts, src):
     :func:`affine_forward` runs: the same sums, bit for bit.
     """
     n, d = x.shape
-    m = out.shape[1]
     blocks = (n + rows - 1) // rows if rows > 0 else n
     step = rows if rows > 0 else 1
     for p in prange(parts):
@@ -168,16 +159,7 @@ def affine_forward_parts(x, W, b, out, rows, parts, src):
             continue
         if src is not None:
             cast_into(src.reshape(n * d)[r0 * d:r1 * d], x.reshape(n * d)[r0 * d:r1 * d])
-        if rows <= 0:
-            np.dot(x[r0:r1], W, out[r0:r1])
-        else:
-            for q0 in range(r0, r1, rows):
-                q1 = min(q0 + rows, r1)
-                np.dot(x[q0:q1], W, out[q0:q1])
-        if b is not None:
-            for i in range(r0, r1):
-                for j in range(m):
-                    out[i, j] += b[j]
+        affine_forward(x[r0:r1], W, b, out[r0:r1], rows)
     return out
 
 
@@ -263,7 +245,7 @@ def column_runs(src, r0, r1, runs):
     mass = np.zeros(d, np.float64)
     for i in range(r0, r1):
         for k in range(d):
-            mass[k] += abs(src[i, k])  # vectorises; NaN stays NaN, a nonzero stays > 0
+            mass[k] += abs(np.float64(src[i, k]))  # vectorises; NaN stays NaN, a nonzero stays > 0
     kk = 0
     nr = 0
     k = 0
