@@ -25,6 +25,7 @@ from numba.core.dispatcher import Dispatcher
 from numba.core.extending import _Intrinsic
 
 import fastprop.kernels
+from fastprop import gemm_blocks
 from fastprop.kernels.optim import ADAM, SGD
 from fastprop.nets.fused import padded_batch
 
@@ -214,6 +215,21 @@ def _multi_layer(n, m, dt, r):
             (False, True, True, True), np.array([0.0, 0.01] + [0.9] * L))
 
 
+def _multi_layer_predict(n, m, dt, r):
+    """``multi_layer_predict`` of the same net in inference (ReLU, no BatchNorm or Dropout:
+    ch06's MultiLayerNet) on ``n`` MNIST-like float32 images, one thread's share of one,
+    chunks of 100 rows packed where their zero columns allow (what ``accuracy`` runs)."""
+    L, sizes = MULTI_HIDDEN, [D] + [m] * MULTI_HIDDEN + [CLASSES]
+    Ws = tuple(_rand(r, (a, b), dt, -0.05, 0.05) for a, b in zip(sizes[:-1], sizes[1:]))
+    bs = tuple(np.zeros(b, dt) for b in sizes[1:])
+    e = (np.empty(0, dt),) * L
+    scratch = (np.empty((1, 100, D), dt), np.empty((1, D, 3), np.int64), np.empty((1, D * m), dt),
+               np.empty((1, 2, 100 * m), dt))
+    small = 100 ** 3 if gemm_blocks.has_small_kernels() else 0
+    return (_mnist_like(r, n), (Ws, bs), (e, e, e, e), (False, False, False), np.ones(L, dt),
+            np.empty((n, CLASSES), dt), scratch, small, int(D * 0.85), 0)
+
+
 INPUTS = {
     "column_sum": {"default": lambda n, m, dt, r: (_rand(r, (n, m), dt), np.empty(m, dt))},
     # one GEMM, and in blocks of rows small enough for OpenBLAS's small-matrix kernels
@@ -284,6 +300,7 @@ INPUTS = {
         np.empty((n, m), dt))},
     "batchnorm_backward": {"default": _batchnorm_backward},
     "multi_layer_train_step": {"default": _multi_layer},
+    "multi_layer_predict": {"default": _multi_layer_predict},
     # epochs of the book's x = x[np.random.permutation(n)] on row indices
     "book_shuffles": {"default": lambda n, e, r: (
         np.random.RandomState(0).get_state()[1].copy(), np.array([624], np.int64),

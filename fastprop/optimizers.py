@@ -25,6 +25,8 @@ __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Ad
            "by_name"]
 
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: the unused state arguments of a rule with fewer than two state arrays (never written)
+_EMPTY = {dt: np.empty(0, dt) for dt in _FAST_DTYPES}
 
 
 class _Hyper:
@@ -194,6 +196,15 @@ class Optimizer:
         and state untouched. A parameter that is not C-contiguous (a tied ``W.T``) is
         updated through a contiguous copy written back in place.
         """
+        fast = self._ready(params, grads)
+        if fast is not None:  # every entry already in the kernel's form: the per-step path
+            self.begin_step()
+            hp = np.array(self.hyper(), dtype=np.float64)
+            t = self.step_count()
+            rule, apply = self.rule, kernels.apply_update
+            for p, g, s1, s2 in fast:
+                apply(rule, p, g, s1, s2, hp, t)
+            return
         plan = [self._prepare(key, p, g, params) for key, p, g in _entries(params, grads)]
         self.begin_step()
         hp = np.array(self.hyper(), dtype=np.float64)
@@ -212,6 +223,48 @@ class Optimizer:
                     original[...] = updated
             if back is not None:
                 params[key] = back(p)
+
+    def _ready(self, params, grads):
+        """``[(p, g, s1, s2), ...]`` flat, when every entry is what the kernel takes as it is:
+        a writeable C-contiguous float32/float64 parameter, a gradient of its shape, dtype and
+        layout, and existing state to match; else None (:meth:`update`'s general path checks,
+        converts and creates state). The checks are :meth:`_prepare`'s, in their cheapest form
+        (the book's loop calls ``update`` once per step with a dozen small arrays)."""
+        if isinstance(params, dict) and isinstance(grads, dict):
+            if len(params) != len(grads):
+                return None
+            try:
+                entries = [(k, p, grads[k]) for k, p in params.items()]
+            except (KeyError, TypeError):
+                return None
+        elif isinstance(params, list) and isinstance(grads, list) and len(params) == len(grads):
+            entries = [(i, p, g) for i, (p, g) in enumerate(zip(params, grads))]
+        else:
+            return None
+        states = [getattr(self, name) for name in self.state_names]
+        ready = []
+        for key, p, g in entries:
+            if type(p) is not np.ndarray or type(g) is not np.ndarray:
+                return None
+            dt = p.dtype
+            if dt not in _FAST_DTYPES or g.dtype != dt or g.shape != p.shape:
+                return None
+            pf, gf = p.flags, g.flags
+            if not (pf.c_contiguous and pf.writeable and gf.c_contiguous):
+                return None
+            flat = [p.reshape(-1), g.reshape(-1)]
+            for d in states:
+                s = d.get(key)
+                if type(s) is not np.ndarray or s.dtype != dt or s.shape != p.shape:
+                    return None  # absent (created there) or to be reported there
+                sf = s.flags
+                if not (sf.c_contiguous and sf.writeable):
+                    return None
+                flat.append(s.reshape(-1))
+            while len(flat) < 4:
+                flat.append(_EMPTY[dt])
+            ready.append(flat)
+        return ready
 
     def _prepare(self, key, p, g, params):
         """``(key, param array, grad array, back)``; ``back`` turns a scalar's 0-d array

@@ -364,6 +364,38 @@ def parallel_region(linger: bool = True):
             _apply(n)
 
 
+_split_pool = None  # the Python threads of run_split, made at its first use
+
+
+def run_split(work, n: int) -> None:
+    """``work(0)``, ..., ``work(n - 1)`` at the same time: ``work(0)`` on the calling thread,
+    the others on a kept pool of ``n - 1`` Python threads; returns when all are done and
+    raises the first exception any of them raised.
+
+    For a compiled kernel that holds no GIL (every kernel here: ``nogil``) whose ``prange``
+    version Numba compiles too slowly to be worth it
+    (:func:`fastprop.kernels.fused_multi_layer.multi_layer_predict`). Call it inside
+    :func:`parallel_region`, so each BLAS call in there runs on one thread."""
+    global _split_pool
+    if n <= 1:
+        work(0)
+        return
+    if _split_pool is None or _split_pool._max_workers < n - 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if _split_pool is not None:
+            _split_pool.shutdown(wait=False)
+        _split_pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="fastprop-split")
+    futures = [_split_pool.submit(work, t) for t in range(1, n)]
+    try:
+        work(0)
+    finally:
+        errors = [f.exception() for f in futures]  # waits for every share
+    for e in errors:
+        if e is not None:
+            raise e
+
+
 #: a recurrent step GEMM of fewer multiply-adds than this (N * H * gates*H) runs its whole
 #: time loop on one BLAS thread: (20, 100) @ (100, 400) is 0.8 M, a fork/join per step costs
 #: more than the second thread gains; ch07's (128, 128) @ (128, 512) is 8.4 M and keeps them
@@ -432,8 +464,8 @@ def blas_info():
 
 def _reset_after_fork():
     """A forked child (Dask worker, multiprocessing) measures its own windows."""
-    global _governor, _blas, _applied
-    _governor, _blas, _applied = None, None, None
+    global _governor, _blas, _applied, _split_pool
+    _governor, _blas, _applied, _split_pool = None, None, None, None  # a child has no pool threads
 
 
 def _apply_environment():

@@ -82,35 +82,54 @@ def affine_forward_cast(x, W, b, out, buf, runs, Wc, small_work, max_keep):
     the zero terms of a packed chunk). Run it with BLAS at one thread
     (:func:`fastprop.threads.parallel_region`).
     """
-    n, d = x.shape
+    n = x.shape[0]
     T, R = buf.shape[0], buf.shape[1]
-    m = out.shape[1]
     chunks = (n + R - 1) // R
     for t in prange(T):
         look = True
         for c in range(t, chunks, T):
             r0 = c * R
             r1 = min(r0 + R, n)
-            oc = out[r0:r1]
-            packed = False
-            if runs is not None and Wc is not None:
-                if look:
-                    kk, nr = column_runs(x, r0, r1, runs[t])
-                    if kk == 0 or kk > max_keep or not pack_weight_rows(W, runs[t], nr, kk, Wc[t]):
-                        look = kk == 0  # an all-zero chunk says nothing about the next
-                    else:
-                        flat = buf[t].reshape(R * d)
-                        pack_columns(x, runs[t], nr, kk, flat, r0, r1)
-                        affine_forward(flat[:(r1 - r0) * kk].reshape(r1 - r0, kk), Wc[t][:kk * m].reshape(kk, m),
-                                       b, oc, _block_rows(small_work, kk, m))
-                        packed = True
-            if not packed:
-                bt = buf[t, :r1 - r0]
-                for i in range(r1 - r0):
-                    for k in range(d):
-                        bt[i, k] = x[r0 + i, k]
-                affine_forward(bt, W, b, oc, _block_rows(small_work, d, m))
+            look = _cast_chunk(x, W, b, out[r0:r1], r0, r1, buf, runs, Wc, t, look, small_work, max_keep)
     return out
+
+
+@jit
+def _cast_chunk(x, W, b, out, r0, r1, buf, runs, Wc, t, look, small_work, max_keep):
+    """One chunk of :func:`affine_forward_cast` on thread ``t``: ``out = x[r0:r1] @ W + b``
+    from ``buf[t]``, without the chunk's all-zero columns when ``look`` and it has enough.
+
+    Parameters
+    ----------
+    x, W, b, buf, runs, Wc, small_work, max_keep : as :func:`affine_forward_cast`
+    out : (r1 - r0, M) W's dtype, written
+    r0, r1 : the chunk's rows of ``x``, at most ``R`` of them
+    t : the thread's index into ``buf``, ``runs`` and ``Wc``
+    look : bool, whether to look for zero columns
+
+    Returns
+    -------
+    bool, ``look`` for the thread's next chunk: False after a chunk with too few zero
+    columns (an all-zero chunk says nothing about the next)
+    """
+    d = x.shape[1]
+    m = W.shape[1]
+    if look and runs is not None and Wc is not None:
+        kk, nr = column_runs(x, r0, r1, runs[t])
+        if kk == 0 or kk > max_keep or not pack_weight_rows(W, runs[t], nr, kk, Wc[t]):
+            look = kk == 0
+        else:
+            flat = buf[t].reshape(buf.shape[1] * d)
+            pack_columns(x, runs[t], nr, kk, flat, r0, r1)
+            affine_forward(flat[:(r1 - r0) * kk].reshape(r1 - r0, kk), Wc[t][:kk * m].reshape(kk, m),
+                           b, out, _block_rows(small_work, kk, m))
+            return True
+    bt = buf[t, :r1 - r0]
+    for i in range(r1 - r0):
+        for k in range(d):
+            bt[i, k] = x[r0 + i, k]
+    affine_forward(bt, W, b, out, _block_rows(small_work, d, m))
+    return look
 
 
 @jit

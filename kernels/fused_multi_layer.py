@@ -10,8 +10,8 @@ straight into the arrays the update reads.
 """
 from ._jit import jit
 from .activations import sigmoid_backward, sigmoid_forward
-from .affine import affine_backward, affine_forward
-from .batchnorm import batchnorm_backward, batchnorm_forward_train
+from .affine import _block_rows, _cast_chunk, affine_backward, affine_forward
+from .batchnorm import batchnorm_backward, batchnorm_forward_test, batchnorm_forward_train
 from .dropout import dropout_backward, dropout_forward
 from .optim import sgd_update
 from .rows import label_loss_rows, softmax_rows
@@ -137,3 +137,91 @@ def multi_layer_train_step(data, params, bn, grads, drop, scratch, flags, hp):
                 sgd_update(gammas[l], dgammas[l], lr)
                 sgd_update(betas[l], dbetas[l], lr)
     return loss
+
+
+@jit
+def multi_layer_predict(x, params, bn, flags, scales, out, scratch, small_work, max_keep, t):
+    """Inference scores of MultiLayerNetExtend (``predict(x, train_flg=False)``), a chunk of
+    rows at a time through every layer: the chunks ``t, t + T, ...`` of T threads' share.
+
+    Parameters
+    ----------
+    x : (N, D) real array of any dtype, C-contiguous (the float32 MNIST set), cast chunk by
+        chunk to the parameters' dtype (:func:`fastprop.kernels.affine._cast_chunk`)
+    params : ``(Ws, bs)``: L + 1 weights (H_{l-1}, H_l) and biases (H_l,), C-contiguous
+    bn : ``(gammas, betas, running_means, running_vars)``, L arrays each (unused without
+        BatchNorm)
+    flags : ``(sigmoid, use_batchnorm, use_dropout)``
+    scales : (L,) the parameters' dtype: Dropout's inference factor ``1 - dropout_ratio``
+    out : (N, C) the parameters' dtype, written with the scores (this share's rows)
+    scratch : ``(buf, runs, Wc, hs)``: ``buf``, ``runs``, ``Wc`` as
+        :func:`~fastprop.kernels.affine.affine_forward_cast` takes them (its first layer's),
+        ``hs`` (T, 2, R * max(H)) the parameters' dtype: each thread's two hidden blocks
+    small_work, max_keep : as :func:`~fastprop.kernels.affine.affine_forward_cast`
+    t : int in [0, T), the share (and the index into the scratch arrays)
+
+    Returns
+    -------
+    out
+
+    Notes
+    -----
+    The layer path writes every hidden layer's (N, H) output to memory and reads it back in
+    the next layer's pass (a 10000-image test set: 8 MB per layer and pass); here a chunk
+    of R rows goes through all layers in the L2 of the core running it. T threads run the T
+    shares at once (it holds no GIL; :func:`fastprop.threads.run_split`, each GEMM on one
+    BLAS thread: :func:`fastprop.threads.parallel_region`). Not a ``prange`` kernel: Numba's
+    parallel lowering of this body compiled for 11 s (twice the body's own compile).
+
+    The operations are the layers': Affine's GEMM and bias, BatchNorm's inference formula,
+    ReLU/Sigmoid, Dropout's ``x * (1 - ratio)``; a chunk's GEMM sums the same products as
+    the whole-set GEMM's rows, in the BLAS's order for that shape. Every pass but Dropout's
+    reads one of the thread's two blocks and writes the other: a pass whose input is its
+    output cannot be vectorised (LLVM's overlap check sends it down the scalar loop: a
+    Sigmoid pass took twice as long).
+    """
+    Ws, bs = params
+    gammas, betas, rms, rvs = bn
+    sigmoid, use_bn, use_dropout = flags
+    buf, runs, Wc, hs = scratch
+    n = x.shape[0]
+    T, R = buf.shape[0], buf.shape[1]
+    L = len(Ws) - 1
+    chunks = (n + R - 1) // R
+    look = t >= 0  # not the literal True: that compiles _cast_chunk twice
+    for c in range(t, chunks, T):
+        r0 = c * R
+        r1 = min(r0 + R, n)
+        r = r1 - r0
+        cur = 0  # the block holding the chunk's activations; every pass writes the other
+        for l in range(L + 1):
+            W = Ws[l]
+            k, m = W.shape
+            o = hs[t, 1 - cur, :r * m].reshape(r, m)
+            if l == 0:
+                look = _cast_chunk(x, W, bs[l], o, r0, r1, buf, runs, Wc, t, look, small_work,
+                                         max_keep)
+            else:
+                affine_forward(hs[t, cur, :r * k].reshape(r, k), W, bs[l], o, _block_rows(small_work, k, m))
+            cur = 1 - cur
+            if l == L:
+                for i in range(r):
+                    for j in range(m):
+                        out[r0 + i, j] = o[i, j]
+                break
+            if use_bn:
+                o2 = hs[t, 1 - cur, :r * m].reshape(r, m)
+                batchnorm_forward_test(o, gammas[l], betas[l], rms[l], rvs[l], o2)
+                o = o2
+                cur = 1 - cur
+            y = hs[t, 1 - cur, :r * m]
+            if sigmoid:
+                sigmoid_forward(o.reshape(r * m), y)
+            else:
+                _relu_into(o.reshape(r * m), y)
+            cur = 1 - cur
+            if use_dropout:
+                s = scales[l]
+                for i in range(r * m):
+                    y[i] = y[i] * s
+    return out

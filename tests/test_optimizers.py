@@ -312,6 +312,32 @@ def test_nothing_changes_when_a_later_entry_is_bad():
     assert np.array_equal(a, np.ones(3)) and opt.iter == 0 and opt.m == {} and opt.v == {}
 
 
+@pytest.mark.parametrize("cls", [SGD, Adam])
+@pytest.mark.parametrize("bad", ["shape", "strided", "list", "float32", "int"])
+def test_later_steps_check_and_convert_as_the_first(cls, bad):
+    """After the first step (state exists: the per-step path), a gradient that path does not
+    take as it is goes the general way: a wrong shape is an error that leaves arrays, state
+    and step count as they were; a strided, list, float32 or integer gradient is converted,
+    giving the numbers of a clean one."""
+    given = {"shape": np.ones(3), "strided": np.ones(4)[::2], "list": [1.0, 1.0],
+             "float32": np.ones(2, np.float32), "int": np.ones(2, np.int64)}[bad]
+    opt, ref = cls(), cls()
+    a, b, ra, rb = np.ones(3), np.ones(2), np.ones(3), np.ones(2)
+    for o, pa, pb in ((opt, a, b), (ref, ra, rb)):
+        o.update({"a": pa, "b": pb}, {"a": np.ones(3), "b": np.ones(2)})
+    if bad == "shape":
+        saved = a.copy(), b.copy(), getattr(opt, "iter", None)
+        with pytest.raises(ValueError, match="grads\\['b'\\]"):
+            opt.update({"a": a, "b": b}, {"a": np.ones(3), "b": given})
+        assert np.array_equal(a, saved[0]) and np.array_equal(b, saved[1])
+        assert getattr(opt, "iter", None) == saved[2]
+        return
+    opt.update({"a": a, "b": b}, {"a": np.ones(3), "b": given})
+    ref.update({"a": ra, "b": rb}, {"a": np.ones(3), "b": np.ones(2)})
+    np.testing.assert_array_equal(a, ra)
+    np.testing.assert_array_equal(b, rb)
+
+
 def test_state_shape_change_needs_reset():
     opt = Momentum()
     opt.update([np.zeros(3)], [np.ones(3)])

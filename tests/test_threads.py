@@ -256,3 +256,25 @@ def test_small_step_gemms_run_on_one_thread_and_give_the_threads_back():
     r = subprocess.run([sys.executable, "-c", PIN], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ok")
+
+
+def test_run_split_runs_every_share_at_once_and_raises_the_first_error():
+    import threading
+
+    seen, barrier = [], threading.Barrier(3, timeout=10)
+
+    def work(t):
+        barrier.wait()  # all three shares must be running together to get past this
+        seen.append((t, threading.current_thread() is threading.main_thread()))
+
+    threads.run_split(work, 3)
+    assert sorted(seen) == [(0, True), (1, False), (2, False)]
+
+    def fails(t):
+        if t == 1:
+            raise ValueError("share 1")
+
+    with pytest.raises(ValueError, match="share 1"):
+        threads.run_split(fails, 2)
+    threads.run_split(seen.append, 1)  # one share: on this thread, no pool
+    assert seen[-1] == 0

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optimizers, threads, validate
+from .. import gemm_blocks, optimizers, threads, validate
 from ..kernels import fused_multi_layer
+from ..layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid
+from ..layers import affine as affine_layer
 from ..layers.batchnorm import _vector
 from ..layers.dropout import check_ratio
+
+#: the layer classes the compiled inference pass stands in for, by the net's activation name
+_ACTIVATION_TYPES = {"relu": Relu, "sigmoid": Sigmoid}
+#: float and integer inputs it casts itself (others take the layer path)
+_INFER_INPUTS = frozenset("fiu")
 
 
 def _writable(p, name, dt):
@@ -35,6 +42,7 @@ class FusedMultiLayer:
         self.net = net
         self._bufs = {}
         self._grads = {}
+        self._infer_bufs = None
 
     def supports(self, t) -> bool:
         """True when the step can run compiled: at least one hidden layer, C-contiguous
@@ -171,3 +179,111 @@ class FusedMultiLayer:
         if not in_kernel:
             optimizer.update(net.params, out)
         return loss, out
+
+    # ------------------------------------------------------------------ inference
+
+    def scores(self, x):
+        """``predict(x, train_flg=False)`` in one compiled call
+        (:func:`fastprop.kernels.fused_multi_layer.multi_layer_predict`), or None when the
+        net or ``x`` is not what that call takes as it is; the layer path then runs (and
+        reports what is wrong with them).
+
+        The call takes: the layers in the order the net built them, of fastprop's classes,
+        with C-contiguous float parameters of one dtype and the running averages BatchNorm
+        layers keep after training; ``x`` a non-empty C-contiguous (N, ...) float or integer
+        array with W1's input size per sample. The layers' saved attributes (``x``, ``mask``,
+        ...) are left as they were: nothing is kept for a backward.
+        """
+        net = self.net
+        L = net.hidden_layer_num
+        layers = net.layers
+        if not (isinstance(x, np.ndarray) and x.dtype.kind in _INFER_INPUTS and x.dtype != np.float16
+                and x.ndim >= 2 and x.shape[0] > 0 and x.flags.c_contiguous):
+            return None
+        act_type = _ACTIVATION_TYPES.get(getattr(net, "activation", None))
+        if act_type is None or not isinstance(layers, dict):
+            return None
+        try:
+            use_bn, use_drop = net._structure()
+        except ValueError:
+            return None
+        keys = []
+        for i in range(1, L + 1):
+            keys += [f"Affine{i}"] + ([f"BatchNorm{i}"] if use_bn else []) + [f"Activation_function{i}"]
+            keys += [f"Dropout{i}"] if use_drop else []
+        keys.append(f"Affine{L + 1}")
+        if list(layers.keys()) != keys:
+            return None
+        Ws, bs, gammas, betas, rms, rvs = [], [], [], [], [], []
+        scales = []
+        dt = None
+        for i in range(1, L + 2):
+            a = layers[f"Affine{i}"]
+            if type(a) is not Affine:
+                return None
+            W, b = a.params
+            if not (type(W) is np.ndarray and type(b) is np.ndarray and W.ndim == 2 and W.flags.c_contiguous
+                    and b.flags.c_contiguous and W.dtype in affine_layer._KERNEL_INPUTS):
+                return None
+            dt = W.dtype if dt is None else dt
+            if W.dtype != dt or b.dtype != dt or b.shape != (W.shape[1],) or (Ws and W.shape[0] != Ws[-1].shape[1]):
+                return None
+            Ws.append(W)
+            bs.append(b)
+            if i > L:
+                break
+            if type(layers[f"Activation_function{i}"]) is not act_type:
+                return None
+            h = W.shape[1]
+            if use_bn:
+                bn = layers[f"BatchNorm{i}"]
+                if type(bn) is not BatchNormalization:
+                    return None
+                arrays = (*bn.params, bn.running_mean, bn.running_var)
+                if not all(type(v) is np.ndarray and v.dtype == dt and v.shape == (h,) and v.flags.c_contiguous
+                           for v in arrays):
+                    return None
+                for lst, v in zip((gammas, betas, rms, rvs), arrays):
+                    lst.append(v)
+            if use_drop:
+                d = layers[f"Dropout{i}"]
+                if type(d) is not Dropout:
+                    return None
+                try:
+                    scales.append(1.0 - check_ratio(d.dropout_ratio, f"Dropout{i}.dropout_ratio"))
+                except (TypeError, ValueError):
+                    return None
+        n = x.shape[0]
+        d_in = Ws[0].shape[0]
+        if x.size != n * d_in:
+            return None
+        x = x.reshape(n, d_in)
+        if not use_bn:
+            e = (np.empty(0, dt),) * L
+            gammas = betas = rms = rvs = e
+        scales = np.array(scales if use_drop else [1.0] * L, dtype=dt)
+        out = np.empty((n, Ws[-1].shape[1]), dtype=dt)
+        small = gemm_blocks.SMALL_KERNEL_WORK if gemm_blocks.has_small_kernels() else 0
+        params = (tuple(Ws), tuple(bs))
+        bn = (tuple(gammas), tuple(betas), tuple(rms), tuple(rvs))
+        flags = (net.activation == "sigmoid", use_bn, use_drop)
+        keep = int(d_in * (1 - affine_layer.PACK_SHARE))
+        with threads.parallel_region(linger=False) as T:
+            T = max(1, min(T, -(-n // affine_layer.PACK_CHUNK_ROWS)))  # no share without a chunk
+            scratch = self._infer_scratch(T, dt, d_in, Ws)
+            threads.run_split(lambda t: fused_multi_layer.multi_layer_predict(
+                x, params, bn, flags, scales, out, scratch, small, keep, t), T)
+        return out
+
+    def _infer_scratch(self, T, dt, d_in, Ws):
+        """Per-thread chunk buffers of the inference pass, kept while their sizes hold."""
+        R = affine_layer.PACK_CHUNK_ROWS
+        pack = d_in >= affine_layer.PACK_MIN_WIDTH
+        h = max(W.shape[1] for W in Ws)
+        key = (T, dt, d_in, Ws[0].shape[1], h, pack)
+        if self._infer_bufs is None or self._infer_bufs[0] != key:
+            self._infer_bufs = (key, (np.empty((T, R, d_in), dt),
+                                      np.empty((T, d_in, 3), np.int64) if pack else None,
+                                      np.empty((T, d_in * Ws[0].shape[1]), dt) if pack else None,
+                                      np.empty((T, 2, R * h), dt)))
+        return self._infer_bufs[1]

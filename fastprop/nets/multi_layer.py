@@ -166,8 +166,16 @@ class MultiLayerNetExtend(BoundParams):
         return self.last_layer.forward(y, t) + self._weight_decay()
 
     def accuracy(self, x, t) -> float:
-        """Fraction of rows whose argmax score (inference mode) is the label (labels or one-hot)."""
-        scores = as_2d_scores(self.predict(x, train_flg=False), "the scores")
+        """Fraction of rows whose argmax score (inference mode) is the label (labels or one-hot).
+
+        The scores are ``predict(x, train_flg=False)``'s, computed in one compiled pass a
+        cache-sized chunk of rows at a time when the net is as it was built
+        (:meth:`FusedMultiLayer.scores`); the layers' saved attributes then stay as the last
+        ``predict``/``gradient`` left them."""
+        scores = self._fused.scores(x)
+        if scores is None:
+            scores = self.predict(x, train_flg=False)
+        scores = as_2d_scores(scores, "the scores")
         y = np.argmax(scores, axis=1)
         t, onehot = validate.targets(t, scores.shape, scores.dtype)
         if onehot:

@@ -67,3 +67,23 @@ def multi_layer_train_step(data, params, bn, grads, drop, scratch, flags, hp):
                 gammas[l][...] -= lr * dgammas[l]
                 betas[l][...] -= lr * dbetas[l]
     return loss
+
+
+def multi_layer_predict(x, params, bn, flags, scales, out, scratch, small_work, max_keep, t):
+    Ws, bs = params
+    gammas, betas, rms, rvs = bn
+    sigmoid, use_bn, use_dropout = flags
+    T, R = scratch[0].shape[:2]
+    n = x.shape[0]
+    rows = [i for c in range(t, -(-n // R), T) for i in range(c * R, min(c * R + R, n))]
+    h = x[rows].astype(Ws[0].dtype)
+    L = len(Ws) - 1
+    for l in range(L):
+        h = np.dot(h, Ws[l]) + bs[l]
+        if use_bn:
+            h = gammas[l] * ((h - rms[l]) / np.sqrt(rvs[l] + 10e-7)) + betas[l]
+        h = 1 / (1 + np.exp(-h)) if sigmoid else np.where(h <= 0, 0, h)
+        if use_dropout:
+            h = h * scales[l]
+    out[rows] = np.dot(h, Ws[L]) + bs[L]
+    return out

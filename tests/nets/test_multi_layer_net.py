@@ -393,3 +393,104 @@ def test_use_batchnorm_changed_after_construction_is_a_clear_error(built, rng):
     net.use_batchnorm = "yes"
     with pytest.raises(TypeError, match="use_batchnorm"):
         net.fused_step(x, t, optimizers.SGD(0.1))
+
+
+# --------------------------------------------------------------------------- accuracy's compiled pass
+
+
+def _trained(kw, rng, d=80, dtype=np.float64):
+    """A net trained 3 steps on data with zero columns (the packed first layer), so
+    BatchNorm has running averages; returns (net, book twin, x, t)."""
+    x, t = _data(rng, n=250, d=d)
+    x[:, :d // 3] = 0
+    book, ours = _pair(4, d, [16, 12], 5, **kw)
+    if dtype != np.float64:
+        np.random.seed(4)
+        ours = MultiLayerNetExtend(d, [16, 12], 5, dtype=dtype, **kw)
+    for step in range(3):
+        np.random.seed(10 + step)
+        BookSGD(0.1).update(book.params, book.gradient(x[:50], t[:50]))
+        np.random.seed(10 + step)
+        optimizers.SGD(0.1).update(ours.params, ours.gradient(x[:50], t[:50]))
+    return ours, book, x, t
+
+
+@pytest.mark.parametrize("kw", [
+    dict(), dict(activation="sigmoid", use_batchnorm=True, use_dropout=True, dropout_ration=0.3),
+    dict(use_batchnorm=True, weight_decay_lambda=0.1), dict(use_dropout=True),
+], ids=["plain", "sigmoid-batchnorm-dropout", "batchnorm-decay", "dropout"])
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("xdtype", [np.float32, np.float64, np.uint8])
+def test_accuracy_pass_gives_predicts_scores_and_the_books_accuracy(kw, n_threads, xdtype, rng):
+    from fastprop import threads
+    ours, book, x, t = _trained(kw, rng)
+    x = (np.abs(x) * 3).astype(xdtype) if xdtype == np.uint8 else x.astype(xdtype)
+    with threads.thread_limit(n_threads):
+        scores = ours._fused.scores(x)
+        assert scores is not None
+        _close(scores, ours.predict(x, train_flg=False), "scores")
+        _close(scores, book.predict(x.astype(np.float64), train_flg=False), "the book's scores")
+        assert ours.accuracy(x, t) == book.accuracy(x.astype(np.float64), t)
+        assert ours.accuracy(x, np.eye(5)[t]) == book.accuracy(x.astype(np.float64), np.eye(5)[t])
+        # fewer rows than a chunk, and one row
+        _close(ours._fused.scores(x[:7]), ours.predict(x[:7], train_flg=False), "7 rows")
+        _close(ours._fused.scores(x[:1]), ours.predict(x[:1], train_flg=False), "1 row")
+
+
+def test_accuracy_pass_float32_net(rng):
+    ours, _, x, t = _trained(dict(use_batchnorm=True), rng, dtype=np.float32)
+    scores = ours._fused.scores(x.astype(np.float32))
+    assert scores.dtype == np.float32
+    np.testing.assert_allclose(scores, ours.predict(x.astype(np.float32), train_flg=False), rtol=1e-5, atol=1e-5)
+
+
+def test_accuracy_pass_leaves_the_layers_as_the_last_gradient_left_them(rng):
+    ours, _, x, t = _trained(dict(use_batchnorm=True, use_dropout=True), rng)
+    saved = {name: (getattr(layer, "x", None), getattr(layer, "mask", None), getattr(layer, "xn", None))
+             for name, layer in ours.layers.items()}
+    ours.accuracy(x, t)
+    for name, layer in ours.layers.items():
+        for a, b in zip(saved[name], (getattr(layer, "x", None), getattr(layer, "mask", None),
+                                      getattr(layer, "xn", None))):
+            assert a is b, name
+    before = {k: v.copy() for k, v in ours.params.items()}
+    ours.gradient(x[:50], t[:50])  # backward still belongs to this forward
+    for k in before:
+        np.testing.assert_array_equal(ours.params[k], before[k])
+
+
+class _Doubling(layers.Relu):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+@pytest.mark.parametrize("change", ["custom-layer", "fortran-input", "fortran-weight", "untrained-batchnorm",
+                                    "added-layer", "float16-input"])
+def test_accuracy_takes_the_layer_path_for_what_the_pass_does_not_take(change, rng):
+    kw = dict(use_batchnorm=True) if change == "untrained-batchnorm" else dict()
+    np.random.seed(0)
+    net = MultiLayerNetExtend(20, [8, 8], 5, **kw)
+    x, t = _data(rng, n=30)
+    if change == "custom-layer":
+        net.layers["Activation_function1"] = _Doubling()
+    elif change == "fortran-input":
+        x = np.asfortranarray(x)
+    elif change == "fortran-weight":
+        net.params["W2"] = np.asfortranarray(net.params["W2"])
+    elif change == "added-layer":
+        net.layers["Extra"] = layers.Relu()
+        net.layers.move_to_end("Affine3")
+    elif change == "float16-input":
+        x = x.astype(np.float16)
+    assert net._fused.scores(x) is None
+    y = np.argmax(net.predict(x, train_flg=False), axis=1)
+    assert net.accuracy(x, t) == np.sum(y == t) / len(t)
+
+
+def test_accuracy_bad_input_is_the_layer_paths_clear_error(rng):
+    net = MultiLayerNet(20, [8], 5)
+    x, t = _data(rng, n=30, d=21)
+    with pytest.raises(ValueError, match="features"):
+        net.accuracy(x, t)
+    with pytest.raises((TypeError, ValueError)):
+        net.accuracy(np.zeros((0, 20)), np.zeros(0, int))
