@@ -45,11 +45,13 @@ def gemm_rows(n: int, k: int, m: int, blas_threads: int | None = None) -> int:
     already, the blocks would be too thin, the BLAS has no small kernels, or it runs on
     more than one thread: the small kernels use one). ``blas_threads``: the BLAS's thread
     count for the call (None: what the thread policy last gave it)."""
+    if n * k * m <= SMALL_KERNEL_WORK:  # first: the per-token calls of generation end here
+        return 0
     if blas_threads is None:
         from . import threads
 
         blas_threads = threads.blas_threads()
-    if blas_threads > 1 or n * k * m <= SMALL_KERNEL_WORK or not has_small_kernels():
+    if blas_threads > 1 or not has_small_kernels():
         return 0
     rows = SMALL_KERNEL_WORK // max(1, k * m)
     return rows if rows >= MIN_ROWS else 0

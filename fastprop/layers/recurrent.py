@@ -131,9 +131,12 @@ def run_forward(layer, xs, h0, c0=None, weights=None):
     kind = layer.KIND
     geometry = (N, T, D, H, dt)
     g = layer.GATES * H
-    shapes = {"RNN": ((T, N, D), (T + 1, N, H)),
-              "LSTM": ((T, N, D), (T + 1, N, H), (T + 1, N, H), (T, N, g), (T, N, H)),
-              "GRU": ((T, N, D), (T + 1, N, H), (T, N, g), (T, N, H))}[kind]
+    if kind == "LSTM":
+        shapes = ((T, N, D), (T + 1, N, H), (T + 1, N, H), (T, N, g), (T, N, H))
+    elif kind == "RNN":
+        shapes = ((T, N, D), (T + 1, N, H))
+    else:
+        shapes = ((T, N, D), (T + 1, N, H), (T, N, g), (T, N, H))
     layer._geometry = None  # until the new cache is complete
     # fresh arrays each call, never kept ones: long-lived multi-megabyte buffers keep glibc's
     # mmap threshold at 128 KB, so every other large temporary of the step (the book's
