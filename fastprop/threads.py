@@ -396,6 +396,27 @@ def run_split(work, n: int) -> None:
             raise e
 
 
+#: a memory pass (ReLU, max pooling) over at least this many elements runs as one part per
+#: thread of the policy on :func:`run_split`; below it a hand-off to another thread (~20 us)
+#: costs more than half the pass. SimpleConvNet's ReLU over (100, 30, 24, 24): 0.93-1.18 ms
+#: on one thread, 0.48-0.76 on two; its pooling 1.3-2.1 vs 0.9-1.1 ms (quiet, Zen 4)
+SPLIT_ELEMENTS = 1 << 18
+
+
+def pass_parts(size: int, rows: int) -> int:
+    """Parts for a memory pass over ``size`` elements made of ``rows`` independent rows
+    (samples): the policy's thread count when the pass is at least :data:`SPLIT_ELEMENTS`,
+    at most one part per row; else 1."""
+    if size < SPLIT_ELEMENTS or rows < 2:
+        return 1
+    return max(1, min(poll(), rows))
+
+
+def split(n: int, parts: int) -> list:
+    """``parts + 1`` bounds cutting ``range(n)`` into ``parts`` near-equal contiguous parts."""
+    return [n * t // parts for t in range(parts + 1)]
+
+
 #: a recurrent step GEMM of fewer multiply-adds than this (N * H * gates*H) runs its whole
 #: time loop on one BLAS thread: (20, 100) @ (100, 400) is 0.8 M, a fork/join per step costs
 #: more than the second thread gains; ch07's (128, 128) @ (128, 512) is 8.4 M and keeps them

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import validate
+from .. import threads, validate
 from ..kernels import activations
 from .base import Layer
 
@@ -21,7 +21,14 @@ class Relu(Layer):
         out = np.empty_like(x)
         self.mask = np.empty(x.shape, dtype=np.bool_)
         self._shape = x.shape
-        activations.relu_forward(x.reshape(-1), out.reshape(-1), self.mask.reshape(-1))
+        xf, of, mf = x.reshape(-1), out.reshape(-1), self.mask.reshape(-1)
+        parts = threads.pass_parts(xf.size, xf.size)
+        if parts == 1:
+            activations.relu_forward(xf, of, mf)
+        else:  # a conv net's activation: one contiguous part per thread
+            b = threads.split(xf.size, parts)
+            threads.run_split(lambda t: activations.relu_forward(
+                xf[b[t]:b[t + 1]], of[b[t]:b[t + 1]], mf[b[t]:b[t + 1]]), parts)
         return out
 
     def backward(self, dout) -> np.ndarray:
@@ -34,7 +41,14 @@ class Relu(Layer):
         self._saved_shape(mask, "mask", self._shape)
         dout = self._dout(dout, mask.shape, what="the shape of the forward input")
         dx = np.empty_like(dout)
-        activations.relu_backward(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))
+        df, mf, xf = dout.reshape(-1), mask.reshape(-1), dx.reshape(-1)
+        parts = threads.pass_parts(df.size, df.size)
+        if parts == 1:
+            activations.relu_backward(df, mf, xf)
+        else:
+            b = threads.split(df.size, parts)
+            threads.run_split(lambda t: activations.relu_backward(
+                df[b[t]:b[t + 1]], mf[b[t]:b[t + 1]], xf[b[t]:b[t + 1]]), parts)
         return dx
 
 
