@@ -412,9 +412,16 @@ def pass_parts(size: int, rows: int) -> int:
     return max(1, min(poll(), rows))
 
 
-def split(n: int, parts: int) -> list:
-    """``parts + 1`` bounds cutting ``range(n)`` into ``parts`` near-equal contiguous parts."""
-    return [n * t // parts for t in range(parts + 1)]
+def in_parts(size: int, rows: int, work) -> None:
+    """``work(lo, hi)`` over ``rows`` independent rows of a memory pass of ``size`` elements:
+    once for all rows, or one contiguous part per thread (:func:`pass_parts`) at once on
+    :func:`run_split`."""
+    parts = pass_parts(size, rows)
+    if parts == 1:
+        work(0, rows)
+        return
+    b = [rows * t // parts for t in range(parts + 1)]
+    run_split(lambda t: work(b[t], b[t + 1]), parts)
 
 
 #: a recurrent step GEMM of fewer multiply-adds than this (N * H * gates*H) runs its whole

@@ -22,13 +22,8 @@ class Relu(Layer):
         self.mask = np.empty(x.shape, dtype=np.bool_)
         self._shape = x.shape
         xf, of, mf = x.reshape(-1), out.reshape(-1), self.mask.reshape(-1)
-        parts = threads.pass_parts(xf.size, xf.size)
-        if parts == 1:
-            activations.relu_forward(xf, of, mf)
-        else:  # a conv net's activation: one contiguous part per thread
-            b = threads.split(xf.size, parts)
-            threads.run_split(lambda t: activations.relu_forward(
-                xf[b[t]:b[t + 1]], of[b[t]:b[t + 1]], mf[b[t]:b[t + 1]]), parts)
+        threads.in_parts(xf.size, xf.size,  # a conv net's activation: a part per thread
+                         lambda lo, hi: activations.relu_forward(xf[lo:hi], of[lo:hi], mf[lo:hi]))
         return out
 
     def backward(self, dout) -> np.ndarray:
@@ -42,13 +37,8 @@ class Relu(Layer):
         dout = self._dout(dout, mask.shape, what="the shape of the forward input")
         dx = np.empty_like(dout)
         df, mf, xf = dout.reshape(-1), mask.reshape(-1), dx.reshape(-1)
-        parts = threads.pass_parts(df.size, df.size)
-        if parts == 1:
-            activations.relu_backward(df, mf, xf)
-        else:
-            b = threads.split(df.size, parts)
-            threads.run_split(lambda t: activations.relu_backward(
-                df[b[t]:b[t + 1]], mf[b[t]:b[t + 1]], xf[b[t]:b[t + 1]]), parts)
+        threads.in_parts(df.size, df.size,
+                         lambda lo, hi: activations.relu_backward(df[lo:hi], mf[lo:hi], xf[lo:hi]))
         return dx
 
 

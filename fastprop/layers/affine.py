@@ -187,7 +187,7 @@ class Affine(Layer):
         d, m = W.shape
         if x.size != n * d or d < PACK_MIN_WIDTH or n * d * m < PACK_WORK:
             return None
-        validate.bias(b, m, dt)
+        b = validate.bias(b, m, dt)
         bufs = self._pack_bufs
         if bufs is None or bufs[0].size < n * d or bufs[0].dtype != dt or bufs[1].shape[0] < d or bufs[2].size < d * m:
             bufs = self._pack_bufs = (np.empty(n * d, dt), np.empty((d, 3), np.int64), np.empty(d * m, dt),

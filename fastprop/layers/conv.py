@@ -339,14 +339,9 @@ class Pooling(Layer):
         validate.allocation((n, c, oh, ow), x.dtype, f"Pooling's pad {pad} and stride {stride}", "an output")
         out = np.empty((n, c, oh, ow), dtype=x.dtype)
         arg_max = np.empty(n * oh * ow * c, dtype=np.intp)
-        parts = threads.pass_parts(x.size, n)
-        if parts == 1:
-            pool.pool_forward(x, ph, pw, stride, pad, out, arg_max)
-        else:  # samples split over the threads (arg_max is sample-major: one slice each)
-            b, per = threads.split(n, parts), oh * ow * c
-            threads.run_split(lambda t: pool.pool_forward(
-                x[b[t]:b[t + 1]], ph, pw, stride, pad, out[b[t]:b[t + 1]],
-                arg_max[b[t] * per:b[t + 1] * per]), parts)
+        per = oh * ow * c  # samples split over the threads (arg_max is sample-major)
+        threads.in_parts(x.size, n, lambda lo, hi: pool.pool_forward(
+            x[lo:hi], ph, pw, stride, pad, out[lo:hi], arg_max[lo * per:hi * per]))
         self.x, self.arg_max = x, arg_max
         self._recorded = (ph, pw, stride, pad, x.shape)
         return out
@@ -371,12 +366,7 @@ class Pooling(Layer):
         arg_max = np.ascontiguousarray(arg_max, dtype=np.intp)
         dout = self._dout(dout, (n, c, oh, ow), x.dtype)
         dx = np.empty_like(x)
-        parts = threads.pass_parts(x.size, n)
-        if parts == 1:
-            pool.pool_backward(dout, arg_max, ph, pw, stride, pad, dx)
-        else:
-            b, per = threads.split(n, parts), oh * ow * c
-            threads.run_split(lambda t: pool.pool_backward(
-                dout[b[t]:b[t + 1]], arg_max[b[t] * per:b[t + 1] * per], ph, pw, stride, pad,
-                dx[b[t]:b[t + 1]]), parts)
+        per = oh * ow * c
+        threads.in_parts(x.size, n, lambda lo, hi: pool.pool_backward(
+            dout[lo:hi], arg_max[lo * per:hi * per], ph, pw, stride, pad, dx[lo:hi]))
         return dx

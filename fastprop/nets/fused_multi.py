@@ -18,10 +18,8 @@ from ..layers import affine as affine_layer
 from ..layers.batchnorm import _vector
 from ..layers.dropout import check_ratio
 
-#: the layer classes the compiled inference pass stands in for, by the net's activation name
-_ACTIVATION_TYPES = {"relu": Relu, "sigmoid": Sigmoid}
-#: float and integer inputs it casts itself (others take the layer path)
-_INFER_INPUTS = frozenset("fiu")
+#: the activation layer classes by the name a net is built with (MultiLayerNetExtend's table)
+ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 
 
 def _writable(p, name, dt):
@@ -197,10 +195,10 @@ class FusedMultiLayer:
         net = self.net
         L = net.hidden_layer_num
         layers = net.layers
-        if not (isinstance(x, np.ndarray) and x.dtype.kind in _INFER_INPUTS and x.dtype != np.float16
+        if not (isinstance(x, np.ndarray) and (x.dtype in affine_layer._KERNEL_INPUTS or x.dtype.kind in "iu")
                 and x.ndim >= 2 and x.shape[0] > 0 and x.flags.c_contiguous):
             return None
-        act_type = _ACTIVATION_TYPES.get(getattr(net, "activation", None))
+        act_type = ACTIVATIONS.get(getattr(net, "activation", None))
         if act_type is None or not isinstance(layers, dict):
             return None
         try:

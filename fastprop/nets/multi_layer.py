@@ -15,13 +15,13 @@ import numpy as np
 
 from .. import validate
 from ..gradient import numerical_gradient as _numerical_gradient
-from ..layers import Affine, BatchNormalization, Dropout, Relu, Sigmoid, SoftmaxWithLoss
+from ..layers import Affine, BatchNormalization, Dropout, SoftmaxWithLoss
 from ..layers.dropout import check_ratio
 from ..layers.softmax import as_2d_scores
+from .fused_multi import ACTIVATIONS as _ACTIVATIONS
 from .fused_multi import FusedMultiLayer
 from .params import BoundParams, ParamDict
 
-_ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid}
 _HE = ("relu", "he")
 _XAVIER = ("sigmoid", "xavier")
 #: weights one net may hold (2**31: 16 GiB of float64) -- refused before allocating

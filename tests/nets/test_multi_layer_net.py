@@ -465,7 +465,7 @@ class _Doubling(layers.Relu):
 
 
 @pytest.mark.parametrize("change", ["custom-layer", "fortran-input", "fortran-weight", "untrained-batchnorm",
-                                    "added-layer", "float16-input"])
+                                    "added-layer", "float16-input", "longdouble-input", "bool-input"])
 def test_accuracy_takes_the_layer_path_for_what_the_pass_does_not_take(change, rng):
     kw = dict(use_batchnorm=True) if change == "untrained-batchnorm" else dict()
     np.random.seed(0)
@@ -482,6 +482,10 @@ def test_accuracy_takes_the_layer_path_for_what_the_pass_does_not_take(change, r
         net.layers.move_to_end("Affine3")
     elif change == "float16-input":
         x = x.astype(np.float16)
+    elif change == "longdouble-input":  # no Numba type: the kernel must never see it
+        x = x.astype(np.longdouble)
+    elif change == "bool-input":
+        x = x > 0
     assert net._fused.scores(x) is None
     y = np.argmax(net.predict(x, train_flg=False), axis=1)
     assert net.accuracy(x, t) == np.sum(y == t) / len(t)
