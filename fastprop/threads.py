@@ -496,11 +496,26 @@ def _reset_after_fork():
     _governor, _blas, _applied, _split_pool = None, None, None, None  # a child has no pool threads
 
 
+#: how long (in GNU OpenMP's spin iterations) a worker of Numba's pool keeps spinning after
+#: a ``prange`` region before it sleeps, unless the user set ``GOMP_SPINCOUNT``. libgomp's
+#: default (300000, a few milliseconds here) kept a worker spinning on the second core
+#: through the Python threads of :func:`run_split` that came right after a batch-sized
+#: Affine ran in parts: batch_norm_test.py's per-epoch evaluation (1000 images) took 5.2 ms
+#: on two threads, as long as on one, and 2.9-3.3 ms with 1000-30000 (4.8-5.0 ms with
+#: 100000). The conv nets' steps and the README's main job, whose regions come back to
+#: back, measured the same within their noise.
+OMP_SPIN = 30000
+
+
 def _apply_environment():
     """An explicit, valid ``FASTPROP_THREADS`` applies from import on; a bad one waits for
     its first use to raise (see the module's docstring). Under ``auto`` the first
-    measurement window opens now (import to first step is usually data loading)."""
+    measurement window opens now (import to first step is usually data loading).
+
+    ``GOMP_SPINCOUNT`` gets :data:`OMP_SPIN` unless it is set: libgomp reads it when it is
+    loaded, which Numba does at its first parallel kernel, after this import."""
     global _governor, _applied, _fixed
+    os.environ.setdefault("GOMP_SPINCOUNT", str(OMP_SPIN))
     value = _fixed = _parse_safe()
     if value is not None:
         _limit(value)

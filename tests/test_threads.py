@@ -30,6 +30,24 @@ def test_set_threads_limits_the_kernels_blas_too(tmp_path):
     assert r.stdout.startswith("ok")
 
 
+SPIN = """
+import os
+import fastprop.threads  # imported by every layer and net before any parallel kernel runs
+print(os.environ.get("GOMP_SPINCOUNT"))
+"""
+
+
+@pytest.mark.parametrize("given", [None, "12345"])
+def test_import_shortens_openmp_spinning_unless_the_user_chose(given):
+    env = dict(os.environ)
+    env.pop("GOMP_SPINCOUNT", None)
+    if given is not None:
+        env["GOMP_SPINCOUNT"] = given
+    r = subprocess.run([sys.executable, "-c", SPIN], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == (given or str(threads.OMP_SPIN))
+
+
 # ---------------------------------------------------------------- the auto policy
 
 
