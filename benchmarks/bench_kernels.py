@@ -482,6 +482,11 @@ def _pool(kind):
         arg_max = r.integers(0, 4, n * po * pw * fn).astype(np.intp)
         if kind == "forward":
             return x, 2, 2, 2, 0, np.empty((n, fn, po, pw), dt), arg_max
+        if kind == "forward2":
+            return x, np.empty((n, fn, po, pw), dt), np.empty((n, fn, po, pw), np.uint8)
+        if kind == "backward2":
+            arg = r.integers(0, 4, (n, fn, po, pw)).astype(np.uint8)
+            return _rand(r, (n, fn, po, pw), dt), arg, np.empty_like(x)
         return _rand(r, (n, fn, po, pw), dt), arg_max, 2, 2, 2, 0, np.empty_like(x)
     return build
 
@@ -498,6 +503,8 @@ INPUTS.update({
     "conv2d_backward": {"default": _conv2d("backward"), "no_dx": _conv2d("backward_no_dx")},
     "pool_forward": {"default": _pool("forward")},
     "pool_backward": {"default": _pool("backward")},
+    "pool2_forward": {"default": _pool("forward2")},
+    "pool2_backward": {"default": _pool("backward2")},
 })
 # --------------------------------------------------------------------------- time layers (vol. 2)
 

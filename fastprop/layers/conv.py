@@ -308,7 +308,11 @@ class Pooling(Layer):
     ----------
     pool_h, pool_w, stride, pad : as given
     x : the last forward input (float, C-contiguous)
-    arg_max : (N*OH*OW*C,) intp, the book's flat index of each window's first maximum
+    arg_max : (N*OH*OW*C,) intp, the book's flat index of each window's first maximum.
+        For the book's 2x2, stride-2 pooling forward keeps the offsets compact (one byte per
+        window, in the output's order: :func:`fastprop.kernels.pool.pool2_forward`) and
+        builds this array when it is first read; from then on (or once assigned) it is the
+        array backward uses, as in the book.
 
     Notes
     -----
@@ -323,8 +327,22 @@ class Pooling(Layer):
         self.stride = hyper(stride, "stride")
         self.pad = hyper(pad, "pad", 0)
         self.x = None
+        self._arg = None       # the compact offsets of the last 2x2, stride-2 forward
         self.arg_max = None
         self._recorded = None  # (pool_h, pool_w, stride, pad, x shape) arg_max was found with
+
+    @property
+    def arg_max(self):
+        if self._arg_max is None and self._arg is not None:  # built on first read
+            a = self._arg
+            n, c = a.shape[0], a.shape[1]
+            self._arg_max = np.ascontiguousarray(a.reshape(n, c, -1).transpose(0, 2, 1), dtype=np.intp).reshape(-1)
+            self._arg = None
+        return self._arg_max
+
+    @arg_max.setter
+    def arg_max(self, value):
+        self._arg_max, self._arg = value, None
 
     def _geometry(self, x_shape):
         ph, pw = hyper(self.pool_h, "pool_h"), hyper(self.pool_w, "pool_w")
@@ -338,6 +356,12 @@ class Pooling(Layer):
         n, c = x.shape[0], x.shape[1]
         validate.allocation((n, c, oh, ow), x.dtype, f"Pooling's pad {pad} and stride {stride}", "an output")
         out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        if (ph, pw, stride, pad) == (2, 2, 2, 0):  # the book's: offsets kept compact
+            arg = np.empty((n, c, oh, ow), dtype=np.uint8)
+            threads.in_parts(x.size, n, lambda lo, hi: pool.pool2_forward(x[lo:hi], out[lo:hi], arg[lo:hi]))
+            self.x, self.arg_max, self._arg = x, None, arg
+            self._recorded = (ph, pw, stride, pad, x.shape)
+            return out
         arg_max = np.empty(n * oh * ow * c, dtype=np.intp)
         per = oh * ow * c  # samples split over the threads (arg_max is sample-major)
         threads.in_parts(x.size, n, lambda lo, hi: pool.pool_forward(
@@ -358,6 +382,12 @@ class Pooling(Layer):
             raise ValueError(f"Pooling changed since forward ({what}): arg_max holds forward's "
                              "window maxima; run forward again")
         n, c = x.shape[0], x.shape[1]
+        if self._arg is not None:  # forward's compact offsets, never read or replaced since
+            dout = self._dout(dout, (n, c, oh, ow), x.dtype)
+            dx = np.empty_like(x)
+            arg = self._arg
+            threads.in_parts(x.size, n, lambda lo, hi: pool.pool2_backward(dout[lo:hi], arg[lo:hi], dx[lo:hi]))
+            return dx
         arg_max = self.arg_max
         if not isinstance(arg_max, np.ndarray) or arg_max.dtype.kind not in "iu":
             raise TypeError(f"Pooling.arg_max must be an integer array (the forward's window maxima), "

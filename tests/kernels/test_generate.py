@@ -34,7 +34,11 @@ def _args(draw, dt):
     scale = draw(st.sampled_from([1e-2, 1.0, 5.0]))
     embed_W, lstms, W, b = _model(r, V, D, H, layers, tied, scale, dt)
     key, pos = _state(r)
-    skip = r.choice(V, draw(st.integers(0, V // 2)), replace=False).astype(np.int64)
+    # skip ids only with the near-uniform p of the small scale: with sharp p every word left
+    # can be all but impossible, and then the book's loop (and this one) never ends (a run of
+    # the suite hung here on such a draw)
+    n_skip = draw(st.integers(0, V // 2)) if scale == 1e-2 else 0
+    skip = r.choice(V, n_skip, replace=False).astype(np.int64)
     h = (0.5 * r.standard_normal((layers, H))).astype(dt) if draw(st.booleans()) else np.zeros((layers, H), dt)
     c = (0.5 * r.standard_normal((layers, H))).astype(dt) if draw(st.booleans()) else np.zeros((layers, H), dt)
     out = np.full(draw(st.integers(1, 25)), -1, np.int64)

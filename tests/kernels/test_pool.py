@@ -37,9 +37,32 @@ def _backward(draw, dt):
             np.full((n, c, h, w), np.nan, dt)]
 
 
+def _plane(draw):
+    """(N, C, H, W) for the 2x2, stride-2 kernels: odd sizes leave a row/column out."""
+    return (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(2, 9)), draw(st.integers(2, 9)))
+
+
+def _forward2(draw, dt):
+    r = parity.rng(draw)
+    n, c, h, w = _plane(draw)
+    return [_values(draw, r, (n, c, h, w)).astype(dt), np.full((n, c, h // 2, w // 2), np.nan, dt),
+            np.full((n, c, h // 2, w // 2), 255, np.uint8)]
+
+
+def _backward2(draw, dt):
+    r = parity.rng(draw)
+    n, c, h, w = _plane(draw)
+    shape = (n, c, h // 2, w // 2)
+    arg = r.integers(0, 4, shape).astype(np.uint8)
+    arg[r.random(shape) < 0.1] = 7  # selects nothing
+    return [r.standard_normal(shape).astype(dt), arg, np.full((n, c, h, w), np.nan, dt)]
+
+
 CASES = {
     "pool_forward": parity.Case(_forward, outputs=("out", "arg_max"), returns="out", exact=True),
     "pool_backward": parity.Case(_backward, outputs=("dx",), returns="dx", linear=True),
+    "pool2_forward": parity.Case(_forward2, outputs=("out", "arg"), returns="out", exact=True),
+    "pool2_backward": parity.Case(_backward2, outputs=("dx",), returns="dx", linear=True),
 }
 
 test_parity = parity.make_test("pool", CASES)

@@ -67,3 +67,32 @@ def test_pooling_split_is_the_one_thread_result(geom, n, counted, rng):
         for a, b in zip(res[1], res[k]):
             np.testing.assert_array_equal(a, b)
     assert bool(counted) == (n > 1)  # one sample: nothing to split
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 9, 8), (2, 3, 24, 24), (1, 1, 2, 2)])
+def test_pooling_compact_offsets_give_the_books_arg_max_and_backward(shape, rng):
+    """The 2x2, stride-2 forward keeps one byte per window; backward from it, and the
+    book's ``arg_max`` built when read, are what the book-order path gives (NaN, ties and
+    an odd last row/column included); an assigned ``arg_max`` is what backward then uses."""
+    x = rng.standard_normal(shape)
+    x[0, 0, 0, 1] = np.nan
+    x[-1, -1, -2:, -2:] = 1.0  # a tie: the first offset wins
+    compact, book = Pooling(2, 2, 2), Pooling(2, 2, 2)
+    y = compact.forward(x)
+    np.testing.assert_array_equal(y, book.forward(x))
+    assert compact._arg is not None and compact._arg_max is None
+    d = rng.standard_normal(y.shape)
+    ref = book.backward(d) if book.arg_max is not None else None  # book: arg_max read first
+    np.testing.assert_array_equal(compact.backward(d), ref)
+    # odd sizes: the row/column no window covers gets 0, as the book's col2im leaves it
+    assert not np.isnan(compact.backward(d)).any()
+    np.testing.assert_array_equal(compact.arg_max, book.arg_max)
+    assert compact.arg_max.dtype == np.intp and compact._arg is None
+    moved = compact.arg_max.copy()
+    moved[:] = 3
+    compact.arg_max = moved  # the book's code may replace it: backward follows it
+    other = Pooling(2, 2, 2)
+    other.forward(x)
+    other.arg_max = moved.copy()
+    np.testing.assert_array_equal(compact.backward(d), other.backward(d))
+    assert not np.array_equal(compact.backward(d), ref)
