@@ -242,8 +242,8 @@ def uninstall(finder: BookFinder | None = None) -> None:
     innermost (mappings undone out of order) leaves the inner ones in place and hands them
     what it had set aside.
     """
-    if not _installed:
-        return
+    if not _installed or sys.meta_path is None or sys.modules is None:
+        return  # nothing installed, or the interpreter is shutting down (a block never left)
     index = len(_installed) - 1
     if finder is not None:
         index = next((i for i, entry in enumerate(_installed) if entry[0] is finder), None)

@@ -281,3 +281,12 @@ def test_a_checkout_that_looks_like_both_volumes_says_so(tmp_path):
     r = subprocess.run([sys.executable, "-m", "fastprop", "run", "--volume", "1", "x.py"], cwd=ch,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout == "ran\n", r.stderr
+
+
+def test_a_block_never_left_ends_quietly_at_exit():
+    """``book_imports`` entered by hand (a notebook cell, a script's top) and never left: the
+    interpreter finalises the generator at shutdown, when sys.meta_path is gone already."""
+    code = "from fastprop import dropin\nctx = dropin.book_imports(1)\nctx.__enter__()\nimport common.layers\n"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Exception ignored" not in r.stderr, r.stderr
