@@ -9,8 +9,9 @@ frees (its "dynamic" thresholds). Whether a step's arrays come back as pages the
 already has, or as new pages that fault in and are zeroed one by one, then depends on the
 order of the allocations: a change that made one array of the pooling layer smaller
 (3.5 MB -> 0.4 MB) turned ch07's ``train_convnet.py`` from 52 thousand minor page faults into
-650 thousand and made the ReLU and convolution passes after it 1.5-2x slower (measured:
-11.0 vs 12.2-15.2 s for the script at 1 thread; see docs/performance.md).
+650 thousand and made the ReLU and convolution passes after it 1.5-2x slower (measured at
+1 thread, the script with per-layer timers: 12.5-15.7 s, 11.0 s with both thresholds fixed;
+see docs/performance.md).
 
 :func:`keep_freed_memory` fixes both thresholds: arrays up to :data:`MMAP_THRESHOLD`
 come from the heap, and freed heap memory is kept up to :data:`TRIM_THRESHOLD`. The process
@@ -45,10 +46,9 @@ def keep_freed_memory() -> bool:
             try:
                 libc = ctypes.CDLL(None)
                 mallopt = libc.mallopt
-                gnu = libc.gnu_get_libc_version  # glibc only: musl has no such function
+                libc.gnu_get_libc_version  # noqa: B018  (glibc only: musl has no such function)
             except (OSError, AttributeError):
                 return False
-            del gnu
             mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
             mallopt.restype = ctypes.c_int
             # setting either one ends glibc's dynamic thresholds, and the mmap threshold is

@@ -501,7 +501,7 @@ def _reset_after_fork():
 #: default (300000, a few milliseconds here) kept a worker spinning on the second core
 #: through the Python threads of :func:`run_split` that came right after a batch-sized
 #: Affine ran in parts: batch_norm_test.py's per-epoch evaluation (1000 images) took 5.2 ms
-#: on two threads, as long as on one, and 2.9-3.3 ms with 1000-30000 (4.8-5.0 ms with
+#: on two threads, as long as on one, and 2.9-3.9 ms with 1000-30000 (4.8-5.0 ms with
 #: 100000). The conv nets' steps and the README's main job, whose regions come back to
 #: back, measured the same within their noise.
 OMP_SPIN = 30000

@@ -383,9 +383,13 @@ class Pooling(Layer):
                              "window maxima; run forward again")
         n, c = x.shape[0], x.shape[1]
         if self._arg is not None:  # forward's compact offsets, never read or replaced since
+            arg = self._arg
+            if not (type(arg) is np.ndarray and arg.dtype == np.uint8 and arg.shape == (n, c, oh, ow)
+                    and arg.flags.c_contiguous):
+                raise ValueError(f"Pooling's saved window offsets do not fit the saved input x "
+                                 f"{x.shape}: got {validate.describe(arg)}; run forward again")
             dout = self._dout(dout, (n, c, oh, ow), x.dtype)
             dx = np.empty_like(x)
-            arg = self._arg
             threads.in_parts(x.size, n, lambda lo, hi: pool.pool2_backward(dout[lo:hi], arg[lo:hi], dx[lo:hi]))
             return dx
         arg_max = self.arg_max

@@ -96,3 +96,11 @@ def test_pooling_compact_offsets_give_the_books_arg_max_and_backward(shape, rng)
     other.arg_max = moved.copy()
     np.testing.assert_array_equal(compact.backward(d), other.backward(d))
     assert not np.array_equal(compact.backward(d), ref)
+
+
+def test_pooling_compact_offsets_that_no_longer_fit_are_refused(rng):
+    p = Pooling(2, 2, 2)
+    y = p.forward(rng.standard_normal((3, 2, 6, 6)))
+    p._arg = p._arg[:1]  # a saved state changed behind the layer's back: refused, not read
+    with pytest.raises(ValueError, match="window offsets"):
+        p.backward(np.ones_like(y))
